@@ -1,0 +1,138 @@
+"""Settings: frozen, built once, from defaults < config file < ``CHINWAG_*`` env < CLI flags.
+
+This is the only module that reads ``os.environ``. Every setting is listed in :data:`FIELDS`
+with its environment variable and help text; ``docs/configuration.md`` documents each one and a
+test checks that nothing is left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+SqliteSynchronous = Literal["NORMAL", "FULL"]
+
+
+class ConfigError(ValueError):
+    """A setting has a value chinwag cannot use; the CLI prints it and exits non-zero."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database: str = "sqlite:///chinwag.db"
+    public_url: str | None = None
+    account_sid: str | None = None
+    auth_token: str | None = None
+    sqlite_synchronous: SqliteSynchronous = "NORMAL"
+    max_body_bytes: int = 262_144
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    env: str
+    help: str
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("host", "CHINWAG_HOST", "Interface to listen on."),
+    Field("port", "CHINWAG_PORT", "TCP port to listen on."),
+    Field(
+        "database",
+        "CHINWAG_DATABASE",
+        "Database URL: sqlite:///relative.db, sqlite:////absolute/path.db.",
+    ),
+    Field(
+        "public_url",
+        "CHINWAG_PUBLIC_URL",
+        "Base URL used in url, links and meta URLs (default: from the request's Host and "
+        "X-Forwarded-* headers).",
+    ),
+    Field(
+        "account_sid",
+        "CHINWAG_ACCOUNT_SID",
+        "Account SID allowed to call the API (AC + 32 hex). Unset: generated on first start.",
+    ),
+    Field("auth_token", "CHINWAG_AUTH_TOKEN", "Auth token for the account."),
+    Field(
+        "sqlite_synchronous",
+        "CHINWAG_SQLITE_SYNCHRONOUS",
+        "NORMAL survives a process kill; FULL also survives power loss, at a write cost.",
+    ),
+    Field("max_body_bytes", "CHINWAG_MAX_BODY_BYTES", "Largest request body accepted (413 above)."),
+    Field("log_level", "CHINWAG_LOG_LEVEL", "debug, info, warning or error."),
+)
+
+CONFIG_FILE_ENV = "CHINWAG_CONFIG"
+
+
+def load_settings(
+    cli: Mapping[str, Any] | None = None,
+    *,
+    config_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build :class:`Settings`; later sources override earlier ones.
+
+    ``cli`` holds only the flags the user actually gave (``None`` values are ignored), so a
+    flag's absence never hides an environment variable.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or env.get(CONFIG_FILE_ENV)
+    if path:
+        values.update(_read_file(Path(path)))
+    for field in FIELDS:
+        if field.env in env and env[field.env] != "":
+            values[field.name] = env[field.env]
+    values.update({k: v for k, v in (cli or {}).items() if v is not None})
+    return _coerce(values)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    known = {f.name for f in FIELDS}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"unknown settings in {path}: {', '.join(sorted(unknown))}")
+    return dict(data)
+
+
+def _coerce(values: dict[str, Any]) -> Settings:
+    types = {f.name: f.type for f in dataclasses.fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if types[name] == "int":
+            try:
+                out[name] = int(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+        else:
+            out[name] = str(value)
+    settings = Settings(**out)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    if s.sqlite_synchronous not in ("NORMAL", "FULL"):
+        raise ConfigError("sqlite_synchronous must be NORMAL or FULL")
+    if not 0 <= s.port <= 65535:
+        raise ConfigError("port must be between 0 and 65535")
+    if s.max_body_bytes < 1024:
+        raise ConfigError("max_body_bytes must be at least 1024")
+    if (s.account_sid is None) != (s.auth_token is None):
+        raise ConfigError("set both account_sid and auth_token, or neither")
+    if s.public_url is not None and not s.public_url.startswith(("http://", "https://")):
+        raise ConfigError("public_url must start with http:// or https://")

@@ -1,0 +1,109 @@
+"""Invites: pending invitations of existing users to a channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chinwag import errors, sids
+from chinwag.domain import rules
+from chinwag.domain.channels import SYSTEM
+from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.events import InviteAdded, InviteRemoved
+from chinwag.domain.lookups import get_channel, get_role_of_type, get_service, get_service_channel
+from chinwag.domain.models import Invite, Page, PageRequest
+from chinwag.storage.database import Txn
+from chinwag.storage.stores import invites as store
+from chinwag.storage.stores import members as member_store
+from chinwag.storage.stores import users as user_store
+
+
+@dataclass(frozen=True)
+class CreateInvite:
+    identity: str
+    role_sid: str | None = None
+
+
+async def create_invite(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateInvite
+) -> Invite:
+    async def txn_fn(txn: Txn) -> Invite:
+        service = await get_service(txn, caller.account_sid, service_sid)
+        channel = await get_channel(txn, service_sid, channel_key, for_update=True)
+        identity = rules.check_identity(cmd.identity)
+        role = await get_role_of_type(
+            txn,
+            service_sid,
+            cmd.role_sid or service.default_channel_role_sid,
+            "channel",
+            errors.ChannelRoleNotFoundError,
+        )
+        # Twilio answers an invite for an unknown identity with a 404 on the Invites path.
+        if await user_store.find_user_txn(txn, service_sid, "identity", identity) is None:
+            raise errors.NotFoundError()
+        if await member_store.find_member_txn(txn, channel.sid, "identity", identity):
+            raise errors.MemberAlreadyExistsError()
+        if await store.find_invite_for_txn(txn, channel.sid, identity) is not None:
+            raise errors.UserAlreadyInvitedError()
+        now = deps.clock.now_ms()
+        invite = Invite(
+            sid=deps.sids.new(sids.INVITE),
+            account_sid=caller.account_sid,
+            service_sid=service_sid,
+            channel_sid=channel.sid,
+            identity=identity,
+            role_sid=role.sid,
+            created_by=caller.actor.identity or SYSTEM,
+            date_created=now,
+            date_updated=now,
+        )
+        with txn.on_unique_violation(errors.UserAlreadyInvitedError):
+            await store.insert_invite_txn(txn, invite)
+        txn.call_after(deps.bus.publish, InviteAdded(caller.actor, invite))
+        return invite
+
+    return await deps.db.run_in_txn("create_invite", txn_fn)
+
+
+async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Invite:
+    channel = await get_service_channel(txn, account_sid, service_sid, channel_key)
+    invite = None
+    if sids.looks_like(sids.INVITE, sid):
+        invite = await store.find_invite_txn(txn, channel.sid, sid)
+    if invite is None:
+        raise errors.NotFoundError()
+    return invite
+
+
+async def fetch_invite(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+) -> Invite:
+    return await deps.db.run_read(
+        "fetch_invite", _get, caller.account_sid, service_sid, channel_key, sid
+    )
+
+
+async def list_invites(
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    identities: Sequence[str],
+    req: PageRequest,
+) -> Page[Invite]:
+    async def read(txn: Txn) -> Page[Invite]:
+        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        return await store.list_invites_txn(txn, channel.sid, identities, req)
+
+    return await deps.db.run_read("list_invites", read)
+
+
+async def delete_invite(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+) -> None:
+    async def txn_fn(txn: Txn) -> None:
+        invite = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
+        await store.delete_invite_txn(txn, invite.sid)
+        txn.call_after(deps.bus.publish, InviteRemoved(caller.actor, invite))
+
+    await deps.db.run_in_txn("delete_invite", txn_fn)

@@ -1,0 +1,184 @@
+"""Members: users in a channel. Adding one may create the user; counters stay exact.
+
+Check order on add (reference 4.7): already a member (409 50404), channel full (403 50403),
+user at their channel limit (403 50208). The channel row is read for update first, so racing
+adds to one channel queue behind each other and the limit cannot be overshot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chinwag import errors, sids
+from chinwag.domain import rules
+from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.events import (
+    InviteRemoved,
+    MemberAdded,
+    MemberRemoved,
+    MemberUpdated,
+    UserAdded,
+)
+from chinwag.domain.lookups import (
+    get_channel,
+    get_member,
+    get_role_of_type,
+    get_service,
+    get_service_channel,
+)
+from chinwag.domain.models import Member, Page, PageRequest
+from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.domain.users import new_user_txn
+from chinwag.storage.database import Txn
+from chinwag.storage.stores import channels as channel_store
+from chinwag.storage.stores import invites as invite_store
+from chinwag.storage.stores import members as store
+from chinwag.storage.stores import users as user_store
+
+
+@dataclass(frozen=True)
+class CreateMember:
+    identity: str
+    role_sid: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateMember:
+    role_sid: str | Unset = UNSET
+    last_consumed_message_index: int | Unset | None = UNSET
+
+
+async def create_member(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
+) -> Member:
+    async def txn_fn(txn: Txn) -> Member:
+        service = await get_service(txn, caller.account_sid, service_sid)
+        channel = await get_channel(txn, service_sid, channel_key, for_update=True)
+        identity = rules.check_identity(cmd.identity)
+        role = await get_role_of_type(
+            txn,
+            service_sid,
+            cmd.role_sid or service.default_channel_role_sid,
+            "channel",
+            errors.ChannelRoleNotFoundError,
+        )
+        if await store.find_member_txn(txn, channel.sid, "identity", identity) is not None:
+            raise errors.MemberAlreadyExistsError()
+        if channel.members_count >= service.limits.channel_members:
+            raise errors.ChannelMemberLimitError()
+        user = await user_store.find_user_txn(
+            txn, service_sid, "identity", identity, for_update=True
+        )
+        if user is None:
+            user = await new_user_txn(txn, deps, service, identity)
+            txn.call_after(deps.bus.publish, UserAdded(caller.actor, user))
+        elif user.joined_channels_count >= service.limits.user_channels:
+            raise errors.UserChannelLimitError()
+        now = deps.clock.now_ms()
+        member = Member(
+            sid=deps.sids.new(sids.MEMBER),
+            account_sid=caller.account_sid,
+            service_sid=service_sid,
+            channel_sid=channel.sid,
+            identity=identity,
+            role_sid=role.sid,
+            last_consumed_message_index=None,
+            last_consumption_timestamp=None,
+            date_created=now,
+            date_updated=now,
+        )
+        with txn.on_unique_violation(errors.MemberAlreadyExistsError):
+            await store.insert_member_txn(txn, member)
+        await channel_store.add_members_count_txn(txn, channel.sid, 1)
+        await user_store.add_joined_channels_txn(txn, service_sid, identity, 1)
+        invite = await invite_store.find_invite_for_txn(txn, channel.sid, identity)
+        if invite is not None:
+            await invite_store.delete_invite_txn(txn, invite.sid)
+            txn.call_after(deps.bus.publish, InviteRemoved(caller.actor, invite))
+        txn.call_after(deps.bus.publish, MemberAdded(caller.actor, member))
+        return member
+
+    return await deps.db.run_in_txn("create_member", txn_fn)
+
+
+async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, key: str) -> Member:
+    channel = await get_service_channel(txn, account_sid, service_sid, channel_key)
+    return await get_member(txn, channel.sid, key)
+
+
+async def fetch_member(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
+) -> Member:
+    return await deps.db.run_read(
+        "fetch_member", _get, caller.account_sid, service_sid, channel_key, key
+    )
+
+
+async def list_members(
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    identities: Sequence[str],
+    req: PageRequest,
+) -> Page[Member]:
+    async def read(txn: Txn) -> Page[Member]:
+        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        return await store.list_members_txn(txn, channel.sid, identities, req)
+
+    return await deps.db.run_read("list_members", read)
+
+
+async def update_member(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str, cmd: UpdateMember
+) -> Member:
+    """Change a member's role or consumption horizon (which also stamps the time it moved)."""
+    if is_empty_update(cmd):
+        raise errors.NoUpdateParametersError()
+    if isinstance(cmd.last_consumed_message_index, int) and cmd.last_consumed_message_index < 0:
+        raise errors.InvalidConsumedIndexError()
+
+    async def txn_fn(txn: Txn) -> Member:
+        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        old = await get_member(txn, channel.sid, key, for_update=True)
+        role_sid = old.role_sid
+        if cmd.role_sid is not UNSET:
+            role = await get_role_of_type(
+                txn, service_sid, cmd.role_sid, "channel", errors.ChannelRoleNotFoundError
+            )
+            role_sid = role.sid
+        now = deps.clock.now_ms()
+        index = pick(cmd.last_consumed_message_index, old.last_consumed_message_index)
+        stamp = old.last_consumption_timestamp
+        if cmd.last_consumed_message_index is not UNSET:
+            stamp = None if index is None else now
+        new = dataclasses.replace(
+            old,
+            role_sid=role_sid,
+            last_consumed_message_index=index,
+            last_consumption_timestamp=stamp,
+            date_updated=now,
+        )
+        await store.update_member_txn(txn, new)
+        txn.call_after(deps.bus.publish, MemberUpdated(caller.actor, new))
+        return new
+
+    return await deps.db.run_in_txn("update_member", txn_fn)
+
+
+async def delete_member(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
+) -> None:
+    async def txn_fn(txn: Txn) -> None:
+        channel = await get_service_channel(
+            txn, caller.account_sid, service_sid, channel_key, for_update=True
+        )
+        member = await get_member(txn, channel.sid, key, for_update=True)
+        await store.delete_member_txn(txn, member.sid)
+        await channel_store.add_members_count_txn(txn, channel.sid, -1)
+        await user_store.add_joined_channels_txn(txn, service_sid, member.identity, -1)
+        txn.call_after(deps.bus.publish, MemberRemoved(caller.actor, member))
+
+    await deps.db.run_in_txn("delete_member", txn_fn)

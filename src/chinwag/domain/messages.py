@@ -1,0 +1,147 @@
+"""Messages: sent to a channel, indexed from 0 per channel, never renumbered."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from chinwag import errors, sids
+from chinwag.domain import rules
+from chinwag.domain.channels import SYSTEM
+from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.events import MessageAdded, MessageRemoved, MessageUpdated
+from chinwag.domain.lookups import get_service_channel
+from chinwag.domain.models import Message, Page, PageRequest
+from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.storage.database import Txn
+from chinwag.storage.stores import messages as store
+
+
+@dataclass(frozen=True)
+class CreateMessage:
+    body: str
+    from_: str | None = None
+    attributes: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateMessage:
+    body: str | Unset = UNSET
+    attributes: str | Unset | None = UNSET
+
+
+def _check_body(body: str) -> str:
+    if len(body) > rules.BODY_MAX:
+        raise errors.BodyTooLongError()
+    return body
+
+
+async def send_message(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMessage
+) -> Message:
+    """The hot path: everything but the two statements happens outside the transaction."""
+    body = _check_body(cmd.body)
+    attributes = rules.check_attributes(cmd.attributes)
+    author = cmd.from_ or caller.actor.identity or SYSTEM
+    if len(author) > rules.AUTHOR_MAX:
+        raise errors.AuthorTooLongError()
+    by = "sid" if sids.looks_like(sids.CHANNEL, channel_key) else "unique_name"
+    if not sids.looks_like(sids.SERVICE, service_sid):
+        raise errors.NotFoundError()
+    sid = deps.sids.new(sids.MESSAGE)
+    now = deps.clock.now_ms()
+
+    async def txn_fn(txn: Txn) -> Message:
+        claimed = await store.claim_next_index_txn(
+            txn, caller.account_sid, service_sid, by, channel_key, sid
+        )
+        if claimed is None:
+            raise errors.NotFoundError()
+        channel_sid, index = claimed
+        message = Message(
+            sid=sid,
+            account_sid=caller.account_sid,
+            service_sid=service_sid,
+            channel_sid=channel_sid,
+            index=index,
+            author=author,
+            body=body,
+            attributes=attributes,
+            was_edited=False,
+            date_created=now,
+            date_updated=now,
+        )
+        await store.insert_message_txn(txn, message)
+        txn.call_after(deps.bus.publish, MessageAdded(caller.actor, message))
+        return message
+
+    return await deps.db.run_in_txn("send_message", txn_fn)
+
+
+async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Message:
+    channel = await get_service_channel(txn, account_sid, service_sid, channel_key)
+    message = None
+    if sids.looks_like(sids.MESSAGE, sid):
+        message = await store.find_message_txn(txn, channel.sid, sid)
+    if message is None:
+        raise errors.NotFoundError()
+    return message
+
+
+async def fetch_message(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+) -> Message:
+    return await deps.db.run_read(
+        "fetch_message", _get, caller.account_sid, service_sid, channel_key, sid
+    )
+
+
+async def list_messages(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, req: PageRequest
+) -> Page[Message]:
+    """By index, ascending unless ``req.descending`` (``Order=desc``)."""
+
+    async def read(txn: Txn) -> Page[Message]:
+        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        return await store.list_messages_txn(txn, channel.sid, req)
+
+    return await deps.db.run_read("list_messages", read)
+
+
+async def update_message(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str, cmd: UpdateMessage
+) -> Message:
+    """Edit body and/or attributes; sending a Body marks the message ``was_edited``."""
+    if is_empty_update(cmd):
+        raise errors.NoUpdateParametersError()
+    body = cmd.body if cmd.body is UNSET else _check_body(cmd.body)
+    attributes = cmd.attributes
+    if attributes is not UNSET:
+        attributes = rules.check_attributes(attributes)
+
+    async def txn_fn(txn: Txn) -> Message:
+        old = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
+        new = dataclasses.replace(
+            old,
+            body=pick(body, old.body),
+            attributes=pick(attributes, old.attributes),
+            was_edited=old.was_edited or body is not UNSET,
+            date_updated=deps.clock.now_ms(),
+        )
+        await store.update_message_txn(txn, new)
+        txn.call_after(deps.bus.publish, MessageUpdated(caller.actor, new))
+        return new
+
+    return await deps.db.run_in_txn("update_message", txn_fn)
+
+
+async def delete_message(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+) -> None:
+    async def txn_fn(txn: Txn) -> None:
+        message = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
+        if not await store.delete_message_txn(txn, message):
+            raise errors.NotFoundError()
+        txn.call_after(deps.bus.publish, MessageRemoved(caller.actor, message))
+
+    await deps.db.run_in_txn("delete_message", txn_fn)

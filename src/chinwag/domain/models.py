@@ -1,0 +1,215 @@
+"""The chat resources as frozen dataclasses: what the domain decides about and stores persist.
+
+Dates are integer milliseconds (see ``chinwag.clock``). Nothing here knows about HTTP or SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+RoleType = Literal["channel", "deployment"]
+ChannelType = Literal["public", "private"]
+CredentialType = Literal["apn", "gcm", "fcm"]
+UserChannelStatus = Literal["joined", "invited"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    sid: str
+    auth_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    sid: str
+    account_sid: str
+    friendly_name: str | None
+    type: CredentialType
+    sandbox: bool | None
+    certificate: str | None
+    private_key: str | None
+    api_key: str | None
+    secret: str | None
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    channel_members: int = 100
+    user_channels: int = 250
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    enabled: bool = False
+    template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    url: str | None
+    method: str
+
+
+NOTIFICATION_KINDS = (
+    "new_message",
+    "added_to_channel",
+    "invited_to_channel",
+    "removed_from_channel",
+)
+
+
+def default_notifications() -> Mapping[str, Notification]:
+    return {kind: Notification() for kind in NOTIFICATION_KINDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    date_created: int
+    date_updated: int
+    default_service_role_sid: str | None
+    default_channel_role_sid: str | None
+    default_channel_creator_role_sid: str | None
+    read_status_enabled: bool = True
+    reachability_enabled: bool = False
+    typing_indicator_timeout: int = 5
+    consumption_report_interval: int = 10
+    limits: Limits = field(default_factory=Limits)
+    pre_webhook_url: str | None = None
+    post_webhook_url: str | None = None
+    webhook_method: str | None = None
+    webhook_filters: tuple[str, ...] | None = None
+    webhooks: Mapping[str, WebhookTarget] = field(default_factory=dict)
+    notifications: Mapping[str, Notification] = field(default_factory=default_notifications)
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    sid: str
+    account_sid: str
+    service_sid: str
+    friendly_name: str
+    type: RoleType
+    permissions: tuple[str, ...]
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    sid: str
+    account_sid: str
+    service_sid: str
+    identity: str
+    friendly_name: str | None
+    role_sid: str | None
+    attributes: str | None
+    joined_channels_count: int
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    sid: str
+    account_sid: str
+    service_sid: str
+    friendly_name: str | None
+    unique_name: str | None
+    attributes: str | None
+    type: ChannelType
+    created_by: str
+    members_count: int
+    messages_count: int
+    last_message_sid: str | None
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    sid: str
+    account_sid: str
+    service_sid: str
+    channel_sid: str
+    identity: str
+    role_sid: str | None
+    last_consumed_message_index: int | None
+    last_consumption_timestamp: int | None
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    sid: str
+    account_sid: str
+    service_sid: str
+    channel_sid: str
+    identity: str
+    role_sid: str | None
+    created_by: str
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    sid: str
+    account_sid: str
+    service_sid: str
+    channel_sid: str
+    index: int
+    author: str
+    body: str
+    attributes: str | None
+    was_edited: bool
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserChannel:
+    """One row of a user's channel list: a membership (``joined``) or a pending invite."""
+
+    account_sid: str
+    service_sid: str
+    channel_sid: str
+    member_sid: str | None
+    status: UserChannelStatus
+    last_consumed_message_index: int | None
+    unread_messages_count: int | None
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A keyset position: rows after ``key`` (or before it when ``backwards``) in list order."""
+
+    key: int
+    backwards: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    size: int
+    cursor: Cursor | None = None
+    offset: int = 0
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list. ``next_key``/``prev_key`` are set only when such a page exists."""
+
+    items: list[T]
+    next_key: int | None
+    prev_key: int | None

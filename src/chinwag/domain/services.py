@@ -1,0 +1,272 @@
+"""Services: create with the four default roles, settings updates, and the full cascade."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from chinwag import errors, sids
+from chinwag.domain import rules
+from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.events import ServiceAdded, ServiceRemoved, ServiceUpdated
+from chinwag.domain.lookups import get_role_of_type, get_service
+from chinwag.domain.models import (
+    Limits,
+    Notification,
+    Page,
+    PageRequest,
+    Role,
+    Service,
+    WebhookTarget,
+)
+from chinwag.domain.permissions import DEFAULT_ROLES
+from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.storage.database import Txn
+from chinwag.storage.stores import roles as role_store
+from chinwag.storage.stores import services as store
+
+#: Event names valid in ``WebhookFilters`` (reference 6.2).
+WEBHOOK_EVENTS = frozenset(
+    {
+        "onMessageSend",
+        "onMessageSent",
+        "onMessageUpdate",
+        "onMessageUpdated",
+        "onMessageRemove",
+        "onMessageRemoved",
+        "onChannelAdd",
+        "onChannelAdded",
+        "onChannelUpdate",
+        "onChannelUpdated",
+        "onChannelDestroy",
+        "onChannelDestroyed",
+        "onMemberAdd",
+        "onMemberAdded",
+        "onMemberRemove",
+        "onMemberRemoved",
+        "onUserUpdate",
+        "onUserUpdated",
+    }
+)
+
+LIMIT_RANGE = range(1, 1001)
+
+
+@dataclass(frozen=True)
+class CreateService:
+    friendly_name: str
+
+
+@dataclass(frozen=True)
+class NotificationChange:
+    enabled: bool | Unset = UNSET
+    template: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True)
+class WebhookChange:
+    url: str | Unset | None = UNSET
+    method: str | Unset = UNSET
+
+
+@dataclass(frozen=True)
+class UpdateService:
+    friendly_name: str | Unset = UNSET
+    default_service_role_sid: str | Unset = UNSET
+    default_channel_role_sid: str | Unset = UNSET
+    default_channel_creator_role_sid: str | Unset = UNSET
+    read_status_enabled: bool | Unset = UNSET
+    reachability_enabled: bool | Unset = UNSET
+    typing_indicator_timeout: int | Unset = UNSET
+    consumption_report_interval: int | Unset = UNSET
+    limit_channel_members: int | Unset = UNSET
+    limit_user_channels: int | Unset = UNSET
+    pre_webhook_url: str | Unset | None = UNSET
+    post_webhook_url: str | Unset | None = UNSET
+    webhook_method: str | Unset | None = UNSET
+    webhook_filters: tuple[str, ...] | Unset | None = UNSET
+    notifications: Mapping[str, NotificationChange] = field(default_factory=dict)
+    webhooks: Mapping[str, WebhookChange] = field(default_factory=dict)
+
+
+def _check_friendly_name(value: str) -> str:
+    if value == "":
+        raise errors.FriendlyNameNotProvidedError()
+    rules.check_friendly_name(value)
+    return value
+
+
+async def create_service(deps: Deps, caller: Caller, cmd: CreateService) -> Service:
+    friendly_name = _check_friendly_name(cmd.friendly_name)
+    now = deps.clock.now_ms()
+    sid = deps.sids.new(sids.SERVICE)
+    default_roles = tuple(
+        Role(deps.sids.new(sids.ROLE), caller.account_sid, sid, name, kind, perms, now, now)
+        for name, kind, perms in DEFAULT_ROLES
+    )
+    _, service_user, channel_admin, channel_user = default_roles
+    service = Service(
+        sid=sid,
+        account_sid=caller.account_sid,
+        friendly_name=friendly_name,
+        date_created=now,
+        date_updated=now,
+        default_service_role_sid=service_user.sid,
+        default_channel_role_sid=channel_user.sid,
+        default_channel_creator_role_sid=channel_admin.sid,
+    )
+
+    async def txn_fn(txn: Txn) -> Service:
+        await store.insert_service_txn(txn, service)
+        for role in default_roles:
+            await role_store.insert_role_txn(txn, role)
+        txn.call_after(deps.bus.publish, ServiceAdded(caller.actor, service, default_roles))
+        return service
+
+    return await deps.db.run_in_txn("create_service", txn_fn)
+
+
+async def fetch_service(deps: Deps, caller: Caller, sid: str) -> Service:
+    return await deps.db.run_read("fetch_service", get_service, caller.account_sid, sid)
+
+
+async def list_services(deps: Deps, caller: Caller, req: PageRequest) -> Page[Service]:
+    return await deps.db.run_read("list_services", store.list_services_txn, caller.account_sid, req)
+
+
+def _check_limit(value: int | Unset, old: int, error: type[errors.ChinwagError]) -> int:
+    if value is UNSET:
+        return old
+    if value not in LIMIT_RANGE:
+        raise error()
+    return value
+
+
+def _check_non_negative(value: int | Unset, old: int, error: type[errors.ChinwagError]) -> int:
+    if value is UNSET:
+        return old
+    if value < 0:
+        raise error()
+    return value
+
+
+def _apply_notifications(
+    current: Mapping[str, Notification], changes: Mapping[str, NotificationChange]
+) -> dict[str, Notification]:
+    out = dict(current)
+    for kind, change in changes.items():
+        old = out[kind]
+        template = pick(change.template, old.template)
+        if template is not None and len(template) > rules.TEMPLATE_MAX:
+            raise errors.NotificationTemplateTooLongError()
+        out[kind] = Notification(pick(change.enabled, old.enabled), template or None)
+    return out
+
+
+def _apply_webhooks(
+    current: Mapping[str, WebhookTarget], changes: Mapping[str, WebhookChange]
+) -> dict[str, WebhookTarget]:
+    """Per-event webhooks: an empty Url removes the entry; Method defaults to POST."""
+    out = dict(current)
+    for name, change in changes.items():
+        old = out.get(name)
+        url = rules.check_http_url(
+            pick(change.url, old.url if old else None), errors.InvalidWebhookFormatError
+        )
+        method = rules.check_method(pick(change.method, old.method if old else "POST"))
+        if change.url is None:
+            out.pop(name, None)
+        else:
+            out[name] = WebhookTarget(url, method)
+    return out
+
+
+def _check_filters(
+    value: tuple[str, ...] | Unset | None, old: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    if value is UNSET:
+        return old
+    if value is None:
+        return None
+    if any(name not in WEBHOOK_EVENTS for name in value):
+        raise errors.InvalidWebhookFormatError()
+    return tuple(dict.fromkeys(value))
+
+
+async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateService) -> Service:
+    if is_empty_update(cmd):
+        raise errors.NoUpdateParametersError()
+
+    async def txn_fn(txn: Txn) -> Service:
+        old = await get_service(txn, caller.account_sid, sid, for_update=True)
+        friendly_name = old.friendly_name
+        if cmd.friendly_name is not UNSET:
+            friendly_name = _check_friendly_name(cmd.friendly_name)
+        role_sids = {}
+        for attr, kind, error in (
+            ("default_service_role_sid", "deployment", errors.DeploymentRoleNotFoundError),
+            ("default_channel_role_sid", "channel", errors.ChannelRoleNotFoundError),
+            ("default_channel_creator_role_sid", "channel", errors.ChannelCreatorRoleNotFoundError),
+        ):
+            value = getattr(cmd, attr)
+            if value is not UNSET:
+                role = await get_role_of_type(txn, old.sid, value, kind, error)  # type: ignore[arg-type]
+                role_sids[attr] = role.sid
+        webhook_method = cmd.webhook_method
+        if isinstance(webhook_method, str):
+            webhook_method = rules.check_method(webhook_method)
+        new = dataclasses.replace(
+            old,
+            friendly_name=friendly_name,
+            read_status_enabled=pick(cmd.read_status_enabled, old.read_status_enabled),
+            reachability_enabled=pick(cmd.reachability_enabled, old.reachability_enabled),
+            typing_indicator_timeout=_check_non_negative(
+                cmd.typing_indicator_timeout,
+                old.typing_indicator_timeout,
+                errors.InvalidTypingIndicatorError,
+            ),
+            consumption_report_interval=_check_non_negative(
+                cmd.consumption_report_interval,
+                old.consumption_report_interval,
+                errors.InvalidConsumptionIntervalError,
+            ),
+            limits=Limits(
+                _check_limit(
+                    cmd.limit_channel_members,
+                    old.limits.channel_members,
+                    errors.InvalidChannelMembersLimitError,
+                ),
+                _check_limit(
+                    cmd.limit_user_channels,
+                    old.limits.user_channels,
+                    errors.InvalidUserChannelsLimitError,
+                ),
+            ),
+            pre_webhook_url=rules.check_http_url(
+                pick(cmd.pre_webhook_url, old.pre_webhook_url), errors.InvalidPreWebhookUrlError
+            ),
+            post_webhook_url=rules.check_http_url(
+                pick(cmd.post_webhook_url, old.post_webhook_url), errors.InvalidPostWebhookUrlError
+            ),
+            webhook_method=pick(webhook_method, old.webhook_method),
+            webhook_filters=_check_filters(cmd.webhook_filters, old.webhook_filters),
+            notifications=_apply_notifications(old.notifications, cmd.notifications),
+            webhooks=_apply_webhooks(old.webhooks, cmd.webhooks),
+            date_updated=deps.clock.now_ms(),
+            **role_sids,
+        )
+        await store.update_service_txn(txn, new)
+        txn.call_after(deps.bus.publish, ServiceUpdated(caller.actor, new))
+        return new
+
+    return await deps.db.run_in_txn("update_service", txn_fn)
+
+
+async def delete_service(deps: Deps, caller: Caller, sid: str) -> None:
+    async def txn_fn(txn: Txn) -> None:
+        service = await get_service(txn, caller.account_sid, sid, for_update=True)
+        await store.delete_service_txn(txn, service.sid)
+        txn.call_after(deps.bus.publish, ServiceRemoved(caller.actor, service))
+
+    await deps.db.run_in_txn("delete_service", txn_fn)

@@ -1,0 +1,175 @@
+"""Users: the identities of a Service."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from chinwag import errors, sids
+from chinwag.domain import rules
+from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.events import UserAdded, UserRemoved, UserUpdated
+from chinwag.domain.lookups import get_role_of_type, get_service, get_user
+from chinwag.domain.models import Page, PageRequest, Service, User, UserChannel
+from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.storage.database import Txn
+from chinwag.storage.stores import user_channels as user_channel_store
+from chinwag.storage.stores import users as store
+
+
+@dataclass(frozen=True)
+class CreateUser:
+    identity: str
+    role_sid: str | None = None
+    attributes: str | None = None
+    friendly_name: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateUser:
+    role_sid: str | Unset = UNSET
+    attributes: str | Unset | None = UNSET
+    friendly_name: str | Unset | None = UNSET
+
+
+async def new_user_txn(
+    txn: Txn,
+    deps: Deps,
+    service: Service,
+    identity: str,
+    *,
+    role_sid: str | None = None,
+    attributes: str | None = None,
+    friendly_name: str | None = None,
+) -> User:
+    """Insert a user; also used when adding a member creates the user on the fly.
+
+    The caller has validated the identity and checked it is free.
+    """
+    role = await get_role_of_type(
+        txn,
+        service.sid,
+        role_sid or service.default_service_role_sid,
+        "deployment",
+        errors.DeploymentRoleNotFoundError,
+    )
+    now = deps.clock.now_ms()
+    user = User(
+        sid=deps.sids.new(sids.USER),
+        account_sid=service.account_sid,
+        service_sid=service.sid,
+        identity=identity,
+        friendly_name=friendly_name,
+        role_sid=role.sid,
+        attributes=attributes,
+        joined_channels_count=0,
+        date_created=now,
+        date_updated=now,
+    )
+    with txn.on_unique_violation(errors.UserAlreadyExistsError):
+        await store.insert_user_txn(txn, user)
+    return user
+
+
+async def create_user(deps: Deps, caller: Caller, service_sid: str, cmd: CreateUser) -> User:
+    async def txn_fn(txn: Txn) -> User:
+        service = await get_service(txn, caller.account_sid, service_sid)
+        identity = rules.check_identity(cmd.identity)
+        attributes = rules.check_attributes(cmd.attributes)
+        rules.check_friendly_name(cmd.friendly_name, rules.USER_FRIENDLY_NAME_MAX)
+        if await store.find_user_txn(txn, service.sid, "identity", identity) is not None:
+            raise errors.UserAlreadyExistsError()
+        user = await new_user_txn(
+            txn,
+            deps,
+            service,
+            identity,
+            role_sid=cmd.role_sid,
+            attributes=attributes,
+            friendly_name=cmd.friendly_name,
+        )
+        txn.call_after(deps.bus.publish, UserAdded(caller.actor, user))
+        return user
+
+    return await deps.db.run_in_txn("create_user", txn_fn)
+
+
+async def _get(txn: Txn, account_sid: str, service_sid: str, key: str) -> User:
+    await get_service(txn, account_sid, service_sid)
+    return await get_user(txn, service_sid, key)
+
+
+async def fetch_user(deps: Deps, caller: Caller, service_sid: str, key: str) -> User:
+    return await deps.db.run_read("fetch_user", _get, caller.account_sid, service_sid, key)
+
+
+async def list_users(deps: Deps, caller: Caller, service_sid: str, req: PageRequest) -> Page[User]:
+    async def read(txn: Txn) -> Page[User]:
+        await get_service(txn, caller.account_sid, service_sid)
+        return await store.list_users_txn(txn, service_sid, req)
+
+    return await deps.db.run_read("list_users", read)
+
+
+async def update_user(
+    deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateUser
+) -> User:
+    if is_empty_update(cmd):
+        raise errors.NoUpdateParametersError()
+
+    async def txn_fn(txn: Txn) -> User:
+        await get_service(txn, caller.account_sid, service_sid)
+        old = await get_user(txn, service_sid, key, for_update=True)
+        role_sid = old.role_sid
+        if cmd.role_sid is not UNSET:
+            role = await get_role_of_type(
+                txn, service_sid, cmd.role_sid, "deployment", errors.DeploymentRoleNotFoundError
+            )
+            role_sid = role.sid
+        new = dataclasses.replace(
+            old,
+            role_sid=role_sid,
+            attributes=rules.check_attributes(pick(cmd.attributes, old.attributes)),
+            friendly_name=rules.check_friendly_name(
+                pick(cmd.friendly_name, old.friendly_name), rules.USER_FRIENDLY_NAME_MAX
+            ),
+            date_updated=deps.clock.now_ms(),
+        )
+        await store.update_user_txn(txn, new)
+        txn.call_after(deps.bus.publish, UserUpdated(caller.actor, new))
+        return new
+
+    return await deps.db.run_in_txn("update_user", txn_fn)
+
+
+async def delete_user(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
+    async def txn_fn(txn: Txn) -> None:
+        await get_service(txn, caller.account_sid, service_sid)
+        user = await get_user(txn, service_sid, key, for_update=True)
+        await store.delete_user_txn(txn, user)
+        txn.call_after(deps.bus.publish, UserRemoved(caller.actor, user))
+
+    await deps.db.run_in_txn("delete_user", txn_fn)
+
+
+async def list_user_channels(
+    deps: Deps, caller: Caller, service_sid: str, key: str, req: PageRequest
+) -> Page[UserChannel]:
+    """The user's memberships and pending invites.
+
+    ``unread_messages_count`` is null without a consumption horizon, and null for everyone
+    when the service has read status turned off.
+    """
+
+    async def read(txn: Txn) -> Page[UserChannel]:
+        service = await get_service(txn, caller.account_sid, service_sid)
+        user = await get_user(txn, service_sid, key)
+        page = await user_channel_store.list_user_channels_txn(
+            txn, caller.account_sid, service_sid, user.identity, req
+        )
+        if not service.read_status_enabled:
+            items = [dataclasses.replace(uc, unread_messages_count=None) for uc in page.items]
+            page = dataclasses.replace(page, items=items)
+        return page
+
+    return await deps.db.run_read("list_user_channels", read)

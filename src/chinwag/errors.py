@@ -1,0 +1,261 @@
+"""The Twilio error catalogue: the only place error codes live.
+
+Every failure a client can see is a :class:`ChinwagError` subclass declaring its HTTP ``status``,
+Twilio ``code`` and message template (the short titles real Twilio sends, without the
+dictionary's "Programmable Chat:" prefix). Handlers and domain code *raise* these; the single
+renderer in ``chinwag.http.errors`` turns them into the wire form.
+
+Statuses of chat-specific codes are not published by Twilio; the choices follow
+``shared/reference/twilio-chat-v1.md`` section 3.3 (409 duplicates, 403 limits, 400 validation).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+
+
+class ChinwagError(Exception):
+    """Base of every client-visible error.
+
+    Subclasses set ``status``, ``code`` and ``template``; ``template`` may contain ``{name}``
+    fields filled from the constructor's keyword arguments.
+    """
+
+    status: ClassVar[int] = 500
+    code: ClassVar[int] = 20500
+    template: ClassVar[str] = "Internal Server Error"
+
+    def __init__(self, message: str | None = None, **fields: Any) -> None:
+        self.message = message if message is not None else self.template.format(**fields)
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Twilio error body: exactly code, message, more_info and status."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "more_info": MORE_INFO.format(code=self.code),
+            "status": self.status,
+        }
+
+
+# --- generic (2xxxx) ----------------------------------------------------------------------------
+
+
+class InvalidParameterError(ChinwagError):
+    """A parameter is present but invalid at the API layer (bad enum, boolean, integer)."""
+
+    status, code, template = 400, 20001, "Invalid value for {name}"
+
+
+class MissingParameterError(ChinwagError):
+    status, code, template = 400, 20001, "Missing required parameter {name} in the post body"
+
+
+class MalformedRequestError(ChinwagError):
+    """The body or query string cannot be decoded at all (invalid UTF-8, NUL bytes, bad type)."""
+
+    status, code, template = 400, 20001, "{detail}"
+
+
+class PayloadTooLargeError(ChinwagError):
+    """Request body over the configured cap. No Twilio code exists; 20001 is the nearest."""
+
+    status, code, template = 413, 20001, "Request body exceeds the limit of {limit} bytes"
+
+
+class AuthenticationError(ChinwagError):
+    status, code, template = 401, 20003, "Authenticate"
+
+
+class MethodNotAllowedError(ChinwagError):
+    status, code, template = 405, 20004, "Method not allowed"
+
+
+class NoUpdateParametersError(ChinwagError):
+    status, code, template = 400, 20161, "Parameters are not specified for update request"
+
+
+class NotFoundError(ChinwagError):
+    """A path object or route does not exist.
+
+    The message names the request path (without ``/v1``), which only the HTTP layer knows;
+    it fills ``path`` in when rendering.
+    """
+
+    status, code, template = 404, 20404, "The requested resource {path} was not found"
+
+    def __init__(self, path: str = "") -> None:
+        super().__init__(path=path)
+
+
+class InternalError(ChinwagError):
+    status, code, template = 500, 20500, "Internal Server Error"
+
+
+class ServiceUnavailableError(ChinwagError):
+    status, code, template = 503, 20503, "Service Unavailable"
+
+
+class InvalidPageTokenError(ChinwagError):
+    status, code, template = 400, 21481, "Invalid PageToken"
+
+
+class NegativeMessagePageTokenError(ChinwagError):
+    status, code, template = 400, 19038, "Page token must be bigger than or equal to 0"
+
+
+# --- service settings (500xx) -------------------------------------------------------------------
+
+
+class FriendlyNameNotProvidedError(ChinwagError):
+    status, code, template = 400, 50000, "FriendlyName not provided"
+
+
+class FriendlyNameTooLongError(ChinwagError):
+    status, code, template = 400, 50003, "Friendly name too long"
+
+
+class UniqueNameTooLongError(ChinwagError):
+    status, code, template = 400, 50004, "Unique Name too long"
+
+
+class InvalidConsumptionIntervalError(ChinwagError):
+    status, code, template = 400, 50052, "Invalid consumption interval format"
+
+
+class InvalidTypingIndicatorError(ChinwagError):
+    status, code, template = 400, 50053, "Invalid typing indicator format"
+
+
+class InvalidWebhookFormatError(ChinwagError):
+    status, code, template = 400, 50054, "Invalid webhook format"
+
+
+class InvalidWebhookMethodError(ChinwagError):
+    status, code, template = 400, 50055, "Invalid webhook method"
+
+
+class NotificationTemplateTooLongError(ChinwagError):
+    status, code, template = 400, 50058, "Notification template too long"
+
+
+class InvalidUserChannelsLimitError(ChinwagError):
+    status, code, template = 400, 50060, "Invalid user channels limit format"
+
+
+class InvalidChannelMembersLimitError(ChinwagError):
+    status, code, template = 400, 50061, "Invalid channel members limit format"
+
+
+class InvalidPreWebhookUrlError(ChinwagError):
+    status, code, template = 400, 50077, "Invalid pre-webhook url"
+
+
+class InvalidPostWebhookUrlError(ChinwagError):
+    status, code, template = 400, 50078, "Invalid post-webhook url"
+
+
+# --- roles (501xx) ------------------------------------------------------------------------------
+
+
+class ChannelRoleNotFoundError(ChinwagError):
+    status, code, template = 400, 50101, "Channel role not found"
+
+
+class DeploymentRoleNotFoundError(ChinwagError):
+    status, code, template = 400, 50102, "Deployment role not found"
+
+
+class PermissionNotFoundError(ChinwagError):
+    status, code, template = 400, 50104, "Permission not found"
+
+
+class InvalidRoleTypeError(ChinwagError):
+    status, code, template = 400, 50105, "Invalid role type"
+
+
+class ChannelCreatorRoleNotFoundError(ChinwagError):
+    status, code, template = 400, 50106, "Channel creator role not found"
+
+
+# --- users (502xx) ------------------------------------------------------------------------------
+
+
+class UserAlreadyExistsError(ChinwagError):
+    status, code, template = 409, 50201, "User already exists"
+
+
+class IdentityReservedError(ChinwagError):
+    status, code, template = 400, 50203, "Identity reserved"
+
+
+class IdentityNotProvidedError(ChinwagError):
+    status, code, template = 400, 50204, "Identity not provided"
+
+
+class IdentityMatchesSidError(ChinwagError):
+    status, code, template = 400, 50206, "Identity should not match user SID pattern"
+
+
+class IdentityTooLongError(ChinwagError):
+    status, code, template = 400, 50207, "Identity too long"
+
+
+class UserChannelLimitError(ChinwagError):
+    status, code, template = 403, 50208, "User channel limit exceeded"
+
+
+class UserAlreadyInvitedError(ChinwagError):
+    status, code, template = 409, 50212, "User already invited"
+
+
+# --- channels (503xx) ---------------------------------------------------------------------------
+
+
+class AttributesTooLongError(ChinwagError):
+    status, code, template = 400, 50303, "Attributes too long"
+
+
+class AttributesNotJsonError(ChinwagError):
+    status, code, template = 400, 50304, "Attributes not valid JSON"
+
+
+class UniqueNameMatchesSidError(ChinwagError):
+    status, code, template = 400, 50306, "Unique name should not match channel SID pattern"
+
+
+class UniqueNameExistsError(ChinwagError):
+    status, code, template = 409, 50307, "Channel with provided unique name already exists"
+
+
+class AuthorTooLongError(ChinwagError):
+    status, code, template = 400, 50310, "Author parameter is too long"
+
+
+class NoChannelUpdateParametersError(ChinwagError):
+    status, code, template = 400, 50347, "Parameters are missing for channel update request"
+
+
+# --- members (504xx) ----------------------------------------------------------------------------
+
+
+class ChannelMemberLimitError(ChinwagError):
+    status, code, template = 403, 50403, "Channel member limit exceeded"
+
+
+class MemberAlreadyExistsError(ChinwagError):
+    status, code, template = 409, 50404, "Member already exists"
+
+
+class InvalidConsumedIndexError(ChinwagError):
+    status, code, template = 400, 50406, "Invalid last consumed message index format"
+
+
+# --- messages (505xx) ---------------------------------------------------------------------------
+
+
+class BodyTooLongError(ChinwagError):
+    status, code, template = 400, 50504, "Message body parameter is too long"

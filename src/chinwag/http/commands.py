@@ -1,0 +1,217 @@
+"""PascalCase form parameters to typed domain commands, one parser per write operation.
+
+Presence and wire types are checked here (20001); domain rules (lengths, JSON, references,
+uniqueness, limits) are checked by the domain. Creates treat an empty optional value as absent;
+updates treat it as "clear to null" (twilio-python cannot send null otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from chinwag import errors
+from chinwag.domain.channels import CreateChannel, UpdateChannel
+from chinwag.domain.credentials import CreateCredential, UpdateCredential
+from chinwag.domain.invites import CreateInvite
+from chinwag.domain.members import CreateMember, UpdateMember
+from chinwag.domain.messages import CreateMessage, UpdateMessage
+from chinwag.domain.models import NOTIFICATION_KINDS
+from chinwag.domain.roles import CreateRole, UpdateRole
+from chinwag.domain.services import CreateService, NotificationChange, UpdateService, WebhookChange
+from chinwag.domain.unset import UNSET, Unset
+from chinwag.domain.users import CreateUser, UpdateUser
+from chinwag.http.forms import Form
+
+_NOTIFICATION_PARAMS = {
+    "new_message": "NewMessage",
+    "added_to_channel": "AddedToChannel",
+    "invited_to_channel": "InvitedToChannel",
+    "removed_from_channel": "RemovedFromChannel",
+}
+assert tuple(_NOTIFICATION_PARAMS) == NOTIFICATION_KINDS
+
+#: ``Webhooks.<Event>`` parameter names → keys of the ``webhooks`` object (reference 6.6).
+_WEBHOOK_EVENTS = {
+    "OnMessageSend": "on_message_send",
+    "OnMessageUpdate": "on_message_update",
+    "OnMessageRemove": "on_message_remove",
+    "OnChannelAdd": "on_channel_add",
+    "OnChannelDestroy": "on_channel_destroy",
+    "OnChannelUpdate": "on_channel_update",
+    "OnMemberAdd": "on_member_add",
+    "OnMemberRemove": "on_member_remove",
+    "OnMessageSent": "on_message_sent",
+    "OnMessageUpdated": "on_message_updated",
+    "OnMessageRemoved": "on_message_removed",
+    "OnChannelAdded": "on_channel_added",
+    "OnChannelDestroyed": "on_channel_destroyed",
+    "OnChannelUpdated": "on_channel_updated",
+    "OnMemberAdded": "on_member_added",
+    "OnMemberRemoved": "on_member_removed",
+}
+
+
+def _int(form: Form, name: str, error: type[errors.ChinwagError]) -> int | Unset:
+    return cast("int | Unset", form.int(name, error))
+
+
+def create_credential(form: Form) -> CreateCredential:
+    kind = form.required("Type")
+    if kind not in ("apn", "gcm", "fcm"):
+        raise errors.InvalidParameterError(name="Type")
+    sandbox = form.bool("Sandbox")
+    return CreateCredential(
+        type=kind,
+        friendly_name=form.optional("FriendlyName"),
+        certificate=form.optional("Certificate"),
+        private_key=form.optional("PrivateKey"),
+        sandbox=None if sandbox is UNSET else sandbox,
+        api_key=form.optional("ApiKey"),
+        secret=form.optional("Secret"),
+    )
+
+
+def update_credential(form: Form) -> UpdateCredential:
+    return UpdateCredential(
+        friendly_name=form.nullable("FriendlyName"),
+        certificate=form.nullable("Certificate"),
+        private_key=form.nullable("PrivateKey"),
+        sandbox=form.bool("Sandbox"),
+        api_key=form.nullable("ApiKey"),
+        secret=form.nullable("Secret"),
+    )
+
+
+def create_service(form: Form) -> CreateService:
+    return CreateService(friendly_name=form.required("FriendlyName"))
+
+
+def update_service(form: Form) -> UpdateService:
+    notifications = {}
+    for kind, param in _NOTIFICATION_PARAMS.items():
+        change = NotificationChange(
+            enabled=form.bool(f"Notifications.{param}.Enabled"),
+            template=form.nullable(f"Notifications.{param}.Template"),
+        )
+        if change != NotificationChange():
+            notifications[kind] = change
+    webhooks = {}
+    for param, key in _WEBHOOK_EVENTS.items():
+        hook = WebhookChange(
+            url=form.nullable(f"Webhooks.{param}.Url"),
+            method=form.text(f"Webhooks.{param}.Method"),
+        )
+        if hook != WebhookChange():
+            webhooks[key] = hook
+    filters: tuple[str, ...] | Unset | None = UNSET
+    if "WebhookFilters" in form:
+        values = [v for v in form.all("WebhookFilters") if v]
+        filters = tuple(values) if values else None
+    return UpdateService(
+        friendly_name=form.text("FriendlyName"),
+        default_service_role_sid=form.text("DefaultServiceRoleSid"),
+        default_channel_role_sid=form.text("DefaultChannelRoleSid"),
+        default_channel_creator_role_sid=form.text("DefaultChannelCreatorRoleSid"),
+        read_status_enabled=form.bool("ReadStatusEnabled"),
+        reachability_enabled=form.bool("ReachabilityEnabled"),
+        typing_indicator_timeout=_int(
+            form, "TypingIndicatorTimeout", errors.InvalidTypingIndicatorError
+        ),
+        consumption_report_interval=_int(
+            form, "ConsumptionReportInterval", errors.InvalidConsumptionIntervalError
+        ),
+        limit_channel_members=_int(
+            form, "Limits.ChannelMembers", errors.InvalidChannelMembersLimitError
+        ),
+        limit_user_channels=_int(form, "Limits.UserChannels", errors.InvalidUserChannelsLimitError),
+        pre_webhook_url=form.nullable("PreWebhookUrl"),
+        post_webhook_url=form.nullable("PostWebhookUrl"),
+        webhook_method=form.nullable("WebhookMethod"),
+        webhook_filters=filters,
+        notifications=notifications,
+        webhooks=webhooks,
+    )
+
+
+def create_role(form: Form) -> CreateRole:
+    friendly_name = form.required("FriendlyName")
+    kind = form.required("Type")
+    form.required("Permission")
+    return CreateRole(friendly_name, kind, tuple(form.all("Permission")))
+
+
+def update_role(form: Form) -> UpdateRole:
+    form.required("Permission")
+    return UpdateRole(tuple(form.all("Permission")))
+
+
+def create_user(form: Form) -> CreateUser:
+    return CreateUser(
+        identity=form.required("Identity"),
+        role_sid=form.optional("RoleSid"),
+        attributes=form.optional("Attributes"),
+        friendly_name=form.optional("FriendlyName"),
+    )
+
+
+def update_user(form: Form) -> UpdateUser:
+    return UpdateUser(
+        role_sid=form.text("RoleSid"),
+        attributes=form.nullable("Attributes"),
+        friendly_name=form.nullable("FriendlyName"),
+    )
+
+
+def create_channel(form: Form) -> CreateChannel:
+    return CreateChannel(
+        friendly_name=form.optional("FriendlyName"),
+        unique_name=form.optional("UniqueName"),
+        attributes=form.optional("Attributes"),
+        type=form.choice("Type", ("public", "private"), "public"),
+    )
+
+
+def update_channel(form: Form) -> UpdateChannel:
+    return UpdateChannel(
+        friendly_name=form.nullable("FriendlyName"),
+        unique_name=form.nullable("UniqueName"),
+        attributes=form.nullable("Attributes"),
+    )
+
+
+def create_member(form: Form) -> CreateMember:
+    return CreateMember(identity=form.required("Identity"), role_sid=form.optional("RoleSid"))
+
+
+def update_member(form: Form) -> UpdateMember:
+    index = form.int("LastConsumedMessageIndex", errors.InvalidConsumedIndexError, nullable=True)
+    return UpdateMember(role_sid=form.text("RoleSid"), last_consumed_message_index=index)
+
+
+def create_invite(form: Form) -> CreateInvite:
+    return CreateInvite(identity=form.required("Identity"), role_sid=form.optional("RoleSid"))
+
+
+def create_message(form: Form) -> CreateMessage:
+    return CreateMessage(
+        body=form.required("Body"),
+        from_=form.optional("From"),
+        attributes=form.optional("Attributes"),
+    )
+
+
+def update_message(form: Form) -> UpdateMessage:
+    return UpdateMessage(body=form.text("Body"), attributes=form.nullable("Attributes"))
+
+
+def channel_types(query: Form) -> tuple[str, ...]:
+    """The ``Type`` filter of the channel list: repeatable, public/private only."""
+    types = tuple(query.all("Type"))
+    if any(t not in ("public", "private") for t in types):
+        raise errors.InvalidParameterError(name="Type")
+    return types
+
+
+def descending(query: Form) -> bool:
+    """``Order=asc|desc`` of the message list."""
+    return query.choice("Order", ("asc", "desc"), "asc") == "desc"

@@ -1,0 +1,111 @@
+"""Every route in one table: reads like an index of the API.
+
+Each row is (method, path, spec operationId, handler). Falcon needs one name per variable
+segment position, so paths use ``{service}``, ``{channel}``… where the spec says ``{Sid}`` or
+``{ServiceSid}``; the contract test maps the two. Handlers are named after the operationId.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import falcon.asgi
+
+from chinwag.http.context import Api
+from chinwag.http.resources import (
+    channels,
+    credentials,
+    invites,
+    members,
+    messages,
+    roles,
+    services,
+    user_channels,
+    users,
+)
+
+Handler = Callable[..., Awaitable[None]]
+
+S = "/v1/Services/{service}"
+CH = f"{S}/Channels/{{channel}}"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    operation_id: str
+    handler: Handler
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/Credentials", "ListCredential", credentials.list_credentials),
+    Route("POST", "/v1/Credentials", "CreateCredential", credentials.create_credential),
+    Route("GET", "/v1/Credentials/{sid}", "FetchCredential", credentials.fetch_credential),
+    Route("POST", "/v1/Credentials/{sid}", "UpdateCredential", credentials.update_credential),
+    Route("DELETE", "/v1/Credentials/{sid}", "DeleteCredential", credentials.delete_credential),
+    Route("GET", "/v1/Services", "ListService", services.list_services),
+    Route("POST", "/v1/Services", "CreateService", services.create_service),
+    Route("GET", S, "FetchService", services.fetch_service),
+    Route("POST", S, "UpdateService", services.update_service),
+    Route("DELETE", S, "DeleteService", services.delete_service),
+    Route("GET", f"{S}/Roles", "ListRole", roles.list_roles),
+    Route("POST", f"{S}/Roles", "CreateRole", roles.create_role),
+    Route("GET", f"{S}/Roles/{{role}}", "FetchRole", roles.fetch_role),
+    Route("POST", f"{S}/Roles/{{role}}", "UpdateRole", roles.update_role),
+    Route("DELETE", f"{S}/Roles/{{role}}", "DeleteRole", roles.delete_role),
+    Route("GET", f"{S}/Users", "ListUser", users.list_users),
+    Route("POST", f"{S}/Users", "CreateUser", users.create_user),
+    Route("GET", f"{S}/Users/{{user}}", "FetchUser", users.fetch_user),
+    Route("POST", f"{S}/Users/{{user}}", "UpdateUser", users.update_user),
+    Route("DELETE", f"{S}/Users/{{user}}", "DeleteUser", users.delete_user),
+    Route(
+        "GET", f"{S}/Users/{{user}}/Channels", "ListUserChannel", user_channels.list_user_channels
+    ),
+    Route("GET", f"{S}/Channels", "ListChannel", channels.list_channels),
+    Route("POST", f"{S}/Channels", "CreateChannel", channels.create_channel),
+    Route("GET", CH, "FetchChannel", channels.fetch_channel),
+    Route("POST", CH, "UpdateChannel", channels.update_channel),
+    Route("DELETE", CH, "DeleteChannel", channels.delete_channel),
+    Route("GET", f"{CH}/Members", "ListMember", members.list_members),
+    Route("POST", f"{CH}/Members", "CreateMember", members.create_member),
+    Route("GET", f"{CH}/Members/{{member}}", "FetchMember", members.fetch_member),
+    Route("POST", f"{CH}/Members/{{member}}", "UpdateMember", members.update_member),
+    Route("DELETE", f"{CH}/Members/{{member}}", "DeleteMember", members.delete_member),
+    Route("GET", f"{CH}/Messages", "ListMessage", messages.list_messages),
+    Route("POST", f"{CH}/Messages", "CreateMessage", messages.create_message),
+    Route("GET", f"{CH}/Messages/{{message}}", "FetchMessage", messages.fetch_message),
+    Route("POST", f"{CH}/Messages/{{message}}", "UpdateMessage", messages.update_message),
+    Route("DELETE", f"{CH}/Messages/{{message}}", "DeleteMessage", messages.delete_message),
+    Route("GET", f"{CH}/Invites", "ListInvite", invites.list_invites),
+    Route("POST", f"{CH}/Invites", "CreateInvite", invites.create_invite),
+    Route("GET", f"{CH}/Invites/{{invite}}", "FetchInvite", invites.fetch_invite),
+    Route("DELETE", f"{CH}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite),
+)
+
+
+class _PathResource:
+    """The Falcon resource for one path: an ``on_<method>`` responder per route row."""
+
+    def __init__(self, api: Api, routes: list[Route]) -> None:
+        for route in routes:
+            setattr(self, f"on_{route.method.lower()}", _bind(api, route.handler))
+
+
+def _bind(api: Api, handler: Handler) -> Callable[..., Awaitable[None]]:
+    async def responder(
+        req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: Any
+    ) -> None:
+        await handler(api, req, resp, **params)
+
+    return responder
+
+
+def add_routes(app: falcon.asgi.App, api: Api) -> None:
+    by_path: dict[str, list[Route]] = {}
+    for route in ROUTES:
+        by_path.setdefault(route.path, []).append(route)
+    for path, routes in by_path.items():
+        app.add_route(path, _PathResource(api, routes))

@@ -1,0 +1,106 @@
+"""The one path into the database: ``run_in_txn`` for changes, ``run_read`` for reads.
+
+A unit of work is an async function taking a :class:`Txn` first. Side effects that must not
+happen unless the change commits (publishing events, waking the webhook dispatcher) are
+registered with :meth:`Txn.call_after` and run only after a successful commit, in order.
+No network I/O happens inside a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from chinwag.storage.engine import Connection, Engine, Row
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Txn:
+    """An open transaction (or read scope) handed to store functions ending in ``_txn``."""
+
+    __slots__ = ("_after", "_conn", "engine")
+
+    def __init__(self, conn: Connection, engine: Engine) -> None:
+        self._conn = conn
+        self.engine = engine
+        self._after: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
+
+    async def fetchone(self, sql: str, *args: Any) -> Row | None:
+        return await self._conn.fetchone(sql, args)
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
+        return await self._conn.fetchall(sql, args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        return await self._conn.execute(sql, args)
+
+    @contextmanager
+    def on_unique_violation(self, error: Callable[[], Exception]) -> Iterator[None]:
+        """Raise ``error()`` if a statement in the block breaks a UNIQUE constraint.
+
+        Domain code checks uniqueness first for a clear answer; this turns the rare lost race
+        (two requests passing that check at once) into the same answer instead of a 500.
+        """
+        try:
+            yield
+        except Exception as exc:
+            if self.engine.is_unique_violation(exc):
+                raise error() from None
+            raise
+
+    def call_after(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` after this transaction commits; never if it rolls back."""
+        self._after.append((fn, args))
+
+    def run_after_hooks(self) -> None:
+        for fn, args in self._after:
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("after-commit hook %r failed", fn)
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def open(self) -> None:
+        await self.engine.open()
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    async def run_in_txn(
+        self,
+        desc: str,
+        fn: Callable[Concatenate[Txn, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run ``fn`` in a write transaction; commit if it returns, roll back if it raises.
+
+        ``desc`` names the unit of work for logs and, later, metrics.
+        """
+        async with self.engine.transaction(write=True) as conn:
+            txn = Txn(conn, self.engine)
+            result = await fn(txn, *args, **kwargs)
+        txn.run_after_hooks()
+        return result
+
+    async def run_read(
+        self,
+        desc: str,
+        fn: Callable[Concatenate[Txn, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run ``fn`` for reading only. ``call_after`` is meaningless here and not run."""
+        async with self.engine.transaction(write=False) as conn:
+            return await fn(Txn(conn, self.engine), *args, **kwargs)

@@ -1,0 +1,196 @@
+"""The tables, declared once for both engines.
+
+SQLAlchemy Core is used *only* to declare the schema: Alembic migrations are checked against
+this metadata (a test asserts that upgrading an empty database yields exactly these tables).
+Runtime queries are hand-written SQL in ``stores/`` — no ORM on the hot path.
+
+Conventions:
+- ``id`` is an integer surrogate key (SQLite's rowid) giving every list its creation order,
+  which keyset pagination walks; ``sid`` is the public identifier, unique.
+- Dates are integer milliseconds (``BigInteger``).
+- Nested settings (``webhooks``, ``notifications``, ``webhook_filters``, ``permissions``) are
+  JSON text: always read and written whole, never queried into.
+- Counters (``members_count``, ``messages_count``, ``joined_channels_count``) and
+  ``next_message_index`` are kept in the parent row and changed in the same transaction as the
+  child rows, so they are exact; the parent-row update is also what serialises racing writers.
+- No foreign keys: every cascade is an explicit statement in a store, so each one is visible
+  and its counter adjustments sit beside it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# An integer primary key that is SQLite's rowid alias, and a 64-bit identity elsewhere.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _dates() -> tuple[sa.Column[int], sa.Column[int]]:
+    return (
+        sa.Column("date_created", sa.BigInteger, nullable=False),
+        sa.Column("date_updated", sa.BigInteger, nullable=False),
+    )
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("auth_token", sa.Text, nullable=False),
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("friendly_name", sa.Text),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("sandbox", sa.Boolean),
+    sa.Column("certificate", sa.Text),
+    sa.Column("private_key", sa.Text),
+    sa.Column("api_key", sa.Text),
+    sa.Column("secret", sa.Text),
+    *_dates(),
+    sa.Index("ix_credentials_account", "account_sid", "id"),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("friendly_name", sa.Text, nullable=False),
+    sa.Column("default_service_role_sid", sa.Text),
+    sa.Column("default_channel_role_sid", sa.Text),
+    sa.Column("default_channel_creator_role_sid", sa.Text),
+    sa.Column("read_status_enabled", sa.Boolean, nullable=False),
+    sa.Column("reachability_enabled", sa.Boolean, nullable=False),
+    sa.Column("typing_indicator_timeout", sa.Integer, nullable=False),
+    sa.Column("consumption_report_interval", sa.Integer, nullable=False),
+    sa.Column("limit_channel_members", sa.Integer, nullable=False),
+    sa.Column("limit_user_channels", sa.Integer, nullable=False),
+    sa.Column("pre_webhook_url", sa.Text),
+    sa.Column("post_webhook_url", sa.Text),
+    sa.Column("webhook_method", sa.Text),
+    sa.Column("webhook_filters", sa.Text),
+    sa.Column("webhooks", sa.Text, nullable=False),
+    sa.Column("notifications", sa.Text, nullable=False),
+    *_dates(),
+    sa.Index("ix_services_account", "account_sid", "id"),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("friendly_name", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("permissions", sa.Text, nullable=False),
+    *_dates(),
+    sa.Index("ix_roles_service", "service_sid", "id"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("identity", sa.Text, nullable=False),
+    sa.Column("friendly_name", sa.Text),
+    sa.Column("role_sid", sa.Text),
+    sa.Column("attributes", sa.Text),
+    sa.Column("joined_channels_count", sa.Integer, nullable=False),
+    *_dates(),
+    sa.UniqueConstraint("service_sid", "identity", name="uq_users_identity"),
+    sa.Index("ix_users_service", "service_sid", "id"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("friendly_name", sa.Text),
+    sa.Column("unique_name", sa.Text),
+    sa.Column("attributes", sa.Text),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("members_count", sa.Integer, nullable=False),
+    sa.Column("messages_count", sa.Integer, nullable=False),
+    sa.Column("next_message_index", sa.BigInteger, nullable=False),
+    sa.Column("last_message_sid", sa.Text),
+    *_dates(),
+    sa.UniqueConstraint("service_sid", "unique_name", name="uq_channels_unique_name"),
+    sa.Index("ix_channels_service", "service_sid", "id"),
+    sa.Index("ix_channels_service_type", "service_sid", "type", "id"),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("channel_sid", sa.Text, nullable=False),
+    sa.Column("identity", sa.Text, nullable=False),
+    sa.Column("role_sid", sa.Text),
+    sa.Column("last_consumed_message_index", sa.BigInteger),
+    sa.Column("last_consumption_timestamp", sa.BigInteger),
+    *_dates(),
+    sa.UniqueConstraint("channel_sid", "identity", name="uq_members_identity"),
+    sa.Index("ix_members_channel", "channel_sid", "id"),
+    sa.Index("ix_members_user", "service_sid", "identity"),
+)
+
+invites = sa.Table(
+    "invites",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("channel_sid", sa.Text, nullable=False),
+    sa.Column("identity", sa.Text, nullable=False),
+    sa.Column("role_sid", sa.Text),
+    sa.Column("created_by", sa.Text, nullable=False),
+    *_dates(),
+    sa.UniqueConstraint("channel_sid", "identity", name="uq_invites_identity"),
+    sa.Index("ix_invites_channel", "channel_sid", "id"),
+    sa.Index("ix_invites_user", "service_sid", "identity"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("channel_sid", sa.Text, nullable=False),
+    sa.Column("idx", sa.BigInteger, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("attributes", sa.Text),
+    sa.Column("was_edited", sa.Boolean, nullable=False),
+    *_dates(),
+    sa.UniqueConstraint("channel_sid", "idx", name="uq_messages_index"),
+)

@@ -1,0 +1,20 @@
+"""The account that may call the API (one per server today; every row carries its SID)."""
+
+from __future__ import annotations
+
+from chinwag.domain.models import Account
+from chinwag.storage.database import Txn
+
+
+async def find_first_account_txn(txn: Txn) -> Account | None:
+    row = await txn.fetchone("SELECT sid, auth_token FROM accounts ORDER BY id LIMIT 1")
+    return None if row is None else Account(row["sid"], row["auth_token"])
+
+
+async def insert_account_txn(txn: Txn, account: Account, now: int) -> None:
+    await txn.execute(
+        "INSERT INTO accounts (sid, auth_token, date_created) VALUES ($1, $2, $3)",
+        account.sid,
+        account.auth_token,
+        now,
+    )

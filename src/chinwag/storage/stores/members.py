@@ -1,0 +1,103 @@
+"""Channel members."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from chinwag.domain.models import Member, Page, PageRequest
+from chinwag.storage.database import Txn
+from chinwag.storage.engine import Row
+from chinwag.storage.paging import fetch_page_txn
+
+_COLUMNS = (
+    "id, sid, account_sid, service_sid, channel_sid, identity, role_sid, "
+    "last_consumed_message_index, last_consumption_timestamp, date_created, date_updated"
+)
+
+
+def _member(row: Row) -> Member:
+    return Member(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        service_sid=row["service_sid"],
+        channel_sid=row["channel_sid"],
+        identity=row["identity"],
+        role_sid=row["role_sid"],
+        last_consumed_message_index=row["last_consumed_message_index"],
+        last_consumption_timestamp=row["last_consumption_timestamp"],
+        date_created=row["date_created"],
+        date_updated=row["date_updated"],
+    )
+
+
+def identity_filter(identities: Sequence[str], first: int) -> str:
+    """`` AND identity IN ($first, …)`` for a non-empty identity filter, else nothing."""
+    if not identities:
+        return ""
+    marks = ", ".join(f"${first + i}" for i in range(len(identities)))
+    return f" AND identity IN ({marks})"
+
+
+async def find_member_txn(
+    txn: Txn,
+    channel_sid: str,
+    by: Literal["sid", "identity"],
+    value: str,
+    *,
+    for_update: bool = False,
+) -> Member | None:
+    lock = txn.engine.for_update if for_update else ""
+    row = await txn.fetchone(
+        f"SELECT {_COLUMNS} FROM members WHERE channel_sid = $1 AND {by} = $2 {lock}",
+        channel_sid,
+        value,
+    )
+    return None if row is None else _member(row)
+
+
+async def list_members_txn(
+    txn: Txn, channel_sid: str, identities: Sequence[str], req: PageRequest
+) -> Page[Member]:
+    return await fetch_page_txn(
+        txn,
+        f"SELECT {_COLUMNS} FROM members WHERE channel_sid = $1{identity_filter(identities, 2)}",
+        (channel_sid, *identities),
+        "id",
+        req,
+        _member,
+    )
+
+
+async def insert_member_txn(txn: Txn, m: Member) -> None:
+    await txn.execute(
+        "INSERT INTO members (sid, account_sid, service_sid, channel_sid, identity, role_sid, "
+        "last_consumed_message_index, last_consumption_timestamp, date_created, date_updated) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        m.sid,
+        m.account_sid,
+        m.service_sid,
+        m.channel_sid,
+        m.identity,
+        m.role_sid,
+        m.last_consumed_message_index,
+        m.last_consumption_timestamp,
+        m.date_created,
+        m.date_updated,
+    )
+
+
+async def update_member_txn(txn: Txn, m: Member) -> None:
+    await txn.execute(
+        "UPDATE members SET role_sid = $2, last_consumed_message_index = $3, "
+        "last_consumption_timestamp = $4, date_updated = $5 WHERE sid = $1",
+        m.sid,
+        m.role_sid,
+        m.last_consumed_message_index,
+        m.last_consumption_timestamp,
+        m.date_updated,
+    )
+
+
+async def delete_member_txn(txn: Txn, sid: str) -> None:
+    await txn.execute("DELETE FROM members WHERE sid = $1", sid)

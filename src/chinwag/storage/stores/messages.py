@@ -1,0 +1,127 @@
+"""Messages: the hot path of the whole server.
+
+Creating a message is two statements in one transaction: an UPDATE of the channel row that
+takes the next index and bumps the counters (and, on PostgreSQL, is the row lock that orders
+racing writers), then the INSERT. Indexes are per channel, start at 0 and are never reused.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chinwag.domain.models import Message, Page, PageRequest
+from chinwag.storage.database import Txn
+from chinwag.storage.engine import Row
+from chinwag.storage.paging import fetch_page_txn
+
+_COLUMNS = (
+    "idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, was_edited, "
+    "date_created, date_updated"
+)
+
+
+def _message(row: Row) -> Message:
+    return Message(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        service_sid=row["service_sid"],
+        channel_sid=row["channel_sid"],
+        index=row["idx"],
+        author=row["author"],
+        body=row["body"],
+        attributes=row["attributes"],
+        was_edited=bool(row["was_edited"]),
+        date_created=row["date_created"],
+        date_updated=row["date_updated"],
+    )
+
+
+async def claim_next_index_txn(
+    txn: Txn,
+    account_sid: str,
+    service_sid: str,
+    by: Literal["sid", "unique_name"],
+    channel: str,
+    message_sid: str,
+) -> tuple[str, int] | None:
+    """Reserve the channel's next index for ``message_sid``; None if there is no such channel.
+
+    Returns the channel SID and the index.
+    """
+    row = await txn.fetchone(
+        "UPDATE channels SET messages_count = messages_count + 1, "
+        "next_message_index = next_message_index + 1, last_message_sid = $4 "
+        f"WHERE service_sid = $1 AND {by} = $2 AND account_sid = $3 "
+        "RETURNING sid, next_message_index - 1 AS idx",
+        service_sid,
+        channel,
+        account_sid,
+        message_sid,
+    )
+    return None if row is None else (row["sid"], row["idx"])
+
+
+async def insert_message_txn(txn: Txn, m: Message) -> None:
+    await txn.execute(
+        "INSERT INTO messages (sid, account_sid, service_sid, channel_sid, idx, author, body, "
+        "attributes, was_edited, date_created, date_updated) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        m.sid,
+        m.account_sid,
+        m.service_sid,
+        m.channel_sid,
+        m.index,
+        m.author,
+        m.body,
+        m.attributes,
+        m.was_edited,
+        m.date_created,
+        m.date_updated,
+    )
+
+
+async def find_message_txn(txn: Txn, channel_sid: str, sid: str) -> Message | None:
+    row = await txn.fetchone(
+        f"SELECT {_COLUMNS} FROM messages WHERE sid = $1 AND channel_sid = $2", sid, channel_sid
+    )
+    return None if row is None else _message(row)
+
+
+async def list_messages_txn(txn: Txn, channel_sid: str, req: PageRequest) -> Page[Message]:
+    return await fetch_page_txn(
+        txn,
+        f"SELECT {_COLUMNS} FROM messages WHERE channel_sid = $1",
+        (channel_sid,),
+        "idx",
+        req,
+        _message,
+    )
+
+
+async def update_message_txn(txn: Txn, m: Message) -> None:
+    await txn.execute(
+        "UPDATE messages SET body = $2, attributes = $3, was_edited = $4, date_updated = $5 "
+        "WHERE sid = $1",
+        m.sid,
+        m.body,
+        m.attributes,
+        m.was_edited,
+        m.date_updated,
+    )
+
+
+async def delete_message_txn(txn: Txn, m: Message) -> bool:
+    """Delete a message; the channel's count drops and ``last_message`` falls back if needed.
+
+    Returns False (and changes nothing) when a concurrent delete got there first.
+    """
+    if not await txn.execute("DELETE FROM messages WHERE sid = $1", m.sid):
+        return False
+    await txn.execute(
+        "UPDATE channels SET messages_count = messages_count - 1, last_message_sid = CASE "
+        "WHEN last_message_sid = $2 THEN (SELECT sid FROM messages WHERE channel_sid = $1 "
+        "ORDER BY idx DESC LIMIT 1) ELSE last_message_sid END WHERE sid = $1",
+        m.channel_sid,
+        m.sid,
+    )
+    return True

@@ -1,0 +1,44 @@
+"""A user's channels: memberships (``joined``) and pending invites (``invited``), in one list.
+
+Rows of both kinds are merged on one key, ``id * 2`` for members and ``id * 2 + 1`` for invites,
+so one keyset cursor pages through both. A user has at most ``Limits.UserChannels``
+(≤ 1000) memberships, so the per-row unread count (an index range count) stays bounded.
+"""
+
+from __future__ import annotations
+
+from chinwag.domain.models import Page, PageRequest, UserChannel
+from chinwag.storage.database import Txn
+from chinwag.storage.engine import Row
+from chinwag.storage.paging import fetch_page_txn
+
+_SELECT = (
+    "SELECT k, channel_sid, member_sid, status, lci, unread FROM ("
+    "SELECT m.id * 2 AS k, m.channel_sid, m.sid AS member_sid, 'joined' AS status, "
+    "m.last_consumed_message_index AS lci, "
+    "CASE WHEN m.last_consumed_message_index IS NULL THEN NULL ELSE "
+    "(SELECT COUNT(*) FROM messages g WHERE g.channel_sid = m.channel_sid "
+    "AND g.idx > m.last_consumed_message_index) END AS unread "
+    "FROM members m WHERE m.service_sid = $1 AND m.identity = $2 "
+    "UNION ALL "
+    "SELECT i.id * 2 + 1, i.channel_sid, NULL, 'invited', NULL, NULL "
+    "FROM invites i WHERE i.service_sid = $1 AND i.identity = $2"
+    ") uc WHERE 1 = 1"
+)
+
+
+async def list_user_channels_txn(
+    txn: Txn, account_sid: str, service_sid: str, identity: str, req: PageRequest
+) -> Page[UserChannel]:
+    def to_model(row: Row) -> UserChannel:
+        return UserChannel(
+            account_sid=account_sid,
+            service_sid=service_sid,
+            channel_sid=row["channel_sid"],
+            member_sid=row["member_sid"],
+            status=row["status"],
+            last_consumed_message_index=row["lci"],
+            unread_messages_count=row["unread"],
+        )
+
+    return await fetch_page_txn(txn, _SELECT, (service_sid, identity), "k", req, to_model)
