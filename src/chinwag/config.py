@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from chinwag import sids
+
 SqliteSynchronous = Literal["NORMAL", "FULL"]
 
 
@@ -134,5 +136,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("max_body_bytes must be at least 1024")
     if (s.account_sid is None) != (s.auth_token is None):
         raise ConfigError("set both account_sid and auth_token, or neither")
+    if s.account_sid is not None and not sids.looks_like(sids.ACCOUNT, s.account_sid):
+        raise ConfigError("account_sid must be AC followed by 32 hex digits")
     if s.public_url is not None and not s.public_url.startswith(("http://", "https://")):
         raise ConfigError("public_url must start with http:// or https://")

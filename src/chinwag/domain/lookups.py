@@ -9,6 +9,8 @@ segment an MB SID or an identity: creates reject names shaped like SIDs, so the 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from chinwag import errors, sids
 from chinwag.domain.models import Channel, Member, Role, RoleType, Service, User
 from chinwag.storage.database import Txn
@@ -25,7 +27,9 @@ async def get_service(txn: Txn, account_sid: str, sid: str, *, for_update: bool 
 
 
 async def get_channel(txn: Txn, service_sid: str, key: str, *, for_update: bool = False) -> Channel:
-    by = "sid" if sids.looks_like(sids.CHANNEL, key) else "unique_name"
+    by: Literal["sid", "unique_name"] = (
+        "sid" if sids.looks_like(sids.CHANNEL, key) else "unique_name"
+    )
     channel = await channels.find_channel_txn(txn, service_sid, by, key, for_update=for_update)
     if channel is None:
         raise errors.NotFoundError()
@@ -41,7 +45,7 @@ async def get_service_channel(
 
 
 async def get_user(txn: Txn, service_sid: str, key: str, *, for_update: bool = False) -> User:
-    by = "sid" if sids.looks_like(sids.USER, key) else "identity"
+    by: Literal["sid", "identity"] = "sid" if sids.looks_like(sids.USER, key) else "identity"
     user = await users.find_user_txn(txn, service_sid, by, key, for_update=for_update)
     if user is None:
         raise errors.NotFoundError()
@@ -49,7 +53,7 @@ async def get_user(txn: Txn, service_sid: str, key: str, *, for_update: bool = F
 
 
 async def get_member(txn: Txn, channel_sid: str, key: str, *, for_update: bool = False) -> Member:
-    by = "sid" if sids.looks_like(sids.MEMBER, key) else "identity"
+    by: Literal["sid", "identity"] = "sid" if sids.looks_like(sids.MEMBER, key) else "identity"
     member = await members.find_member_txn(txn, channel_sid, by, key, for_update=for_update)
     if member is None:
         raise errors.NotFoundError()

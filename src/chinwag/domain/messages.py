@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Literal
 
 from chinwag import errors, sids
 from chinwag.domain import rules
@@ -45,7 +46,9 @@ async def send_message(
     author = cmd.from_ or caller.actor.identity or SYSTEM
     if len(author) > rules.AUTHOR_MAX:
         raise errors.AuthorTooLongError()
-    by = "sid" if sids.looks_like(sids.CHANNEL, channel_key) else "unique_name"
+    by: Literal["sid", "unique_name"] = (
+        "sid" if sids.looks_like(sids.CHANNEL, channel_key) else "unique_name"
+    )
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
     sid = deps.sids.new(sids.MESSAGE)

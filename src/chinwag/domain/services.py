@@ -17,6 +17,7 @@ from chinwag.domain.models import (
     Page,
     PageRequest,
     Role,
+    RoleType,
     Service,
     WebhookTarget,
 )
@@ -194,6 +195,20 @@ def _check_filters(
     return tuple(dict.fromkeys(value))
 
 
+async def _role_or(
+    txn: Txn,
+    service_sid: str,
+    new: str | Unset,
+    old: str | None,
+    role_type: RoleType,
+    error: type[errors.ChinwagError],
+) -> str | None:
+    """A default-role setting: the new SID if sent (it must be a role of that type), else old."""
+    if new is UNSET:
+        return old
+    return (await get_role_of_type(txn, service_sid, new, role_type, error)).sid
+
+
 async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateService) -> Service:
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
@@ -203,16 +218,30 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
         friendly_name = old.friendly_name
         if cmd.friendly_name is not UNSET:
             friendly_name = _check_friendly_name(cmd.friendly_name)
-        role_sids = {}
-        for attr, kind, error in (
-            ("default_service_role_sid", "deployment", errors.DeploymentRoleNotFoundError),
-            ("default_channel_role_sid", "channel", errors.ChannelRoleNotFoundError),
-            ("default_channel_creator_role_sid", "channel", errors.ChannelCreatorRoleNotFoundError),
-        ):
-            value = getattr(cmd, attr)
-            if value is not UNSET:
-                role = await get_role_of_type(txn, old.sid, value, kind, error)  # type: ignore[arg-type]
-                role_sids[attr] = role.sid
+        service_role = await _role_or(
+            txn,
+            old.sid,
+            cmd.default_service_role_sid,
+            old.default_service_role_sid,
+            "deployment",
+            errors.DeploymentRoleNotFoundError,
+        )
+        channel_role = await _role_or(
+            txn,
+            old.sid,
+            cmd.default_channel_role_sid,
+            old.default_channel_role_sid,
+            "channel",
+            errors.ChannelRoleNotFoundError,
+        )
+        creator_role = await _role_or(
+            txn,
+            old.sid,
+            cmd.default_channel_creator_role_sid,
+            old.default_channel_creator_role_sid,
+            "channel",
+            errors.ChannelCreatorRoleNotFoundError,
+        )
         webhook_method = cmd.webhook_method
         if isinstance(webhook_method, str):
             webhook_method = rules.check_method(webhook_method)
@@ -254,7 +283,9 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
             notifications=_apply_notifications(old.notifications, cmd.notifications),
             webhooks=_apply_webhooks(old.webhooks, cmd.webhooks),
             date_updated=deps.clock.now_ms(),
-            **role_sids,
+            default_service_role_sid=service_role,
+            default_channel_role_sid=channel_role,
+            default_channel_creator_role_sid=creator_role,
         )
         await store.update_service_txn(txn, new)
         txn.call_after(deps.bus.publish, ServiceUpdated(caller.actor, new))

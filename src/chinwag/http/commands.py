@@ -15,7 +15,7 @@ from chinwag.domain.credentials import CreateCredential, UpdateCredential
 from chinwag.domain.invites import CreateInvite
 from chinwag.domain.members import CreateMember, UpdateMember
 from chinwag.domain.messages import CreateMessage, UpdateMessage
-from chinwag.domain.models import NOTIFICATION_KINDS
+from chinwag.domain.models import NOTIFICATION_KINDS, CredentialType
 from chinwag.domain.roles import CreateRole, UpdateRole
 from chinwag.domain.services import CreateService, NotificationChange, UpdateService, WebhookChange
 from chinwag.domain.unset import UNSET, Unset
@@ -52,16 +52,16 @@ _WEBHOOK_EVENTS = {
 
 
 def _int(form: Form, name: str, error: type[errors.ChinwagError]) -> int | Unset:
-    return cast("int | Unset", form.int(name, error))
+    return cast("int | Unset", form.integer(name, error))
 
 
 def create_credential(form: Form) -> CreateCredential:
     kind = form.required("Type")
     if kind not in ("apn", "gcm", "fcm"):
         raise errors.InvalidParameterError(name="Type")
-    sandbox = form.bool("Sandbox")
+    sandbox = form.boolean("Sandbox")
     return CreateCredential(
-        type=kind,
+        type=cast(CredentialType, kind),
         friendly_name=form.optional("FriendlyName"),
         certificate=form.optional("Certificate"),
         private_key=form.optional("PrivateKey"),
@@ -76,7 +76,7 @@ def update_credential(form: Form) -> UpdateCredential:
         friendly_name=form.nullable("FriendlyName"),
         certificate=form.nullable("Certificate"),
         private_key=form.nullable("PrivateKey"),
-        sandbox=form.bool("Sandbox"),
+        sandbox=form.boolean("Sandbox"),
         api_key=form.nullable("ApiKey"),
         secret=form.nullable("Secret"),
     )
@@ -90,7 +90,7 @@ def update_service(form: Form) -> UpdateService:
     notifications = {}
     for kind, param in _NOTIFICATION_PARAMS.items():
         change = NotificationChange(
-            enabled=form.bool(f"Notifications.{param}.Enabled"),
+            enabled=form.boolean(f"Notifications.{param}.Enabled"),
             template=form.nullable(f"Notifications.{param}.Template"),
         )
         if change != NotificationChange():
@@ -112,8 +112,8 @@ def update_service(form: Form) -> UpdateService:
         default_service_role_sid=form.text("DefaultServiceRoleSid"),
         default_channel_role_sid=form.text("DefaultChannelRoleSid"),
         default_channel_creator_role_sid=form.text("DefaultChannelCreatorRoleSid"),
-        read_status_enabled=form.bool("ReadStatusEnabled"),
-        reachability_enabled=form.bool("ReachabilityEnabled"),
+        read_status_enabled=form.boolean("ReadStatusEnabled"),
+        reachability_enabled=form.boolean("ReachabilityEnabled"),
         typing_indicator_timeout=_int(
             form, "TypingIndicatorTimeout", errors.InvalidTypingIndicatorError
         ),
@@ -184,7 +184,9 @@ def create_member(form: Form) -> CreateMember:
 
 
 def update_member(form: Form) -> UpdateMember:
-    index = form.int("LastConsumedMessageIndex", errors.InvalidConsumedIndexError, nullable=True)
+    index = form.integer(
+        "LastConsumedMessageIndex", errors.InvalidConsumedIndexError, nullable=True
+    )
     return UpdateMember(role_sid=form.text("RoleSid"), last_consumed_message_index=index)
 
 

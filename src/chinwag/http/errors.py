@@ -74,7 +74,7 @@ async def handle_http_error(
     error = _from_falcon(ex)
     _render(req, resp, error)
     if isinstance(error, errors.MethodNotAllowedError) and ex.headers:
-        allow = ex.headers.get("Allow")
+        allow = dict(ex.headers).get("Allow")
         if allow:
             resp.set_header("Allow", allow)
 

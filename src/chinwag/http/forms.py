@@ -73,7 +73,7 @@ class Form:
         """For creates: absent and empty both mean "not given"."""
         return self.get(name) or None
 
-    def bool(self, name: str) -> bool | Unset:
+    def boolean(self, name: str) -> bool | Unset:
         value = self.get(name)
         if value is None:
             return UNSET
@@ -84,7 +84,7 @@ class Form:
             return False
         raise errors.InvalidParameterError(name=name)
 
-    def int(
+    def integer(
         self, name: str, error: type[errors.ChinwagError] | None = None, *, nullable: bool = False
     ) -> int | Unset | None:
         """An integer; a bad value raises ``error`` (default 20001). Empty is None if nullable."""

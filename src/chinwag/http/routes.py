@@ -103,7 +103,7 @@ def _bind(api: Api, handler: Handler) -> Callable[..., Awaitable[None]]:
     return responder
 
 
-def add_routes(app: falcon.asgi.App, api: Api) -> None:
+def add_routes(app: falcon.asgi.App[Any, Any], api: Api) -> None:
     by_path: dict[str, list[Route]] = {}
     for route in ROUTES:
         by_path.setdefault(route.path, []).append(route)

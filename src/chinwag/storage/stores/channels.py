@@ -55,6 +55,7 @@ async def list_channels_txn(
     txn: Txn, service_sid: str, types: Sequence[str], req: PageRequest
 ) -> Page[Channel]:
     """Channels of the given types; both types is the whole service (served by another index)."""
+    args: tuple[str, ...]
     if set(types) >= {"public", "private"}:
         where, args = "service_sid = $1", (service_sid,)
     else:
