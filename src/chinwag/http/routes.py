@@ -13,6 +13,7 @@ from typing import Any
 
 import falcon.asgi
 
+from chinwag import errors
 from chinwag.http.context import Api
 from chinwag.http.resources import (
     channels,
@@ -96,8 +97,11 @@ class _PathResource:
 
 def _bind(api: Api, handler: Handler) -> Callable[..., Awaitable[None]]:
     async def responder(
-        req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: Any
+        req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
     ) -> None:
+        # No SID, name or identity contains NUL, and PostgreSQL text cannot hold one.
+        if any("\x00" in value for value in params.values()):
+            raise errors.NotFoundError()
         await handler(api, req, resp, **params)
 
     return responder
