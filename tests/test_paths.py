@@ -36,3 +36,18 @@ def test_identity_aliases_reach_user_channels(service: Any) -> None:
     service.channels("room").members.create(identity="a b")
     rows = service.users("a b").user_channels.list()
     assert [r.status for r in rows] == ["joined"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/x-www-form-urlencoded; charset=utf-8", 201),
+        ("application/x-www-form-urlencoded; charset=UTF-8", 201),
+        ("application/x-www-form-urlencoded; charset=latin-1", 400),
+    ],
+)
+def test_only_utf8_bodies_are_read(http: httpx.Client, content_type: str, status: int) -> None:
+    response = http.post(
+        "/v1/Services", content=b"FriendlyName=x", headers={"Content-Type": content_type}
+    )
+    assert response.status_code == status

@@ -74,9 +74,10 @@ async def handle_http_error(
     error = _from_falcon(ex)
     _render(req, resp, error)
     if isinstance(error, errors.MethodNotAllowedError) and ex.headers:
-        allow = dict(ex.headers).get("Allow")
-        if allow:
-            resp.set_header("Allow", allow)
+        allow = dict(ex.headers).get("Allow", "")
+        methods = [m for m in allow.split(", ") if m and m != "OPTIONS"]
+        if methods:
+            resp.set_header("Allow", ", ".join(methods))
 
 
 async def handle_unexpected(

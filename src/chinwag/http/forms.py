@@ -133,9 +133,12 @@ async def read_form(req: falcon.asgi.Request, limit: int) -> Form:
         raise errors.PayloadTooLargeError(limit=limit)
     if not body:
         return Form([])
-    content_type = (req.content_type or _FORM_TYPE).split(";", 1)[0].strip().lower()
-    if content_type != _FORM_TYPE:
+    media_type, _, params = (req.content_type or _FORM_TYPE).partition(";")
+    if media_type.strip().lower() != _FORM_TYPE:
         raise errors.MalformedRequestError(detail=f"Content-Type must be {_FORM_TYPE}")
+    charset = params.lower().replace(" ", "").partition("charset=")[2].strip('"')
+    if charset not in ("", "utf-8", "utf8"):
+        raise errors.MalformedRequestError(detail="Parameters must be UTF-8 encoded")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

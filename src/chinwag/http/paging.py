@@ -22,6 +22,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _TOKEN = re.compile(r"P([TB])(-?\d{1,18})")
 _NUMBER = re.compile(r"\d{1,9}")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +45,11 @@ def parse_list_query(
     size_text = query.get("PageSize")
     if size_text is None:
         size = DEFAULT_PAGE_SIZE
-    elif _NUMBER.fullmatch(size_text) and int(size_text) >= 1:
-        size = min(int(size_text), max_size)
+    elif _DIGITS.fullmatch(size_text) and size_text.strip("0"):
+        # Any positive integer, however large, is clamped: twilio-python sends list(limit=N)
+        # as PageSize=N. Over 9 significant digits is above every cap (and int() stays cheap).
+        digits = size_text.lstrip("0")
+        size = max_size if len(digits) > 9 else min(int(digits), max_size)
     else:
         raise errors.InvalidParameterError(name="PageSize")
     page_text = query.get("Page")

@@ -93,6 +93,13 @@ class _PathResource:
     def __init__(self, api: Api, routes: list[Route]) -> None:
         for route in routes:
             setattr(self, f"on_{route.method.lower()}", _bind(api, route.handler))
+        self._allowed = [route.method for route in routes]
+
+    async def on_options(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **_: str
+    ) -> None:
+        """The spec has no OPTIONS operation: 405 like any other method, not Falcon's 200."""
+        raise falcon.HTTPMethodNotAllowed(self._allowed)
 
 
 def _bind(api: Api, handler: Handler) -> Callable[..., Awaitable[None]]:
