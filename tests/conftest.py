@@ -1,6 +1,7 @@
 """Shared fixtures: a real chinwag server on a migrated SQLite copy, and clients to drive it.
 
 - The schema is migrated once per session into a template database; each server gets a copy.
+  SQLite by default; PostgreSQL when ``CHINWAG_TEST_DATABASE_URL=postgresql://…`` is set.
 - ``server`` is shared by the session; tests isolate themselves by creating their own Service.
   ``fresh_server`` gives a test its own server and database (for account-level lists).
 - ``chat`` is the official twilio SDK's ``client.chat.v1`` pointed at the server. Every response
@@ -11,18 +12,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-import spec_contract
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+import spec_contract
 from chinwag.app import create_app
 from chinwag.config import Settings
 from chinwag.storage import migrate
@@ -32,33 +36,85 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 
 
+TEST_DATABASE_URL = os.environ.get("CHINWAG_TEST_DATABASE_URL")
+
+
+class Databases:
+    """Fresh databases for test servers, each a copy of one migrated template.
+
+    SQLite copies the template file; PostgreSQL (``CHINWAG_TEST_DATABASE_URL`` set) clones it
+    with ``CREATE DATABASE … TEMPLATE``, which takes milliseconds.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._count = 0
+        self._created: list[str] = []
+        if TEST_DATABASE_URL:
+            base, _, self._prefix = TEST_DATABASE_URL.rpartition("/")
+            self._admin = f"{base}/postgres"
+            self._server = base
+            self.template = f"{self._prefix}_template_{os.getpid()}"
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{self.template}"')
+            self._admin_sql(f'CREATE DATABASE "{self.template}"')
+            migrate.upgrade(f"{base}/{self.template}")
+        else:
+            self.template = str(directory / "template.db")
+            migrate.upgrade(f"sqlite:///{self.template}")
+
+    def _admin_sql(self, sql: str) -> None:
+        async def run() -> None:
+            conn = await asyncpg.connect(self._admin)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    def new(self) -> str:
+        """The URL of a new database holding the migrated, empty schema."""
+        self._count += 1
+        if TEST_DATABASE_URL:
+            name = f"{self._prefix}_{os.getpid()}_{self._count}"
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            self._admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            self._created.append(name)
+            return f"{self._server}/{name}"
+        path = self._directory / f"db{self._count}.db"
+        shutil.copy(self.template, path)
+        return f"sqlite:///{path}"
+
+    def drop_all(self) -> None:
+        for name in [*self._created, self.template] if TEST_DATABASE_URL else []:
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    migrate.upgrade(f"sqlite:///{path}")
-    return path
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    dbs = Databases(tmp_path_factory.mktemp("databases"))
+    yield dbs
+    dbs.drop_all()
 
 
-def start_server(template_db: Path, directory: Path, **overrides: Any) -> ThreadedServer:
+def start_server(databases: Databases, **overrides: Any) -> ThreadedServer:
     """A started server on a fresh copy of the template database."""
-    db = directory / "chinwag.db"
-    shutil.copy(template_db, db)
     settings = Settings(
-        database=f"sqlite:///{db}", account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, **overrides
+        database=databases.new(), account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, **overrides
     )
     return ThreadedServer(create_app(settings)).start()
 
 
 @pytest.fixture(scope="session")
-def server(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
-    srv = start_server(template_db, tmp_path_factory.mktemp("server"))
+def server(databases: Databases) -> Iterator[ThreadedServer]:
+    srv = start_server(databases)
     yield srv
     srv.stop()
 
 
 @pytest.fixture
-def fresh_server(template_db: Path, tmp_path: Path) -> Iterator[ThreadedServer]:
-    srv = start_server(template_db, tmp_path)
+def fresh_server(databases: Databases) -> Iterator[ThreadedServer]:
+    srv = start_server(databases)
     yield srv
     srv.stop()
 

@@ -1,13 +1,15 @@
 """``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
 
 The returned app is ``BasicAuth(falcon_app)``; the database opens and the account is resolved
-in the ASGI lifespan startup, before the server accepts requests.
+in the ASGI lifespan startup, before the server accepts requests. ``chinwag serve`` resolves the
+account once, before any worker starts (:func:`resolve_account`), so workers never race to
+generate one; :func:`create_app_from_environment` is the factory each worker calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -15,7 +17,7 @@ import falcon.asgi
 
 from chinwag import errors
 from chinwag.clock import Clock, SystemClock
-from chinwag.config import Settings
+from chinwag.config import Settings, load_settings
 from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
@@ -31,7 +33,35 @@ from chinwag.storage.engine import create_engine
 
 log = logging.getLogger(__name__)
 
-AccountCreated = Callable[[Account], None]
+
+def _database(settings: Settings) -> Database:
+    return Database(
+        create_engine(
+            settings.database,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_size=settings.pool_size,
+        )
+    )
+
+
+def _configured_account(settings: Settings) -> Account | None:
+    if settings.account_sid and settings.auth_token:
+        return Account(settings.account_sid, settings.auth_token)
+    return None
+
+
+async def resolve_account(settings: Settings) -> tuple[Account, bool]:
+    """The account to serve, generating and storing one if none is configured or stored.
+
+    Returns the account and whether it was just generated (so its token can be shown once).
+    """
+    db = _database(settings)
+    await db.open()
+    try:
+        deps = Deps(db, SystemClock(), SidGenerator(), EventBus())
+        return await ensure_account(deps, _configured_account(settings))
+    finally:
+        await db.close()
 
 
 class _Health:
@@ -42,20 +72,13 @@ class _Health:
 class _Lifespan:
     """Falcon lifespan middleware: open the database and resolve the account on startup."""
 
-    def __init__(self, chinwag: ChinwagApp, on_account_created: AccountCreated | None) -> None:
+    def __init__(self, chinwag: ChinwagApp) -> None:
         self.chinwag = chinwag
-        self.on_account_created = on_account_created
 
     async def process_startup(self, scope: Any, event: Any) -> None:
         app = self.chinwag
         await app.deps.db.open()
-        settings = app.api.settings
-        configured = None
-        if settings.account_sid and settings.auth_token:
-            configured = Account(settings.account_sid, settings.auth_token)
-        account, created = await ensure_account(app.deps, configured)
-        if created and self.on_account_created is not None:
-            self.on_account_created(account)
+        account, _ = await ensure_account(app.deps, _configured_account(app.api.settings))
         app.account = account
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
@@ -68,20 +91,14 @@ class ChinwagApp:
     """The ASGI application, with its state reachable for tests and the CLI."""
 
     def __init__(
-        self,
-        settings: Settings,
-        *,
-        clock: Clock | None = None,
-        sids: SidGenerator | None = None,
-        on_account_created: AccountCreated | None = None,
+        self, settings: Settings, *, clock: Clock | None = None, sids: SidGenerator | None = None
     ) -> None:
-        engine = create_engine(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
         self.deps = Deps(
-            Database(engine), clock or SystemClock(), sids or SidGenerator(), EventBus()
+            _database(settings), clock or SystemClock(), sids or SidGenerator(), EventBus()
         )
         self.api = Api(self.deps, settings)
         self.account: Account | None = None
-        falcon_app = falcon.asgi.App(middleware=[_Lifespan(self, on_account_created)])
+        falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
         falcon_app.add_error_handler(Exception, handle_unexpected)
         falcon_app.add_error_handler(falcon.HTTPError, handle_http_error)
         falcon_app.add_error_handler(errors.ChinwagError, handle_chinwag_error)
@@ -94,10 +111,15 @@ class ChinwagApp:
 
 
 def create_app(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    sids: SidGenerator | None = None,
-    on_account_created: AccountCreated | None = None,
+    settings: Settings, *, clock: Clock | None = None, sids: SidGenerator | None = None
 ) -> ChinwagApp:
-    return ChinwagApp(settings, clock=clock, sids=sids, on_account_created=on_account_created)
+    return ChinwagApp(settings, clock=clock, sids=sids)
+
+
+def create_app_from_environment() -> ChinwagApp:
+    """The app factory worker processes call (settings come from ``CHINWAG_*``)."""
+    return create_app(load_settings())
+
+
+def with_account(settings: Settings, account: Account) -> Settings:
+    return dataclasses.replace(settings, account_sid=account.sid, auth_token=account.auth_token)

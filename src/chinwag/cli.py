@@ -7,13 +7,14 @@ win over the environment, which wins over a config file.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from chinwag import __version__
-from chinwag.config import FIELDS, ConfigError, Settings, load_settings
+from chinwag.config import FIELDS, ConfigError, Settings, export_to_environment, load_settings
 from chinwag.domain.models import Account
 from chinwag.storage import migrate
 from chinwag.storage.engine import UnsupportedDatabaseError, create_engine
@@ -81,7 +82,7 @@ def _announce_account(account: Account) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from chinwag.app import create_app
+    from chinwag.app import create_app, resolve_account, with_account
 
     settings = _settings(args)
     create_engine(settings.database)  # reject unsupported URLs before touching anything
@@ -89,19 +90,29 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings, on_account_created=_announce_account)
-    options: dict[str, Any] = (
-        {"http": "httptools", "loop": "uvloop"} if sys.platform != "win32" else {}
-    )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        lifespan="on",
-        log_level=settings.log_level,
-        access_log=False,
-        **options,
-    )
+    account, created = asyncio.run(resolve_account(settings))
+    if created:
+        _announce_account(account)
+    settings = with_account(settings, account)
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "lifespan": "on",
+        "log_level": settings.log_level,
+        "access_log": False,
+    }
+    if sys.platform != "win32":
+        options.update(http="httptools", loop="uvloop")
+    if settings.workers > 1:
+        export_to_environment(settings)
+        uvicorn.run(
+            "chinwag.app:create_app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            **options,
+        )
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 

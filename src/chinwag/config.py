@@ -35,6 +35,8 @@ class Settings:
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
     max_body_bytes: int = 262_144
     log_level: str = "info"
+    workers: int = 1
+    pool_size: int = 10
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("max_body_bytes", "CHINWAG_MAX_BODY_BYTES", "Largest request body accepted (413 above)."),
     Field("log_level", "CHINWAG_LOG_LEVEL", "debug, info, warning or error."),
+    Field("workers", "CHINWAG_WORKERS", "Server processes sharing the port."),
+    Field("pool_size", "CHINWAG_POOL_SIZE", "PostgreSQL connections per process."),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
@@ -97,6 +101,21 @@ def load_settings(
             values[field.name] = env[field.env]
     values.update({k: v for k, v in (cli or {}).items() if v is not None})
     return _coerce(values)
+
+
+def export_to_environment(settings: Settings) -> None:
+    """Write ``settings`` as ``CHINWAG_*`` variables, for worker processes to load them back.
+
+    ``serve --workers N`` resolves flags, file and account once in the parent; the workers
+    inherit the environment and call :func:`load_settings`.
+    """
+    for field in FIELDS:
+        value = getattr(settings, field.name)
+        if value is None:
+            os.environ.pop(field.env, None)
+        else:
+            os.environ[field.env] = str(value)
+    os.environ.pop(CONFIG_FILE_ENV, None)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -132,6 +151,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("sqlite_synchronous must be NORMAL or FULL")
     if not 0 <= s.port <= 65535:
         raise ConfigError("port must be between 0 and 65535")
+    if s.workers < 1 or s.pool_size < 1:
+        raise ConfigError("workers and pool_size must be at least 1")
     if s.max_body_bytes < 1024:
         raise ConfigError("max_body_bytes must be at least 1024")
     if (s.account_sid is None) != (s.auth_token is None):

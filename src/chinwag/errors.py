@@ -99,6 +99,12 @@ class ServiceUnavailableError(ChinwagError):
     status, code, template = 503, 20503, "Service Unavailable"
 
 
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The database could not be reached or stayed locked; nothing was changed."""
+
+    template = "Service Unavailable: the database is busy or unreachable, try again"
+
+
 class InvalidPageTokenError(ChinwagError):
     status, code, template = 400, 21481, "Invalid PageToken"
 

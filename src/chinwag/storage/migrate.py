@@ -8,21 +8,23 @@ upgrading a production database should be a decision, not a side effect of a res
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from chinwag.storage.engine import sqlite_path
+from chinwag.storage.engine import is_postgres, sqlite_path
 
 SchemaState = Literal["empty", "current", "behind", "unknown"]
+T = TypeVar("T")
 
 
 def _config() -> Config:
@@ -31,17 +33,35 @@ def _config() -> Config:
     return cfg
 
 
-@contextmanager
-def _connect(url: str) -> Iterator[sa.Connection]:
+def _asyncpg_url(url: str) -> str:
+    return "postgresql+asyncpg://" + url.split("://", 1)[1]
+
+
+def _run(url: str, fn: Callable[[sa.Connection], T]) -> T:
+    """Run ``fn`` with a connection in one transaction, on either engine.
+
+    PostgreSQL goes through SQLAlchemy's asyncpg dialect, so chinwag needs no second driver.
+    """
+    if is_postgres(url):
+        return asyncio.run(_run_async(url, fn))
     path = sqlite_path(url)
     if path not in (None, ":memory:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
-            yield conn
+            return fn(conn)
     finally:
         engine.dispose()
+
+
+async def _run_async(url: str, fn: Callable[[sa.Connection], T]) -> T:
+    engine = create_async_engine(_asyncpg_url(url), poolclass=sa.pool.NullPool)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(fn)
+    finally:
+        await engine.dispose()
 
 
 def head_revision() -> str:
@@ -51,15 +71,17 @@ def head_revision() -> str:
 
 
 def current_revision(url: str) -> str | None:
-    with _connect(url) as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    return _run(url, lambda conn: MigrationContext.configure(conn).get_current_revision())
 
 
 def schema_state(url: str) -> SchemaState:
     """Where a database stands relative to this build's migrations."""
-    with _connect(url) as conn:
+
+    def inspect(conn: sa.Connection) -> tuple[str | None, bool]:
         current = MigrationContext.configure(conn).get_current_revision()
-        has_tables = bool(sa.inspect(conn).get_table_names())
+        return current, bool(sa.inspect(conn).get_table_names())
+
+    current, has_tables = _run(url, inspect)
     if current is None:
         return "unknown" if has_tables else "empty"
     if current == head_revision():
@@ -72,6 +94,9 @@ def schema_state(url: str) -> SchemaState:
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` in one transaction."""
     cfg = _config()
-    with _connect(url) as conn:
+
+    def run(conn: sa.Connection) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+    _run(url, run)
