@@ -176,7 +176,7 @@ def _apply_webhooks(
             pick(change.url, old.url if old else None), errors.InvalidWebhookFormatError
         )
         method = rules.check_method(pick(change.method, old.method if old else "POST"))
-        if change.url is None:
+        if url is None:  # no URL (cleared, or a Method sent for an unconfigured event)
             out.pop(name, None)
         else:
             out[name] = WebhookTarget(url, method)

@@ -1,7 +1,8 @@
 """A user's channels: memberships (``joined``) and pending invites (``invited``), in one list.
 
-Rows of both kinds are merged on one key, ``id * 2`` for members and ``id * 2 + 1`` for invites,
-so one keyset cursor pages through both. A user has at most ``Limits.UserChannels``
+Order: memberships first, in the order they were made, then invites, in the order they were
+sent. One keyset cursor pages through both: the key is the member ``id``, or ``INVITES + id``
+for an invite (no table reaches 10^15 rows). A user has at most ``Limits.UserChannels``
 (≤ 1000) memberships, so the per-row unread count (an index range count) stays bounded.
 """
 
@@ -12,16 +13,18 @@ from chinwag.storage.database import Txn
 from chinwag.storage.engine import Row
 from chinwag.storage.paging import fetch_page_txn
 
+INVITES = 10**15
+
 _SELECT = (
     "SELECT k, channel_sid, member_sid, status, lci, unread FROM ("
-    "SELECT m.id * 2 AS k, m.channel_sid, m.sid AS member_sid, 'joined' AS status, "
+    "SELECT m.id AS k, m.channel_sid, m.sid AS member_sid, 'joined' AS status, "
     "m.last_consumed_message_index AS lci, "
     "CASE WHEN m.last_consumed_message_index IS NULL THEN NULL ELSE "
     "(SELECT COUNT(*) FROM messages g WHERE g.channel_sid = m.channel_sid "
     "AND g.idx > m.last_consumed_message_index) END AS unread "
     "FROM members m WHERE m.service_sid = $1 AND m.identity = $2 "
     "UNION ALL "
-    "SELECT i.id * 2 + 1, i.channel_sid, NULL, 'invited', NULL, NULL "
+    f"SELECT {INVITES} + i.id, i.channel_sid, NULL, 'invited', NULL, NULL "
     "FROM invites i WHERE i.service_sid = $1 AND i.identity = $2"
     ") uc WHERE 1 = 1"
 )
