@@ -32,7 +32,9 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running(db: Path, *, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
+def running(
+    db: Path, *, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()
+) -> Iterator[tuple[str, list[str]]]:
     """Run ``chinwag serve`` until /healthz answers; yields (base URL, stdout lines so far)."""
     port = _free_port()
     proc = subprocess.Popen(
@@ -45,6 +47,7 @@ def running(db: Path, *, env: dict[str, str] | None = None) -> Iterator[tuple[st
             str(port),
             "--database",
             f"sqlite:///{db}",
+            *extra,
         ],
         env=env or _env(),
         stdout=subprocess.PIPE,
@@ -204,3 +207,20 @@ def test_routes_lists_every_operation() -> None:
     )
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 40
+
+
+def test_several_workers_share_one_generated_account(tmp_path: Path) -> None:
+    with running(tmp_path / "w.db", extra=("--workers", "2")) as (url, lines):
+        pass
+    sid, token = _credentials(lines)
+    assert sum("CHINWAG_AUTH_TOKEN=" in line for line in lines) == 1
+    with running(tmp_path / "w.db", extra=("--workers", "2")) as (url, _):
+        statuses = {
+            httpx.post(
+                f"{url}/v1/Services", data={"FriendlyName": str(i)}, auth=(sid, token)
+            ).status_code
+            for i in range(20)
+        }
+        assert statuses == {201}
+        listed = httpx.get(f"{url}/v1/Services", auth=(sid, token)).json()["services"]
+        assert len(listed) == 20

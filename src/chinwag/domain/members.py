@@ -72,9 +72,16 @@ async def create_member(
             txn, service_sid, "identity", identity, for_update=True
         )
         if user is None:
-            user = await new_user_txn(txn, deps, service, identity)
-            txn.call_after(deps.bus.publish, UserAdded(caller.actor, user))
-        elif user.joined_channels_count >= service.limits.user_channels:
+            created = await new_user_txn(txn, deps, service, identity)
+            if created is not None:
+                txn.call_after(deps.bus.publish, UserAdded(caller.actor, created))
+                user = created
+            else:  # created by a concurrent request a moment ago: use that one
+                user = await user_store.find_user_txn(
+                    txn, service_sid, "identity", identity, for_update=True
+                )
+                assert user is not None
+        if user.joined_channels_count >= service.limits.user_channels:
             raise errors.UserChannelLimitError()
         now = deps.clock.now_ms()
         member = Member(

@@ -41,10 +41,11 @@ async def new_user_txn(
     role_sid: str | None = None,
     attributes: str | None = None,
     friendly_name: str | None = None,
-) -> User:
+) -> User | None:
     """Insert a user; also used when adding a member creates the user on the fly.
 
-    The caller has validated the identity and checked it is free.
+    The caller has validated the identity. Returns None if a concurrent transaction created
+    the same identity first (after waiting for it to commit, on PostgreSQL).
     """
     role = await get_role_of_type(
         txn,
@@ -66,9 +67,7 @@ async def new_user_txn(
         date_created=now,
         date_updated=now,
     )
-    with txn.on_unique_violation(errors.UserAlreadyExistsError):
-        await store.insert_user_txn(txn, user)
-    return user
+    return user if await store.insert_user_txn(txn, user) else None
 
 
 async def create_user(deps: Deps, caller: Caller, service_sid: str, cmd: CreateUser) -> User:
@@ -88,6 +87,8 @@ async def create_user(deps: Deps, caller: Caller, service_sid: str, cmd: CreateU
             attributes=attributes,
             friendly_name=cmd.friendly_name,
         )
+        if user is None:
+            raise errors.UserAlreadyExistsError()
         txn.call_after(deps.bus.publish, UserAdded(caller.actor, user))
         return user
 

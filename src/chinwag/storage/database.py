@@ -17,6 +17,11 @@ from chinwag.storage.engine import Connection, Engine, Row
 
 log = logging.getLogger(__name__)
 
+#: Attempts at a unit of work that the database aborted for a transient reason (a deadlock or
+#: serialization failure on PostgreSQL). Units of work must therefore be safe to re-run: they
+#: may only change the database and register after-commit hooks.
+MAX_ATTEMPTS = 5
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -86,13 +91,22 @@ class Database:
     ) -> R:
         """Run ``fn`` in a write transaction; commit if it returns, roll back if it raises.
 
+        A transient abort (deadlock, serialization failure) re-runs ``fn`` in a new transaction.
         ``desc`` names the unit of work for logs and, later, metrics.
         """
-        async with self.engine.transaction(write=True) as conn:
-            txn = Txn(conn, self.engine)
-            result = await fn(txn, *args, **kwargs)
-        txn.run_after_hooks()
-        return result
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with self.engine.transaction(write=True) as conn:
+                    txn = Txn(conn, self.engine)
+                    result = await fn(txn, *args, **kwargs)
+            except Exception as exc:
+                if attempt == MAX_ATTEMPTS or not self.engine.is_transient(exc):
+                    raise
+                log.info("retrying %s after %s (attempt %d)", desc, type(exc).__name__, attempt)
+                continue
+            txn.run_after_hooks()
+            return result
+        raise AssertionError("unreachable")
 
     async def run_read(
         self,

@@ -50,6 +50,9 @@ class Engine(Protocol):
     async def close(self) -> None: ...
     def transaction(self, *, write: bool) -> TransactionScope: ...
     def is_unique_violation(self, exc: BaseException) -> bool: ...
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether the transaction was aborted for a reason a retry can overcome."""
+        ...
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -162,6 +165,9 @@ class SqliteEngine:
     def is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
+    def is_transient(self, exc: BaseException) -> bool:
+        return False  # one writer at a time: no deadlocks; busy waits happen in BEGIN
+
 
 class _PostgresConnection:
     """asyncpg behind the store interface; statements are prepared and cached per connection."""
@@ -263,6 +269,11 @@ class PostgresEngine:
         import asyncpg
 
         return isinstance(exc, asyncpg.UniqueViolationError)
+
+    def is_transient(self, exc: BaseException) -> bool:
+        import asyncpg
+
+        return isinstance(exc, (asyncpg.DeadlockDetectedError, asyncpg.SerializationError))
 
 
 def is_postgres(url: str) -> bool:

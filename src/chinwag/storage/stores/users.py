@@ -58,21 +58,26 @@ async def list_users_txn(txn: Txn, service_sid: str, req: PageRequest) -> Page[U
     )
 
 
-async def insert_user_txn(txn: Txn, u: User) -> None:
-    await txn.execute(
-        "INSERT INTO users (sid, account_sid, service_sid, identity, friendly_name, role_sid, "
-        "attributes, joined_channels_count, date_created, date_updated) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        u.sid,
-        u.account_sid,
-        u.service_sid,
-        u.identity,
-        u.friendly_name,
-        u.role_sid,
-        u.attributes,
-        u.joined_channels_count,
-        u.date_created,
-        u.date_updated,
+async def insert_user_txn(txn: Txn, u: User) -> bool:
+    """Insert unless the identity is taken (then False): a concurrent insert of the same
+    identity waits for the other transaction instead of failing it."""
+    return bool(
+        await txn.execute(
+            "INSERT INTO users (sid, account_sid, service_sid, identity, friendly_name, role_sid, "
+            "attributes, joined_channels_count, date_created, date_updated) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "ON CONFLICT (service_sid, identity) DO NOTHING",
+            u.sid,
+            u.account_sid,
+            u.service_sid,
+            u.identity,
+            u.friendly_name,
+            u.role_sid,
+            u.attributes,
+            u.joined_channels_count,
+            u.date_created,
+            u.date_updated,
+        )
     )
 
 
