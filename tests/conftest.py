@@ -85,6 +85,17 @@ class Databases:
         shutil.copy(self.template, path)
         return f"sqlite:///{path}"
 
+    def empty(self) -> str:
+        """The URL of a new database with nothing in it (for migration tests)."""
+        self._count += 1
+        if TEST_DATABASE_URL:
+            name = f"{self._prefix}_{os.getpid()}_{self._count}"
+            self._admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            self._admin_sql(f'CREATE DATABASE "{name}"')
+            self._created.append(name)
+            return f"{self._server}/{name}"
+        return f"sqlite:///{self._directory / f'db{self._count}.db'}"
+
     def drop_all(self) -> None:
         for name in [*self._created, self.template] if TEST_DATABASE_URL else []:
             self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,9 +1,6 @@
-"""Migrations: an empty database upgrades to exactly the declared schema."""
+"""Migrations: an empty database upgrades to exactly the declared schema, on either engine."""
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -11,37 +8,46 @@ from alembic.runtime.migration import MigrationContext
 
 from chinwag.storage import migrate
 from chinwag.storage.schema import metadata
+from conftest import Databases
 
 
-def test_upgrade_from_empty_matches_the_declared_schema(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+def _sql(url: str, statement: str) -> None:
+    migrate._run(url, lambda conn: conn.exec_driver_sql(statement))
+
+
+def test_upgrade_from_empty_matches_the_declared_schema(databases: Databases) -> None:
+    url = databases.empty()
     migrate.upgrade(url)
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    engine.dispose()
+    diff = migrate._run(
+        url, lambda conn: compare_metadata(MigrationContext.configure(conn), metadata)
+    )
     assert diff == []
+    tables = migrate._run(url, lambda conn: set(sa.inspect(conn).get_table_names()))
+    assert tables == set(metadata.tables) | {"alembic_version"}
 
 
-def test_schema_state_follows_the_database(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 's.db'}"
+def test_schema_state_follows_the_database(databases: Databases) -> None:
+    url = databases.empty()
     assert migrate.schema_state(url) == "empty"
     migrate.upgrade(url)
     assert migrate.schema_state(url) == "current"
     assert migrate.current_revision(url) == migrate.head_revision()
 
 
-def test_schema_state_is_unknown_for_foreign_tables(tmp_path: Path) -> None:
-    path = tmp_path / "f.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE t (x INTEGER)")
-    assert migrate.schema_state(f"sqlite:///{path}") == "unknown"
-
-
-def test_schema_state_is_unknown_for_an_unrecognised_revision(tmp_path: Path) -> None:
-    path = tmp_path / "b.db"
-    url = f"sqlite:///{path}"
-    migrate.upgrade(url)
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = 'not-a-revision'")
+def test_schema_state_is_unknown_for_foreign_tables(databases: Databases) -> None:
+    url = databases.empty()
+    _sql(url, "CREATE TABLE something_else (x INTEGER)")
     assert migrate.schema_state(url) == "unknown"
+
+
+def test_schema_state_is_unknown_for_an_unrecognised_revision(databases: Databases) -> None:
+    url = databases.empty()
+    migrate.upgrade(url)
+    _sql(url, "UPDATE alembic_version SET version_num = 'not-a-revision'")
+    assert migrate.schema_state(url) == "unknown"
+
+
+def test_upgrade_is_idempotent(databases: Databases) -> None:
+    url = databases.new()
+    migrate.upgrade(url)
+    assert migrate.schema_state(url) == "current"
