@@ -45,9 +45,12 @@ def _check_unique_name(value: str | None) -> str | None:
     return value
 
 
-async def _check_name_free(txn: Txn, service_sid: str, unique_name: str | None) -> None:
+async def _check_name_free(
+    txn: Txn, account_sid: str, service_sid: str, unique_name: str | None
+) -> None:
     if unique_name is not None and (
-        await store.find_channel_txn(txn, service_sid, "unique_name", unique_name) is not None
+        await store.find_channel_txn(txn, account_sid, service_sid, "unique_name", unique_name)
+        is not None
     ):
         raise errors.UniqueNameExistsError()
 
@@ -61,7 +64,7 @@ async def create_channel(
 
     async def txn_fn(txn: Txn) -> Channel:
         await get_service(txn, caller.account_sid, service_sid)
-        await _check_name_free(txn, service_sid, unique_name)
+        await _check_name_free(txn, caller.account_sid, service_sid, unique_name)
         now = deps.clock.now_ms()
         channel = Channel(
             sid=deps.sids.new(sids.CHANNEL),
@@ -123,7 +126,7 @@ async def update_channel(
         old = await get_service_channel(txn, caller.account_sid, service_sid, key, for_update=True)
         new_unique = pick(unique_name, old.unique_name)
         if new_unique != old.unique_name:
-            await _check_name_free(txn, service_sid, new_unique)
+            await _check_name_free(txn, caller.account_sid, service_sid, new_unique)
         new = dataclasses.replace(
             old,
             friendly_name=pick(friendly_name, old.friendly_name),

@@ -10,7 +10,7 @@ from chinwag.domain import rules
 from chinwag.domain.channels import SYSTEM
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import InviteAdded, InviteRemoved
-from chinwag.domain.lookups import get_channel, get_role_of_type, get_service, get_service_channel
+from chinwag.domain.lookups import get_role_of_type, get_service, get_service_channel
 from chinwag.domain.models import Invite, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import invites as store
@@ -29,7 +29,9 @@ async def create_invite(
 ) -> Invite:
     async def txn_fn(txn: Txn) -> Invite:
         service = await get_service(txn, caller.account_sid, service_sid)
-        channel = await get_channel(txn, service_sid, channel_key, for_update=True)
+        channel = await get_service_channel(
+            txn, caller.account_sid, service_sid, channel_key, for_update=True
+        )
         identity = rules.check_identity(cmd.identity)
         role = await get_role_of_type(
             txn,

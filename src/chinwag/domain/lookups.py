@@ -26,22 +26,25 @@ async def get_service(txn: Txn, account_sid: str, sid: str, *, for_update: bool 
     return service
 
 
-async def get_channel(txn: Txn, service_sid: str, key: str, *, for_update: bool = False) -> Channel:
-    by: Literal["sid", "unique_name"] = (
-        "sid" if sids.looks_like(sids.CHANNEL, key) else "unique_name"
-    )
-    channel = await channels.find_channel_txn(txn, service_sid, by, key, for_update=for_update)
-    if channel is None:
-        raise errors.NotFoundError()
-    return channel
+def channel_column(key: str) -> Literal["sid", "unique_name"]:
+    """Which column a channel path segment names: a CH SID, or else a unique name."""
+    return "sid" if sids.looks_like(sids.CHANNEL, key) else "unique_name"
 
 
 async def get_service_channel(
     txn: Txn, account_sid: str, service_sid: str, key: str, *, for_update: bool = False
 ) -> Channel:
-    """The channel, after checking its service belongs to the caller's account."""
-    await get_service(txn, account_sid, service_sid)
-    return await get_channel(txn, service_sid, key, for_update=for_update)
+    """The channel of a service of the caller's account, in one query.
+
+    Channel rows carry the account SID, so this also answers "does the service exist and
+    belong to the caller": a channel of a missing or foreign service is not found either.
+    """
+    channel = await channels.find_channel_txn(
+        txn, account_sid, service_sid, channel_column(key), key, for_update=for_update
+    )
+    if channel is None:
+        raise errors.NotFoundError()
+    return channel
 
 
 async def get_user(txn: Txn, service_sid: str, key: str, *, for_update: bool = False) -> User:

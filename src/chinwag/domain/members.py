@@ -22,7 +22,6 @@ from chinwag.domain.events import (
     UserAdded,
 )
 from chinwag.domain.lookups import (
-    get_channel,
     get_member,
     get_role_of_type,
     get_service,
@@ -55,7 +54,9 @@ async def create_member(
 ) -> Member:
     async def txn_fn(txn: Txn) -> Member:
         service = await get_service(txn, caller.account_sid, service_sid)
-        channel = await get_channel(txn, service_sid, channel_key, for_update=True)
+        channel = await get_service_channel(
+            txn, caller.account_sid, service_sid, channel_key, for_update=True
+        )
         identity = rules.check_identity(cmd.identity)
         role = await get_role_of_type(
             txn,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
 
 from chinwag import errors, sids
 from chinwag.domain import rules
 from chinwag.domain.channels import SYSTEM
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import MessageAdded, MessageRemoved, MessageUpdated
-from chinwag.domain.lookups import get_service_channel
+from chinwag.domain.lookups import channel_column, get_service_channel
 from chinwag.domain.models import Message, Page, PageRequest
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
@@ -46,9 +45,7 @@ async def send_message(
     author = cmd.from_ or caller.actor.identity or SYSTEM
     if len(author) > rules.AUTHOR_MAX:
         raise errors.AuthorTooLongError()
-    by: Literal["sid", "unique_name"] = (
-        "sid" if sids.looks_like(sids.CHANNEL, channel_key) else "unique_name"
-    )
+    by = channel_column(channel_key)
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
     sid = deps.sids.new(sids.MESSAGE)
@@ -82,10 +79,11 @@ async def send_message(
 
 
 async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Message:
-    channel = await get_service_channel(txn, account_sid, service_sid, channel_key)
     message = None
     if sids.looks_like(sids.MESSAGE, sid):
-        message = await store.find_message_txn(txn, channel.sid, sid)
+        message = await store.find_channel_message_txn(
+            txn, account_sid, service_sid, channel_column(channel_key), channel_key, sid
+        )
     if message is None:
         raise errors.NotFoundError()
     return message

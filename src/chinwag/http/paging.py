@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from chinwag import errors
 from chinwag.domain.models import Cursor, Page, PageRequest
@@ -82,11 +82,13 @@ def parse_list_query(
 def envelope(key: str, rows: list[Any], page: Page[Any], q: ListQuery, url: str) -> dict[str, Any]:
     """The list body: records under ``key`` and all seven ``meta`` fields."""
 
+    # Names and tokens are URL-safe ASCII; only filter values need quoting.
+    prefix = f"{url}?" + "".join(f"{name}={quote_plus(value)}&" for name, value in q.filters)
+    size = q.request.size
+
     def page_url(number: int, token: str | None) -> str:
-        params = [*q.filters, ("PageSize", str(q.request.size)), ("Page", str(number))]
-        if token is not None:
-            params.append(("PageToken", token))
-        return f"{url}?{urlencode(params)}"
+        tail = "" if token is None else f"&PageToken={token}"
+        return f"{prefix}PageSize={size}&Page={number}{tail}"
 
     next_url = None
     if page.next_key is not None:

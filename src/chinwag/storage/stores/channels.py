@@ -36,6 +36,7 @@ def _channel(row: Row) -> Channel:
 
 async def find_channel_txn(
     txn: Txn,
+    account_sid: str,
     service_sid: str,
     by: Literal["sid", "unique_name"],
     value: str,
@@ -44,9 +45,11 @@ async def find_channel_txn(
 ) -> Channel | None:
     lock = txn.engine.for_update if for_update else ""
     row = await txn.fetchone(
-        f"SELECT {_COLUMNS} FROM channels WHERE service_sid = $1 AND {by} = $2 {lock}",
+        f"SELECT {_COLUMNS} FROM channels "
+        f"WHERE service_sid = $1 AND {by} = $2 AND account_sid = $3 {lock}",
         service_sid,
         value,
+        account_sid,
     )
     return None if row is None else _channel(row)
 

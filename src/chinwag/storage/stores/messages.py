@@ -21,18 +21,21 @@ _COLUMNS = (
 
 
 def _message(row: Row) -> Message:
+    # Positional unpacking (in _COLUMNS order): message lists map up to 1000 rows per request,
+    # and lookups by column name cost about twice as much.
+    idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, edited, dc, du = row
     return Message(
-        sid=row["sid"],
-        account_sid=row["account_sid"],
-        service_sid=row["service_sid"],
-        channel_sid=row["channel_sid"],
-        index=row["idx"],
-        author=row["author"],
-        body=row["body"],
-        attributes=row["attributes"],
-        was_edited=bool(row["was_edited"]),
-        date_created=row["date_created"],
-        date_updated=row["date_updated"],
+        sid=sid,
+        account_sid=account_sid,
+        service_sid=service_sid,
+        channel_sid=channel_sid,
+        index=idx,
+        author=author,
+        body=body,
+        attributes=attributes,
+        was_edited=bool(edited),
+        date_created=dc,
+        date_updated=du,
     )
 
 
@@ -80,9 +83,25 @@ async def insert_message_txn(txn: Txn, m: Message) -> None:
     )
 
 
-async def find_message_txn(txn: Txn, channel_sid: str, sid: str) -> Message | None:
+_IN_CHANNEL = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
+
+
+async def find_channel_message_txn(
+    txn: Txn,
+    account_sid: str,
+    service_sid: str,
+    by: Literal["sid", "unique_name"],
+    channel: str,
+    sid: str,
+) -> Message | None:
+    """A message by SID within a channel (by SID or unique name) of the account, in one query."""
     row = await txn.fetchone(
-        f"SELECT {_COLUMNS} FROM messages WHERE sid = $1 AND channel_sid = $2", sid, channel_sid
+        f"SELECT {_IN_CHANNEL} FROM messages m JOIN channels c ON c.sid = m.channel_sid "
+        f"WHERE m.sid = $1 AND c.service_sid = $2 AND c.{by} = $3 AND c.account_sid = $4",
+        sid,
+        service_sid,
+        channel,
+        account_sid,
     )
     return None if row is None else _message(row)
 
