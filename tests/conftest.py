@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,13 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 
 
 TEST_DATABASE_URL = os.environ.get("CHINWAG_TEST_DATABASE_URL")
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago, for server processes started by tests."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class Databases:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,13 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from conftest import ACCOUNT_SID, AUTH_TOKEN, free_port
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -36,7 +29,7 @@ def running(
     db: Path, *, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, list[str]]]:
     """Run ``chinwag serve`` until /healthz answers; yields (base URL, stdout lines so far)."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -114,7 +107,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     db = tmp_path / "durable.db"
     env = _env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
     auth = (ACCOUNT_SID, AUTH_TOKEN)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -23,8 +23,7 @@ import asyncpg
 import httpx
 import pytest
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
-from test_cli import _free_port
+from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, free_port
 
 AUTH = (ACCOUNT_SID, AUTH_TOKEN)
 THREADS = 16
@@ -56,7 +55,7 @@ def cluster(databases: Databases) -> Iterator[tuple[str, list[str]]]:
     )
     procs, bases = [], []
     for _ in range(2):
-        port = _free_port()
+        port = free_port()
         procs.append(
             subprocess.Popen(
                 [
