@@ -17,13 +17,17 @@ kill; ``FULL`` also across power loss (configurable, see ``Settings.sqlite_synch
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
 from chinwag.errors import DatabaseUnavailableError
+
+log = logging.getLogger(__name__)
 
 Row = Any  # sqlite3.Row here; asyncpg.Record on PostgreSQL. Both index by column name.
 
@@ -112,8 +116,63 @@ class _SqliteTransaction:
         try:
             if self._write:
                 engine.raw.execute("COMMIT" if et is None else "ROLLBACK")
+                if et is None and engine.checkpointer is not None:
+                    engine.checkpointer.committed()
         finally:
             engine.lock.release()
+
+
+class _Checkpointer:
+    """Moves WAL pages into the database file from a background thread.
+
+    SQLite's automatic checkpoint runs inside whichever COMMIT crosses 1000 WAL pages: on the
+    event loop, stalling every in-flight request for ~5 ms about every 200 message creates
+    (measured: 139 stalls, 711 ms, in 30,000 creates). Here it runs on its own connection in
+    PASSIVE mode, which never waits for (or blocks) readers or writers: every ``interval``
+    seconds, and sooner when the writer calls :meth:`nudge` after a burst of commits.
+    """
+
+    #: commits between nudges: about SQLite's own 1000-page auto-checkpoint for small writes
+    EVERY = 500
+
+    def __init__(self, path: str, interval: float = 0.5) -> None:
+        self._path = path
+        self._interval = interval
+        self._commits = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chinwag-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def committed(self) -> None:
+        """Called by the writer after each commit (cheap: a counter, an Event every EVERY)."""
+        self._commits += 1
+        if self._commits >= self.EVERY:
+            self._commits = 0
+            self._wake.set()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=1000")
+            while True:
+                self._wake.wait(self._interval)
+                self._wake.clear()
+                if self._stop.is_set():
+                    break
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    log.warning("WAL checkpoint failed; will retry", exc_info=True)
+        finally:
+            conn.close()
 
 
 class SqliteEngine:
@@ -126,6 +185,7 @@ class SqliteEngine:
         self._raw: sqlite3.Connection | None = None
         self._conn: _SqliteConnection | None = None
         self._lock: asyncio.Lock | None = None
+        self.checkpointer: _Checkpointer | None = None
 
     @property
     def raw(self) -> sqlite3.Connection:
@@ -150,12 +210,24 @@ class SqliteEngine:
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute(f"PRAGMA synchronous={self.synchronous}")
         raw.execute("PRAGMA busy_timeout=5000")
+        if self.path != ":memory:":
+            raw.execute("PRAGMA wal_autocheckpoint=0")
+            raw.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
+            self.checkpointer = _Checkpointer(self.path)
+            self.checkpointer.start()
         self._raw = raw
         self._conn = _SqliteConnection(raw)
         self._lock = asyncio.Lock()
 
     async def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
         if self._raw is not None:
+            try:
+                self._raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                log.warning("final WAL checkpoint failed", exc_info=True)
             self._raw.close()
             self._raw = self._conn = None
 

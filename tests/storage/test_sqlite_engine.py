@@ -1,0 +1,38 @@
+"""SQLite engine specifics: WAL checkpoints happen off the request path."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from chinwag.storage.engine import SqliteEngine
+
+
+def test_wal_is_checkpointed_in_the_background_not_by_commits(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+
+    async def run() -> tuple[int, int, int]:
+        engine = SqliteEngine(str(path))
+        await engine.open()
+        try:
+            raw = engine.raw
+            assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            raw.execute("CREATE TABLE t (x TEXT)")
+            for _ in range(3000):  # ~3 MB of WAL: several automatic checkpoints' worth
+                async with engine.transaction(write=True) as conn:
+                    await conn.execute("INSERT INTO t VALUES ($1)", ("x" * 1000,))
+            before = os.path.getsize(path)
+            deadline = time.monotonic() + 5
+            while os.path.getsize(path) < 2_000_000 and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            return before, os.path.getsize(path), os.path.getsize(f"{path}-wal")
+        finally:
+            await engine.close()
+
+    before, after, wal = asyncio.run(run())
+    assert after > 2_000_000 > before or before > 2_000_000  # pages reached the database file
+    assert wal < 64 * 1024 * 1024  # journal_size_limit
+    wal_file = Path(f"{path}-wal")  # closing checkpoints everything: the WAL is gone or empty
+    assert not wal_file.exists() or wal_file.stat().st_size == 0
