@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
+from chinwag import errors
 from chinwag.storage.engine import SqliteEngine
 
 
@@ -36,3 +40,28 @@ def test_wal_is_checkpointed_in_the_background_not_by_commits(tmp_path: Path) ->
     assert wal < 64 * 1024 * 1024  # journal_size_limit
     wal_file = Path(f"{path}-wal")  # closing checkpoints everything: the WAL is gone or empty
     assert not wal_file.exists() or wal_file.stat().st_size == 0
+
+
+def test_a_write_lock_held_elsewhere_becomes_503_not_database_is_locked(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+
+    async def run() -> None:
+        engine = SqliteEngine(str(path), busy_timeout_ms=100)
+        await engine.open()
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            engine.raw.execute("CREATE TABLE t (x INTEGER)")
+            other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+            with pytest.raises(errors.DatabaseUnavailableError) as raised:
+                async with engine.transaction(write=True) as conn:
+                    await conn.execute("INSERT INTO t VALUES (1)", ())
+            assert raised.value.status == 503
+            other.execute("ROLLBACK")
+            async with engine.transaction(write=True) as conn:  # and it recovers at once
+                await conn.execute("INSERT INTO t VALUES (2)", ())
+            assert [tuple(r) for r in engine.raw.execute("SELECT x FROM t")] == [(2,)]
+        finally:
+            other.close()
+            await engine.close()
+
+    asyncio.run(run())

@@ -179,9 +179,12 @@ class SqliteEngine:
     dialect = "sqlite"
     for_update = ""  # BEGIN IMMEDIATE already holds the database write lock
 
-    def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, path: str, *, synchronous: str = "NORMAL", busy_timeout_ms: int = 5000
+    ) -> None:
         self.path = path
         self.synchronous = synchronous
+        self.busy_timeout_ms = busy_timeout_ms
         self._raw: sqlite3.Connection | None = None
         self._conn: _SqliteConnection | None = None
         self._lock: asyncio.Lock | None = None
@@ -209,7 +212,7 @@ class SqliteEngine:
         raw.row_factory = sqlite3.Row
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute(f"PRAGMA synchronous={self.synchronous}")
-        raw.execute("PRAGMA busy_timeout=5000")
+        raw.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
         if self.path != ":memory:":
             raw.execute("PRAGMA wal_autocheckpoint=0")
             raw.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
