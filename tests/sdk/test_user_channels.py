@@ -408,3 +408,18 @@ def test_list_meta_uses_the_path_as_requested(service: Any, http: httpx.Client) 
     second = http.get(meta["next_page_url"]).json()
     assert len(second["channels"]) == 1
     assert second["meta"]["next_page_url"] is None
+
+
+def test_unread_count_skips_deleted_messages_and_never_goes_negative(service: Any) -> None:
+    service.channels.create(unique_name="gaps")
+    room = service.channels("gaps")
+    room.members.create(identity="reader")
+    sids = [room.messages.create(body=f"m{i}").sid for i in range(6)]  # indexes 0..5
+    room.members("reader").update(last_consumed_message_index=1)
+    room.messages(sids[3]).delete()
+    room.messages(sids[0]).delete()  # below the horizon: does not count either way
+    (row,) = service.users("reader").user_channels.list()
+    assert row.unread_messages_count == 3  # indexes 2, 4, 5
+    room.members("reader").update(last_consumed_message_index=50)
+    (row,) = service.users("reader").user_channels.list()
+    assert row.unread_messages_count == 0

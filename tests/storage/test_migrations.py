@@ -51,3 +51,33 @@ def test_upgrade_is_idempotent(databases: Databases) -> None:
     url = databases.new()
     migrate.upgrade(url)
     assert migrate.schema_state(url) == "current"
+
+
+def test_0002_backfills_tombstones_for_messages_deleted_before_it(databases: Databases) -> None:
+    url = databases.empty()
+    migrate.upgrade(url, "0001")
+    assert migrate.schema_state(url) == "behind"
+    _sql(
+        url,
+        "INSERT INTO channels (sid, account_sid, service_sid, type, created_by, members_count, "
+        "messages_count, next_message_index, date_created, date_updated) VALUES "
+        "('CH1', 'AC1', 'IS1', 'public', 'system', 0, 3, 5, 0, 0), "
+        "('CH2', 'AC1', 'IS1', 'public', 'system', 0, 0, 0, 0, 0)",
+    )
+    for index in (0, 2, 4):  # 1 and 3 were deleted
+        _sql(
+            url,
+            "INSERT INTO messages (sid, account_sid, service_sid, channel_sid, idx, author, body, "
+            f"was_edited, date_created, date_updated) VALUES ('IM{index}', 'AC1', 'IS1', 'CH1', "
+            f"{index}, 'system', 'b', false, 0, 0)",
+        )
+    migrate.upgrade(url)
+    assert migrate.schema_state(url) == "current"
+    rows = migrate._run(
+        url,
+        lambda conn: sorted(
+            tuple(r)
+            for r in conn.exec_driver_sql("SELECT channel_sid, idx FROM message_tombstones")
+        ),
+    )
+    assert rows == [("CH1", 1), ("CH1", 3)]

@@ -13,6 +13,10 @@ Conventions:
 - Counters (``members_count``, ``messages_count``, ``joined_channels_count``) and
   ``next_message_index`` are kept in the parent row and changed in the same transaction as the
   child rows, so they are exact; the parent-row update is also what serialises racing writers.
+- ``message_tombstones`` remembers the index of every deleted message. Indexes are never reused,
+  so a member's unread count is ``next_message_index - 1 - horizon`` minus the tombstones above
+  the horizon: an O(1) lookup plus a count over (rare) deletions, instead of counting every
+  unread message.
 - No foreign keys: every cascade is an explicit statement in a store, so each one is visible
   and its counter adjustments sit beside it.
 """
@@ -193,4 +197,11 @@ messages = sa.Table(
     sa.Column("was_edited", sa.Boolean, nullable=False),
     *_dates(),
     sa.UniqueConstraint("channel_sid", "idx", name="uq_messages_index"),
+)
+
+message_tombstones = sa.Table(
+    "message_tombstones",
+    metadata,
+    sa.Column("channel_sid", sa.Text, primary_key=True),
+    sa.Column("idx", sa.BigInteger, primary_key=True),
 )

@@ -116,6 +116,6 @@ async def delete_channel_txn(txn: Txn, c: Channel) -> None:
         c.service_sid,
         c.sid,
     )
-    for table in ("messages", "members", "invites"):
+    for table in ("messages", "message_tombstones", "members", "invites"):
         await txn.execute(f"DELETE FROM {table} WHERE channel_sid = $1", c.sid)
     await txn.execute("DELETE FROM channels WHERE sid = $1", c.sid)

@@ -137,6 +137,9 @@ async def delete_message_txn(txn: Txn, m: Message) -> bool:
     if not await txn.execute("DELETE FROM messages WHERE sid = $1", m.sid):
         return False
     await txn.execute(
+        "INSERT INTO message_tombstones (channel_sid, idx) VALUES ($1, $2)", m.channel_sid, m.index
+    )
+    await txn.execute(
         "UPDATE channels SET messages_count = messages_count - 1, last_message_sid = CASE "
         "WHEN last_message_sid = $2 THEN (SELECT sid FROM messages WHERE channel_sid = $1 "
         "ORDER BY idx DESC LIMIT 1) ELSE last_message_sid END WHERE sid = $1",

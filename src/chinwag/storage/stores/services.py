@@ -137,7 +137,7 @@ async def update_service_txn(txn: Txn, s: Service) -> None:
 async def delete_service_txn(txn: Txn, sid: str) -> None:
     """Delete a Service and everything in it. Credentials are account-level and survive."""
     in_channels = "channel_sid IN (SELECT sid FROM channels WHERE service_sid = $1)"
-    for table in ("messages", "members", "invites"):
+    for table in ("messages", "message_tombstones", "members", "invites"):
         await txn.execute(f"DELETE FROM {table} WHERE {in_channels}", sid)
     for table in ("channels", "users", "roles"):
         await txn.execute(f"DELETE FROM {table} WHERE service_sid = $1", sid)

@@ -1,9 +1,11 @@
 """A user's channels: memberships (``joined``) and pending invites (``invited``), in one list.
 
+Unread counts cost O(1) per row plus a count of deleted messages above the horizon (see
+``message_tombstones`` in ``schema.py``), not a count of the unread messages themselves.
+
 Order: memberships first, in the order they were made, then invites, in the order they were
 sent. One keyset cursor pages through both: the key is the member ``id``, or ``INVITES + id``
-for an invite (no table reaches 10^15 rows). A user has at most ``Limits.UserChannels``
-(≤ 1000) memberships, so the per-row unread count (an index range count) stays bounded.
+for an invite (no table reaches 10^15 rows).
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ _SELECT = (
     "SELECT k, channel_sid, member_sid, status, lci, unread FROM ("
     "SELECT m.id AS k, m.channel_sid, m.sid AS member_sid, 'joined' AS status, "
     "m.last_consumed_message_index AS lci, "
-    "CASE WHEN m.last_consumed_message_index IS NULL THEN NULL ELSE "
-    "(SELECT COUNT(*) FROM messages g WHERE g.channel_sid = m.channel_sid "
-    "AND g.idx > m.last_consumed_message_index) END AS unread "
-    "FROM members m WHERE m.service_sid = $1 AND m.identity = $2 "
+    "CASE WHEN m.last_consumed_message_index IS NULL THEN NULL "
+    "WHEN c.next_message_index - 1 <= m.last_consumed_message_index THEN 0 "
+    "ELSE c.next_message_index - 1 - m.last_consumed_message_index - "
+    "(SELECT COUNT(*) FROM message_tombstones t WHERE t.channel_sid = m.channel_sid "
+    "AND t.idx > m.last_consumed_message_index) END AS unread "
+    "FROM members m JOIN channels c ON c.sid = m.channel_sid "
+    "WHERE m.service_sid = $1 AND m.identity = $2 "
     "UNION ALL "
     f"SELECT {INVITES} + i.id, i.channel_sid, NULL, 'invited', NULL, NULL "
     "FROM invites i WHERE i.service_sid = $1 AND i.identity = $2"
