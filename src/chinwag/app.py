@@ -1,21 +1,21 @@
 """``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
 
-The returned app is ``BasicAuth(falcon_app)``; the database opens and the account is resolved
-in the ASGI lifespan startup, before the server accepts requests. ``chinwag serve`` resolves the
-account once, before any worker starts (:func:`resolve_account`), so workers never race to
-generate one; :func:`create_app_from_environment` is the factory each worker calls.
+The returned app is ``AccessLog(BasicAuth(falcon_app))``. The database opens and the account is
+resolved in the ASGI lifespan startup, before the server accepts requests. ``chinwag serve``
+resolves the account once, before any worker starts (:func:`resolve_account`), so workers never
+race to generate one; :func:`create_app_from_environment` is the factory each worker calls.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import Any, cast
 
 import falcon
 import falcon.asgi
 
-from chinwag import errors
+from chinwag import errors, logs
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain.accounts import ensure_account
@@ -23,6 +23,7 @@ from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
 from chinwag.events.bus import EventBus
+from chinwag.http.access_log import AccessLog, LogFormat
 from chinwag.http.auth import BasicAuth
 from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
@@ -105,9 +106,10 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health())
         add_routes(falcon_app, self.api)
         self.auth = BasicAuth(falcon_app)
+        self._asgi = AccessLog(self.auth, log_format=cast(LogFormat, settings.log_format))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.auth(scope, receive, send)
+        await self._asgi(scope, receive, send)
 
 
 def create_app(
@@ -118,7 +120,9 @@ def create_app(
 
 def create_app_from_environment() -> ChinwagApp:
     """The app factory worker processes call (settings come from ``CHINWAG_*``)."""
-    return create_app(load_settings())
+    settings = load_settings()
+    logs.configure(settings)
+    return create_app(settings)
 
 
 def with_account(settings: Settings, account: Account) -> Settings:

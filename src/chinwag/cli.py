@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from chinwag import __version__
+from chinwag import __version__, logs
 from chinwag.config import FIELDS, ConfigError, Settings, export_to_environment, load_settings
 from chinwag.domain.models import Account
 from chinwag.storage import migrate
@@ -87,9 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     create_engine(settings.database)  # reject unsupported URLs before touching anything
     _prepare_schema(settings, args.upgrade)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     account, created = asyncio.run(resolve_account(settings))
     if created:
         _announce_account(account)

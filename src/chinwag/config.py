@@ -37,6 +37,7 @@ class Settings:
     log_level: str = "info"
     workers: int = 1
     pool_size: int = 10
+    log_format: str = "text"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ FIELDS: tuple[Field, ...] = (
     Field("log_level", "CHINWAG_LOG_LEVEL", "debug, info, warning or error."),
     Field("workers", "CHINWAG_WORKERS", "Server processes sharing the port."),
     Field("pool_size", "CHINWAG_POOL_SIZE", "PostgreSQL connections per process."),
+    Field("log_format", "CHINWAG_LOG_FORMAT", "Access log lines as text or json."),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
@@ -151,6 +153,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("sqlite_synchronous must be NORMAL or FULL")
     if not 0 <= s.port <= 65535:
         raise ConfigError("port must be between 0 and 65535")
+    if s.log_format not in ("text", "json"):
+        raise ConfigError("log_format must be text or json")
     if s.workers < 1 or s.pool_size < 1:
         raise ConfigError("workers and pool_size must be at least 1")
     if s.max_body_bytes < 1024:

@@ -1,0 +1,65 @@
+"""Request ids and access logs, as pure ASGI middleware around everything else.
+
+Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's do, so an operator can
+match a client's report to a log line. Each request is logged once, after its response is sent:
+method, path, status, duration and request id, as text or as one JSON object per line. Lines go
+to the ``chinwag.access`` logger at INFO, so ``--log-level warning`` turns them off at the cost
+of one level check.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any, Literal
+
+import orjson
+
+log = logging.getLogger("chinwag.access")
+
+LogFormat = Literal["text", "json"]
+
+
+class AccessLog:
+    def __init__(self, app: Any, *, log_format: LogFormat = "text") -> None:
+        self.app = app
+        self.json = log_format == "json"
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = "RQ" + os.urandom(16).hex()
+        header = (b"twilio-request-id", request_id.encode())
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                self._log(scope, status, time.perf_counter() - start, request_id)
+
+    def _log(self, scope: dict[str, Any], status: int, seconds: float, request_id: str) -> None:
+        method, path, ms = scope["method"], scope["path"], round(seconds * 1000, 3)
+        if self.json:
+            line = orjson.dumps(
+                {
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": ms,
+                    "request_id": request_id,
+                }
+            ).decode()
+            log.info(line)
+        else:
+            log.info("%s %s %d %.3fms %s", method, path, status, ms, request_id)

@@ -1,0 +1,62 @@
+"""Request ids on every response and one access-log line per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+
+import httpx
+import orjson
+import pytest
+
+from chinwag.testing import ThreadedServer
+from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
+
+REQUEST_ID = re.compile(r"RQ[0-9a-f]{32}")
+
+
+def test_every_response_carries_a_fresh_request_id(http: httpx.Client) -> None:
+    responses = [
+        http.get("/v1/Services"),
+        http.get("/v1/Nope"),
+        http.post("/v1/Services", data={}),
+        httpx.get(f"{http.base_url}/v1/Services"),  # no credentials: 401
+        http.get("/healthz"),
+    ]
+    ids = [r.headers["Twilio-Request-Id"] for r in responses]
+    assert [r.status_code for r in responses] == [200, 404, 400, 401, 200]
+    assert all(REQUEST_ID.fullmatch(i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.fixture
+def json_server(databases: Databases) -> Iterator[ThreadedServer]:
+    srv = start_server(databases, log_format="json")
+    yield srv
+    srv.stop()
+
+
+def test_json_access_log_has_one_line_per_request(
+    json_server: ThreadedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="chinwag.access")
+    with httpx.Client(base_url=json_server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as client:
+        created = client.post("/v1/Services", data={"FriendlyName": "logged"})
+        missing = client.get("/v1/Services/IS" + "0" * 32)
+    lines = [orjson.loads(r.getMessage()) for r in caplog.records if r.name == "chinwag.access"]
+    assert [(x["method"], x["status"]) for x in lines] == [("POST", 201), ("GET", 404)]
+    assert lines[0]["path"] == "/v1/Services"
+    assert lines[0]["request_id"] == created.headers["Twilio-Request-Id"]
+    assert lines[1]["request_id"] == missing.headers["Twilio-Request-Id"]
+    assert all(isinstance(x["duration_ms"], float) for x in lines)
+
+
+def test_text_access_log_names_method_path_status_and_id(
+    server: ThreadedServer, http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="chinwag.access")
+    response = http.get("/v1/Credentials")
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "chinwag.access"]
+    assert line.startswith("GET /v1/Credentials 200 ")
+    assert line.endswith(response.headers["Twilio-Request-Id"])
