@@ -17,6 +17,7 @@ kill; ``FULL`` also across power loss (configurable, see ``Settings.sqlite_synch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -280,11 +281,9 @@ class _PostgresTransaction:
         self._txn: Any = None
 
     async def __aenter__(self) -> Connection:
-        import asyncpg
-
         try:
             self._conn = await self._engine.pool.acquire()
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
+        except _connection_errors() as exc:
             raise DatabaseUnavailableError() from exc
         if self._write:
             try:
@@ -298,14 +297,39 @@ class _PostgresTransaction:
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
+        lost = _connection_errors()
         try:
             if self._txn is not None:
                 if et is None:
                     await self._txn.commit()
                 else:
-                    await self._txn.rollback()
+                    # If the connection died, the server already rolled back.
+                    with contextlib.suppress(*lost):
+                        await self._txn.rollback()
+        except lost as exc:
+            raise DatabaseUnavailableError() from exc
         finally:
-            await self._engine.pool.release(self._conn)
+            with contextlib.suppress(*lost):  # the pool replaces a dead connection on its own
+                await self._engine.pool.release(self._conn)
+        if e is not None and isinstance(e, lost):
+            # The database went away mid-transaction (restart, failover, network): 503, and the
+            # pool reconnects for the next request.
+            raise DatabaseUnavailableError() from e
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the database connection is gone", not "the statement failed"."""
+    import asyncpg
+
+    return (
+        OSError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.InterfaceError,
+        asyncpg.AdminShutdownError,
+        # A connection the server closed mid-protocol is left in an impossible state.
+        asyncpg.InternalClientError,
+    )
 
 
 class PostgresEngine:
