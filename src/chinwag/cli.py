@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +28,9 @@ def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) ->
                 flag, dest=field.name, default=None, help=f"{field.help} [{field.env}]"
             )
     parser.add_argument("--config", help="TOML file of settings [CHINWAG_CONFIG]")
+
+
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,6 +82,10 @@ def _announce_account(account: Account) -> None:
     )
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -97,9 +105,15 @@ def _serve(args: argparse.Namespace) -> int:
         "lifespan": "on",
         "log_level": settings.log_level,
         "access_log": False,
+        # SIGTERM: stop accepting, let in-flight requests finish for up to this long, then
+        # run the lifespan shutdown (closing the database cleanly) and exit 0.
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     }
     if sys.platform != "win32":
         options.update(http="httptools", loop="uvloop")
+    # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal, which would end
+    # the process "killed by SIGTERM". A graceful stop is a success: exit 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     if settings.workers > 1:
         export_to_environment(settings)
         uvicorn.run(

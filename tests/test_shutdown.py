@@ -1,0 +1,92 @@
+"""SIGTERM: in-flight requests finish, nothing acknowledged is lost, the process exits 0."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, free_port
+
+
+def test_sigterm_under_load_finishes_cleanly_and_keeps_every_201(databases: Databases) -> None:
+    url = databases.new()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
+    env.update(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port), "--database", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    auth = (ACCOUNT_SID, AUTH_TOKEN)
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    service = httpx.post(f"{base}/v1/Services", data={"FriendlyName": "s"}, auth=auth).json()
+    path = f"/v1/Services/{service['sid']}/Channels"
+    channel = httpx.post(f"{base}{path}", data={"UniqueName": "c"}, auth=auth).json()["sid"]
+    acknowledged: list[str] = []
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def post_until_refused() -> None:
+        with httpx.Client(base_url=base, auth=auth, timeout=15) as client:
+            while not stop.is_set():
+                try:
+                    response = client.post(f"{path}/c/Messages", data={"Body": "x"})
+                except httpx.TransportError:
+                    return  # the server stopped accepting
+                statuses.append(response.status_code)
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["sid"])
+
+    threads = [threading.Thread(target=post_until_refused) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert acknowledged, "no request completed before the signal"
+    assert all(s < 500 for s in statuses), sorted(set(statuses))
+
+    port2 = free_port()
+    restarted = subprocess.Popen(
+        [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port2), "--database", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base2 = f"http://127.0.0.1:{port2}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base2}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        stored: set[str] = set()
+        next_url: str | None = f"{base2}{path}/{channel}/Messages?PageSize=1000"
+        while next_url:
+            page = httpx.get(next_url, auth=auth).json()
+            stored |= {m["sid"] for m in page["messages"]}
+            next_url = page["meta"]["next_page_url"]
+        assert set(acknowledged) <= stored
+        count = httpx.get(f"{base2}{path}/{channel}", auth=auth).json()["messages_count"]
+        assert count == len(stored)
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=15)
