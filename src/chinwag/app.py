@@ -29,7 +29,7 @@ from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
 from chinwag.http.routes import add_routes
 from chinwag.sids import SidGenerator
-from chinwag.storage.database import Database
+from chinwag.storage.database import Database, Txn
 from chinwag.storage.engine import create_engine
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,22 @@ async def resolve_account(settings: Settings) -> tuple[Account, bool]:
 
 
 class _Health:
+    """``GET /healthz``: 200 once the process serves requests and its database answers.
+
+    An unreachable database is a 503 in Twilio's error format (the same answer API requests
+    get), so a load balancer stops sending traffic until it returns.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        await self.db.run_read("healthz", _ping)
         resp.media = {"status": "ok"}
+
+
+async def _ping(txn: Txn) -> None:
+    await txn.fetchone("SELECT 1")
 
 
 class _Lifespan:
@@ -103,7 +117,7 @@ class ChinwagApp:
         falcon_app.add_error_handler(Exception, handle_unexpected)
         falcon_app.add_error_handler(falcon.HTTPError, handle_http_error)
         falcon_app.add_error_handler(errors.ChinwagError, handle_chinwag_error)
-        falcon_app.add_route("/healthz", _Health())
+        falcon_app.add_route("/healthz", _Health(self.deps.db))
         add_routes(falcon_app, self.api)
         self.auth = BasicAuth(falcon_app)
         self._asgi = AccessLog(self.auth, log_format=cast(LogFormat, settings.log_format))

@@ -43,3 +43,33 @@ def test_lost_postgresql_connections_give_503_then_recover(
             assert unavailable.json()["code"] == 20503
         assert responses[-1].status_code == 200  # the pool reconnected without a restart
         assert client.post("/v1/Services", data={"FriendlyName": "after"}).status_code == 201
+
+
+def test_healthz_and_requests_answer_503_while_postgresql_is_unreachable(
+    fresh_server: ThreadedServer,
+) -> None:
+    if not TEST_DATABASE_URL:
+        return  # PostgreSQL only
+    engine = fresh_server.app.deps.db.engine
+
+    class StoppedServer:
+        """What a stopped PostgreSQL looks like to the pool: every connection is refused."""
+
+        async def acquire(self) -> None:
+            raise ConnectionRefusedError("connection refused")
+
+    with httpx.Client(base_url=fresh_server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as client:
+        assert client.get("/healthz").status_code == 200
+        real_pool = engine._pool  # type: ignore[attr-defined]
+        engine._pool = StoppedServer()  # type: ignore[attr-defined]
+        try:
+            for response in (
+                client.get("/healthz"),
+                client.post("/v1/Services", data={"FriendlyName": "x"}),
+            ):
+                assert response.status_code == 503
+                assert response.json()["code"] == 20503
+        finally:
+            engine._pool = real_pool  # type: ignore[attr-defined]
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/v1/Services", data={"FriendlyName": "x"}).status_code == 201
