@@ -38,6 +38,8 @@ class Settings:
     workers: int = 1
     pool_size: int = 10
     log_format: str = "text"
+    rate_limit_channel: int = 0
+    rate_limit_service: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,16 @@ FIELDS: tuple[Field, ...] = (
     Field("workers", "CHINWAG_WORKERS", "Server processes sharing the port."),
     Field("pool_size", "CHINWAG_POOL_SIZE", "PostgreSQL connections per process."),
     Field("log_format", "CHINWAG_LOG_FORMAT", "Access log lines as text or json."),
+    Field(
+        "rate_limit_channel",
+        "CHINWAG_RATE_LIMIT_CHANNEL",
+        "Mutations per second per channel (Twilio: 30); 0 turns the limit off.",
+    ),
+    Field(
+        "rate_limit_service",
+        "CHINWAG_RATE_LIMIT_SERVICE",
+        "Channel/user/role mutations per second per service (Twilio: 30); 0 is off.",
+    ),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
@@ -155,6 +167,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("port must be between 0 and 65535")
     if s.log_format not in ("text", "json"):
         raise ConfigError("log_format must be text or json")
+    if s.rate_limit_channel < 0 or s.rate_limit_service < 0:
+        raise ConfigError("rate limits must be 0 (off) or a positive number per second")
     if s.workers < 1 or s.pool_size < 1:
         raise ConfigError("workers and pool_size must be at least 1")
     if s.max_body_bytes < 1024:

@@ -156,6 +156,14 @@ class InvalidChannelMembersLimitError(ChinwagError):
     status, code, template = 400, 50061, "Invalid channel members limit format"
 
 
+class ChannelRateLimitError(ChinwagError):
+    status, code, template = 429, 50063, "Actions per second limit exceeded"
+
+
+class ServiceRateLimitError(ChinwagError):
+    status, code, template = 429, 50074, "Global actions per second limit exceeded"
+
+
 class InvalidPreWebhookUrlError(ChinwagError):
     status, code, template = 400, 50077, "Invalid pre-webhook url"
 
