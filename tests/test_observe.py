@@ -60,3 +60,27 @@ def test_text_access_log_names_method_path_status_and_id(
     (line,) = [r.getMessage() for r in caplog.records if r.name == "chinwag.access"]
     assert line.startswith("GET /v1/Credentials 200 ")
     assert line.endswith(response.headers["Twilio-Request-Id"])
+
+
+def test_metrics_count_requests_by_operation_and_status(server: ThreadedServer) -> None:
+    with httpx.Client(base_url=server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as client:
+        before = client.get("/metrics").text
+        client.get("/v1/Credentials")
+        client.get("/v1/Credentials/CR" + "0" * 32)
+        scraped = httpx.get(f"{server.url}/metrics")  # no credentials needed, like /healthz
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    text = scraped.text
+
+    def count(line_prefix: str, body: str) -> float:
+        for line in body.splitlines():
+            if line.startswith(line_prefix):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    ok = 'chinwag_requests_total{operation="ListCredential",status="200"}'
+    missing = 'chinwag_requests_total{operation="FetchCredential",status="404"}'
+    assert count(ok, text) == count(ok, before) + 1
+    assert count(missing, text) == count(missing, before) + 1
+    assert 'chinwag_request_duration_seconds_bucket{le="0.005",operation="ListCredential"}' in text
+    assert count("chinwag_db_connections_max", text) >= 1

@@ -1,6 +1,6 @@
 """``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
 
-The returned app is ``AccessLog(BasicAuth(falcon_app))``. The database opens and the account is
+The returned app is ``Observe(BasicAuth(falcon_app))``. The database opens and the account is
 resolved in the ASGI lifespan startup, before the server accepts requests. ``chinwag serve``
 resolves the account once, before any worker starts (:func:`resolve_account`), so workers never
 race to generate one; :func:`create_app_from_environment` is the factory each worker calls.
@@ -23,10 +23,11 @@ from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
 from chinwag.events.bus import EventBus
-from chinwag.http.access_log import AccessLog, LogFormat
 from chinwag.http.auth import BasicAuth
 from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
+from chinwag.http.metrics import Metrics
+from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.routes import add_routes
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
@@ -80,6 +81,17 @@ class _Health:
         resp.media = {"status": "ok"}
 
 
+class _MetricsEndpoint:
+    """``GET /metrics`` in Prometheus text format (no credentials, like ``/healthz``)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        resp.content_type = "text/plain; version=0.0.4; charset=utf-8"
+        resp.data = self.metrics.render()
+
+
 async def _ping(txn: Txn) -> None:
     await txn.fetchone("SELECT 1")
 
@@ -117,10 +129,14 @@ class ChinwagApp:
         falcon_app.add_error_handler(Exception, handle_unexpected)
         falcon_app.add_error_handler(falcon.HTTPError, handle_http_error)
         falcon_app.add_error_handler(errors.ChinwagError, handle_chinwag_error)
+        self.metrics = Metrics(self.deps.db.engine)
         falcon_app.add_route("/healthz", _Health(self.deps.db))
+        falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
         self.auth = BasicAuth(falcon_app)
-        self._asgi = AccessLog(self.auth, log_format=cast(LogFormat, settings.log_format))
+        self._asgi = Observe(
+            self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self._asgi(scope, receive, send)

@@ -19,7 +19,7 @@ Scope = dict[str, Any]
 ASGIApp = Any
 
 #: Paths that answer without credentials.
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz", "/metrics"})
 
 
 class BasicAuth:

@@ -1,10 +1,11 @@
-"""Request ids and access logs, as pure ASGI middleware around everything else.
+"""Request ids, access logs and metrics, as pure ASGI middleware around everything else.
 
-Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's do, so an operator can
-match a client's report to a log line. Each request is logged once, after its response is sent:
-method, path, status, duration and request id, as text or as one JSON object per line. Lines go
-to the ``chinwag.access`` logger at INFO, so ``--log-level warning`` turns them off at the cost
-of one level check.
+It is the one place that sees every request's status and duration, so it both logs the request
+and feeds the metrics. Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's
+do, so an operator can match a client's report to a log line. Each request is logged once, after
+its response is sent: method, path, status, duration and request id, as text or as one JSON
+object per line. Lines go to the ``chinwag.access`` logger at INFO, so ``--log-level warning``
+turns them off at the cost of one level check.
 """
 
 from __future__ import annotations
@@ -16,14 +17,21 @@ from typing import Any, Literal
 
 import orjson
 
+from chinwag.http.metrics import Metrics
+
 log = logging.getLogger("chinwag.access")
 
 LogFormat = Literal["text", "json"]
 
 
-class AccessLog:
-    def __init__(self, app: Any, *, log_format: LogFormat = "text") -> None:
+#: Set on the ASGI scope by the route responder: the spec operationId that handled the request.
+OPERATION = "chinwag.operation"
+
+
+class Observe:
+    def __init__(self, app: Any, metrics: Metrics, *, log_format: LogFormat = "text") -> None:
         self.app = app
+        self.metrics = metrics
         self.json = log_format == "json"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -45,8 +53,10 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - start
+            self.metrics.observe(scope.get(OPERATION, "none"), status, seconds)
             if log.isEnabledFor(logging.INFO):
-                self._log(scope, status, time.perf_counter() - start, request_id)
+                self._log(scope, status, seconds, request_id)
 
     def _log(self, scope: dict[str, Any], status: int, seconds: float, request_id: str) -> None:
         method, path, ms = scope["method"], scope["path"], round(seconds * 1000, 3)

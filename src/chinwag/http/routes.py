@@ -15,6 +15,7 @@ import falcon.asgi
 
 from chinwag import errors
 from chinwag.http.context import Api
+from chinwag.http.observe import OPERATION
 from chinwag.http.rate_limit import RateLimits, Scope
 from chinwag.http.resources import (
     channels,
@@ -124,7 +125,7 @@ class _PathResource:
 
 
 def _bind(api: Api, route: Route, limits: RateLimits) -> Callable[..., Awaitable[None]]:
-    handler, scope = route.handler, route.limit
+    handler, scope, operation_id = route.handler, route.limit, route.operation_id
 
     async def responder(
         req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
@@ -132,6 +133,7 @@ def _bind(api: Api, route: Route, limits: RateLimits) -> Callable[..., Awaitable
         # No SID, name or identity contains NUL, and PostgreSQL text cannot hold one.
         if any("\x00" in value for value in params.values()):
             raise errors.NotFoundError()
+        req.scope[OPERATION] = operation_id
         limits.check(scope, params)
         await handler(api, req, resp, **params)
 

@@ -55,6 +55,10 @@ class Engine(Protocol):
     async def close(self) -> None: ...
     def transaction(self, *, write: bool) -> TransactionScope: ...
     def is_unique_violation(self, exc: BaseException) -> bool: ...
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(open connections, idle connections, maximum), for metrics."""
+        ...
+
     def is_transient(self, exc: BaseException) -> bool:
         """Whether the transaction was aborted for a reason a retry can overcome."""
         ...
@@ -241,6 +245,9 @@ class SqliteEngine:
     def is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
+    def pool_stats(self) -> tuple[int, int, int]:
+        return (0, 0, 1) if self._raw is None else (1, 0 if self.lock.locked() else 1, 1)
+
     def is_transient(self, exc: BaseException) -> bool:
         return False  # one writer at a time: no deadlocks; busy waits happen in BEGIN
 
@@ -368,6 +375,11 @@ class PostgresEngine:
         import asyncpg
 
         return isinstance(exc, asyncpg.UniqueViolationError)
+
+    def pool_stats(self) -> tuple[int, int, int]:
+        if self._pool is None:
+            return (0, 0, self.pool_size)
+        return (self._pool.get_size(), self._pool.get_idle_size(), self.pool_size)
 
     def is_transient(self, exc: BaseException) -> bool:
         import asyncpg
