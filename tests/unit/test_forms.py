@@ -62,3 +62,11 @@ def test_missing_required_parameter_names_it() -> None:
     with pytest.raises(errors.MissingParameterError) as raised:
         _parse("").required("FriendlyName")
     assert raised.value.message == "Missing required parameter FriendlyName in the post body"
+
+
+@pytest.mark.parametrize(
+    "raw", ["\u0661", "\uff13", "1\u0661"]
+)  # Arabic-Indic and full-width digits
+def test_only_ascii_digits_are_integers(raw: str) -> None:
+    with pytest.raises(errors.InvalidConsumedIndexError):
+        Form([("N", raw)]).integer("N", errors.InvalidConsumedIndexError)

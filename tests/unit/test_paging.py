@@ -6,7 +6,7 @@ import pytest
 
 from chinwag import errors
 from chinwag.domain.models import Cursor, Page
-from chinwag.http.forms import _parse
+from chinwag.http.forms import Form, _parse
 from chinwag.http.paging import envelope, parse_list_query
 
 
@@ -67,3 +67,10 @@ def test_meta_urls_put_filters_first_then_paging() -> None:
         "next_page_url",
         "key",
     }
+
+
+@pytest.mark.parametrize("raw", ["Page=\u0663", "PageSize=\u0663", "PageToken=PT\u0661\u0662"])
+def test_paging_parameters_take_only_ascii_digits(raw: str) -> None:
+    name, _, value = raw.partition("=")
+    with pytest.raises((errors.InvalidParameterError, errors.InvalidPageTokenError)):
+        parse_list_query(Form([(name, value)]))

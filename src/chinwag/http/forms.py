@@ -21,7 +21,7 @@ import falcon.asgi
 from chinwag import errors
 from chinwag.domain.unset import UNSET, Unset
 
-_INT = re.compile(r"[+-]?\d{1,18}")
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
 MAX_FIELDS = 1000
 _FORM_TYPE = "application/x-www-form-urlencoded"
 

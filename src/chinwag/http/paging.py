@@ -20,8 +20,8 @@ from chinwag.http.forms import Form
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-_TOKEN = re.compile(r"P([TB])(-?\d{1,18})")
-_NUMBER = re.compile(r"\d{1,9}")
+_TOKEN = re.compile(r"P([TB])(-?[0-9]{1,18})")
+_NUMBER = re.compile(r"[0-9]{1,9}")
 _DIGITS = re.compile(r"[0-9]+")
 
 
