@@ -65,3 +65,29 @@ def test_a_write_lock_held_elsewhere_becomes_503_not_database_is_locked(tmp_path
             await engine.close()
 
     asyncio.run(run())
+
+
+def test_a_full_disk_answers_503_and_writes_resume_when_space_returns(tmp_path: Path) -> None:
+    path = tmp_path / "full.db"
+
+    async def run() -> None:
+        engine = SqliteEngine(str(path))
+        await engine.open()
+        try:
+            engine.raw.execute("CREATE TABLE t (x TEXT)")
+            pages = engine.raw.execute("PRAGMA page_count").fetchone()[0]
+            engine.raw.execute(f"PRAGMA max_page_count = {pages + 2}")  # SQLite's SQLITE_FULL
+            with pytest.raises(errors.DatabaseUnavailableError):
+                for _ in range(100):
+                    async with engine.transaction(write=True) as conn:
+                        await conn.execute("INSERT INTO t VALUES ($1)", ("x" * 2000,))
+            assert not engine.raw.in_transaction  # nothing half-done is left open
+            engine.raw.execute("PRAGMA max_page_count = 1073741823")  # space is back
+            async with engine.transaction(write=True) as conn:
+                await conn.execute("INSERT INTO t VALUES ($1)", ("after",))
+            rows = [r[0] for r in engine.raw.execute("SELECT x FROM t WHERE x = 'after'")]
+            assert rows == ["after"]
+        finally:
+            await engine.close()
+
+    asyncio.run(run())

@@ -67,6 +67,23 @@ class Engine(Protocol):
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
+#: SQLite failures of the environment, not of the statement: the disk is full, the file went
+#: read-only or away, the write lock stayed busy. Clients get 503 and may retry; once the
+#: cause is fixed the next request succeeds, without a restart.
+_SQLITE_UNAVAILABLE = (
+    "database or disk is full",
+    "readonly database",
+    "disk i/o error",
+    "unable to open database",
+    "database is locked",
+)
+
+
+def _sqlite_unavailable(exc: sqlite3.Error) -> bool:
+    message = str(exc).lower()
+    return any(fragment in message for fragment in _SQLITE_UNAVAILABLE)
+
+
 class _SqliteConnection:
     __slots__ = ("_conn", "_sql")
 
@@ -80,14 +97,22 @@ class _SqliteConnection:
             out = self._sql[sql] = _PLACEHOLDER.sub(r"?\1", sql)
         return out
 
+    def _run(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(self._translate(sql), args)
+        except sqlite3.OperationalError as exc:
+            if _sqlite_unavailable(exc):
+                raise DatabaseUnavailableError() from exc
+            raise
+
     async def fetchone(self, sql: str, args: tuple[Any, ...]) -> Row | None:
-        return self._conn.execute(self._translate(sql), args).fetchone()
+        return self._run(sql, args).fetchone()
 
     async def fetchall(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
-        return self._conn.execute(self._translate(sql), args).fetchall()
+        return self._run(sql, args).fetchall()
 
     async def execute(self, sql: str, args: tuple[Any, ...]) -> int:
-        return self._conn.execute(self._translate(sql), args).rowcount
+        return self._run(sql, args).rowcount
 
 
 class _SqliteTransaction:
@@ -119,9 +144,20 @@ class _SqliteTransaction:
     ) -> None:
         engine = self._engine
         try:
-            if self._write:
-                engine.raw.execute("COMMIT" if et is None else "ROLLBACK")
-                if et is None and engine.checkpointer is not None:
+            if self._write and et is not None:
+                # Some failures (a full disk) already rolled the transaction back.
+                if engine.raw.in_transaction:
+                    engine.raw.execute("ROLLBACK")
+            elif self._write:
+                try:
+                    engine.raw.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    if engine.raw.in_transaction:
+                        engine.raw.execute("ROLLBACK")
+                    if _sqlite_unavailable(exc):
+                        raise DatabaseUnavailableError() from exc
+                    raise
+                if engine.checkpointer is not None:
                     engine.checkpointer.committed()
         finally:
             engine.lock.release()
