@@ -69,14 +69,17 @@ async def resolve_account(settings: Settings) -> tuple[Account, bool]:
 class _Health:
     """``GET /healthz``: 200 once the process serves requests and its database answers.
 
-    An unreachable database is a 503 in Twilio's error format (the same answer API requests
-    get), so a load balancer stops sending traffic until it returns.
+    An unreachable database, or writes failing in the last few seconds (a full disk), is a 503
+    in Twilio's error format (the same answer API requests get), so a load balancer stops
+    sending traffic until it returns.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        if self.db.writes_failing():  # e.g. a full disk: reads still work, writes do not
+            raise errors.DatabaseUnavailableError()
         await self.db.run_read("healthz", _ping)
         resp.media = {"status": "ok"}
 

@@ -8,10 +8,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from chinwag import errors
 from chinwag.storage.engine import SqliteEngine
+from chinwag.testing import ThreadedServer
+from conftest import ACCOUNT_SID, AUTH_TOKEN, TEST_DATABASE_URL
 
 
 def test_wal_is_checkpointed_in_the_background_not_by_commits(tmp_path: Path) -> None:
@@ -91,3 +94,25 @@ def test_a_full_disk_answers_503_and_writes_resume_when_space_returns(tmp_path: 
             await engine.close()
 
     asyncio.run(run())
+
+
+def test_healthz_reports_failing_writes_and_recovers(
+    fresh_server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if TEST_DATABASE_URL:
+        return  # SQLite only (PostgreSQL outages: test_database_outage.py)
+    db = fresh_server.app.deps.db
+    monkeypatch.setattr(db, "UNAVAILABLE_WINDOW", 0.5)
+    raw = db.engine.raw  # type: ignore[attr-defined]
+    with httpx.Client(base_url=fresh_server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as client:
+        service = client.post("/v1/Services", data={"FriendlyName": "s"}).json()["sid"]
+        raw.execute(f"PRAGMA max_page_count = {raw.execute('PRAGMA page_count').fetchone()[0]}")
+        big = '"' + "x" * 10_000 + '"'  # valid JSON attributes, more than the free pages hold
+        full = client.post(f"/v1/Services/{service}/Channels", data={"Attributes": big})
+        assert (full.status_code, full.json()["code"]) == (503, 20503)
+        assert client.get("/healthz").status_code == 503
+        raw.execute("PRAGMA max_page_count = 1073741823")
+        time.sleep(0.6)
+        assert client.get("/healthz").status_code == 200
+        after = client.post(f"/v1/Services/{service}/Channels", data={"FriendlyName": "y"})
+        assert after.status_code == 201

@@ -9,10 +9,12 @@ No network I/O happens inside a transaction.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from chinwag.errors import DatabaseUnavailableError
 from chinwag.storage.engine import Connection, Engine, Row
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,18 @@ class Txn:
 
 
 class Database:
+    #: seconds after a write failed for lack of a database (disk full, unreachable) during which
+    #: :meth:`writes_failing` is true; short, so a health check recovers soon after the cause
+    UNAVAILABLE_WINDOW = 5.0
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._unavailable_at: float | None = None
+
+    def writes_failing(self) -> bool:
+        """Whether a write recently failed because the database was unavailable."""
+        at = self._unavailable_at
+        return at is not None and time.monotonic() - at < self.UNAVAILABLE_WINDOW
 
     async def open(self) -> None:
         await self.engine.open()
@@ -99,11 +111,15 @@ class Database:
                 async with self.engine.transaction(write=True) as conn:
                     txn = Txn(conn, self.engine)
                     result = await fn(txn, *args, **kwargs)
+            except DatabaseUnavailableError:
+                self._unavailable_at = time.monotonic()
+                raise
             except Exception as exc:
                 if attempt == MAX_ATTEMPTS or not self.engine.is_transient(exc):
                     raise
                 log.info("retrying %s after %s (attempt %d)", desc, type(exc).__name__, attempt)
                 continue
+            self._unavailable_at = None
             txn.run_after_hooks()
             return result
         raise AssertionError("unreachable")
