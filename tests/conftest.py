@@ -16,6 +16,9 @@ import asyncio
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,55 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any CHINWAG_* setting, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
+    env.update(extra)
+    return env
+
+
+def spawn_server(
+    database: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    capture: bool = False,
+) -> tuple[subprocess.Popen[str], str]:
+    """Start a real ``chinwag serve`` process and wait until /healthz answers.
+
+    Returns the process and its base URL. With ``capture`` its output is readable from
+    ``proc.stdout``; otherwise it is discarded.
+    """
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chinwag.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            database,
+            *args,
+        ],
+        env=env if env is not None else server_env(),
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, "chinwag serve exited before becoming healthy"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "chinwag serve did not become healthy"
+        time.sleep(0.05)
 
 
 class Databases:

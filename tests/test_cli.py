@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN, free_port
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
-    env.update(extra)
-    return env
+from conftest import ACCOUNT_SID, AUTH_TOKEN, server_env, spawn_server
 
 
 @contextmanager
@@ -29,37 +21,9 @@ def running(
     db: Path, *, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, list[str]]]:
     """Run ``chinwag serve`` until /healthz answers; yields (base URL, stdout lines so far)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chinwag.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--database",
-            f"sqlite:///{db}",
-            *extra,
-        ],
-        env=env or _env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = spawn_server(f"sqlite:///{db}", *extra, env=env, capture=True)
     lines: list[str] = []
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, f"server exited early: {proc.stdout.read()}"  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become healthy"
-            time.sleep(0.05)
         yield url, lines
     finally:
         if proc.poll() is None:
@@ -93,7 +57,7 @@ def test_first_start_generates_an_account_and_prints_it_once(tmp_path: Path) -> 
 
 
 def test_environment_sets_the_account(tmp_path: Path) -> None:
-    env = _env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
+    env = server_env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
     with running(tmp_path / "env.db", env=env) as (url, lines):
         created = httpx.post(
             f"{url}/v1/Services", data={"FriendlyName": "x"}, auth=(ACCOUNT_SID, AUTH_TOKEN)
@@ -105,32 +69,10 @@ def test_environment_sets_the_account(tmp_path: Path) -> None:
 
 def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     db = tmp_path / "durable.db"
-    env = _env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
+    env = server_env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
     auth = (ACCOUNT_SID, AUTH_TOKEN)
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chinwag.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--database",
-            f"sqlite:///{db}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = spawn_server(f"sqlite:///{db}", env=env)
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
         with httpx.Client(base_url=url, auth=auth) as client:
             service = client.post("/v1/Services", data={"FriendlyName": "d"}).json()["sid"]
             path = f"/v1/Services/{service}/Channels"
@@ -156,7 +98,7 @@ def test_serve_refuses_a_database_it_does_not_know(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE something_else (x INTEGER)")
     result = subprocess.run(
         [sys.executable, "-m", "chinwag.cli", "serve", "--database", f"sqlite:///{db}"],
-        env=_env(),
+        env=server_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -168,7 +110,7 @@ def test_serve_refuses_a_database_it_does_not_know(tmp_path: Path) -> None:
 def test_serve_rejects_unsupported_database_urls() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chinwag.cli", "serve", "--database", "mysql://x/y"],
-        env=_env(),
+        env=server_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -181,7 +123,7 @@ def test_db_upgrade_sets_up_a_new_database(tmp_path: Path) -> None:
     db = tmp_path / "up.db"
     result = subprocess.run(
         [sys.executable, "-m", "chinwag.cli", "db", "upgrade", "--database", f"sqlite:///{db}"],
-        env=_env(),
+        env=server_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -193,7 +135,7 @@ def test_db_upgrade_sets_up_a_new_database(tmp_path: Path) -> None:
 def test_routes_lists_every_operation() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chinwag.cli", "routes"],
-        env=_env(),
+        env=server_env(),
         capture_output=True,
         text=True,
         timeout=30,

@@ -7,39 +7,22 @@ unique, after a restart. On SQLite, and on PostgreSQL when CHINWAG_TEST_DATABASE
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, free_port
+from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_stopping_under_load_keeps_every_201(databases: Databases, sig: signal.Signals) -> None:
     url = databases.new()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
-    env.update(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port), "--database", url],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = server_env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
+    proc, base = spawn_server(url, env=env)
     auth = (ACCOUNT_SID, AUTH_TOKEN)
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
     service = httpx.post(f"{base}/v1/Services", data={"FriendlyName": "s"}, auth=auth).json()
     path = f"/v1/Services/{service['sid']}/Channels"
     channel = httpx.post(f"{base}{path}", data={"UniqueName": "c"}, auth=auth).json()["sid"]
@@ -70,21 +53,8 @@ def test_stopping_under_load_keeps_every_201(databases: Databases, sig: signal.S
     assert acknowledged, "no request completed before the signal"
     assert all(s < 500 for s in statuses), sorted(set(statuses))
 
-    port2 = free_port()
-    restarted = subprocess.Popen(
-        [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port2), "--database", url],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    restarted, base2 = spawn_server(url, env=env)
     try:
-        base2 = f"http://127.0.0.1:{port2}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base2}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
         stored: dict[str, int] = {}
         next_url: str | None = f"{base2}{path}/{channel}/Messages?PageSize=1000"
         while next_url:

@@ -8,12 +8,8 @@ both, then checks the invariants in the database itself.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +19,7 @@ import asyncpg
 import httpx
 import pytest
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, free_port
+from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
 AUTH = (ACCOUNT_SID, AUTH_TOKEN)
 THREADS = 16
@@ -49,42 +45,15 @@ def query(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
 def cluster(databases: Databases) -> Iterator[tuple[str, list[str]]]:
     """Two server processes on one fresh database: (database URL, [base URL, base URL])."""
     url = databases.new()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
-    env.update(
+    env = server_env(
         CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN, CHINWAG_POOL_SIZE="4"
     )
     procs, bases = [], []
-    for _ in range(2):
-        port = free_port()
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "chinwag.cli",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--database",
-                    url,
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        bases.append(f"http://127.0.0.1:{port}")
     try:
-        for base in bases:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.05)
+        for _ in range(2):
+            proc, base = spawn_server(url, env=env)
+            procs.append(proc)
+            bases.append(base)
         yield url, bases
     finally:
         for proc in procs:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from twilio.base import values
-from twilio.base.exceptions import TwilioRestException
+
+from sdk_support import expect_http_error, fails_with
 
 CREDENTIAL_SID = re.compile(r"^CR[0-9a-f]{32}$")
 UNKNOWN_CREDENTIAL = "CR" + "0" * 32
@@ -31,20 +31,6 @@ API_KEY = "AIzaSy-gcm-SECRET-api-key"
 SECRET = "AAAA-fcm-SECRET-server-key"
 SECRETS = (CERTIFICATE, PRIVATE_KEY, API_KEY, SECRET, "MIIcertSECRETcert", "MIIkeySECRETkey")
 SECRET_FIELD_NAMES = ("certificate", "private_key", "api_key", "secret", "privatekey", "apikey")
-
-
-def expect_error(status: int, code: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    with pytest.raises(TwilioRestException) as info:
-        fn(*args, **kwargs)
-    assert (info.value.status, info.value.code) == (status, code), info.value.msg
-    return info.value
-
-
-def raw_error(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert (body["code"], body["status"]) == (code, status), body
-    return body
 
 
 def assert_no_secrets(response: httpx.Response) -> None:
@@ -132,20 +118,20 @@ def test_create_with_only_a_type(chat: Any, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["sms", "APN", "Gcm", "apns", "voip", ""])
 def test_create_with_invalid_type_is_rejected(chat: Any, kind: str) -> None:
-    expect_error(400, 20001, chat.credentials.create, type=kind)
+    fails_with(400, 20001, chat.credentials.create, type=kind)
 
 
 def test_create_without_type_is_missing_parameter(http: httpx.Client) -> None:
-    body = raw_error(http.post("/v1/Credentials", data={"FriendlyName": "x"}), 400, 20001)
+    body = expect_http_error(http.post("/v1/Credentials", data={"FriendlyName": "x"}), 400, 20001)
     assert "Type" in body["message"]
 
 
 def test_create_without_type_through_sdk_is_rejected(chat: Any) -> None:
-    expect_error(400, 20001, chat.credentials.create, type=values.unset, friendly_name="x")
+    fails_with(400, 20001, chat.credentials.create, type=values.unset, friendly_name="x")
 
 
 def test_create_with_invalid_sandbox_is_rejected(chat: Any) -> None:
-    expect_error(400, 20001, chat.credentials.create, type="apn", sandbox="maybe")
+    fails_with(400, 20001, chat.credentials.create, type="apn", sandbox="maybe")
 
 
 def test_create_accepts_friendly_name_of_64_characters(chat: Any) -> None:
@@ -153,7 +139,7 @@ def test_create_accepts_friendly_name_of_64_characters(chat: Any) -> None:
 
 
 def test_create_with_friendly_name_over_64_characters_is_rejected(chat: Any) -> None:
-    expect_error(400, 50003, chat.credentials.create, type="apn", friendly_name="c" * 65)
+    fails_with(400, 50003, chat.credentials.create, type="apn", friendly_name="c" * 65)
 
 
 def test_create_with_empty_friendly_name_leaves_it_null(chat: Any) -> None:
@@ -220,11 +206,11 @@ def test_fetch_credential(chat: Any) -> None:
 
 @pytest.mark.parametrize("segment", [UNKNOWN_CREDENTIAL, "ios", "IS" + "0" * 32])
 def test_fetch_unknown_credential_is_not_found(chat: Any, segment: str) -> None:
-    expect_error(404, 20404, chat.credentials(segment).fetch)
+    fails_with(404, 20404, chat.credentials(segment).fetch)
 
 
 def test_fetch_not_found_message_names_the_path(http: httpx.Client) -> None:
-    body = raw_error(http.get(f"/v1/Credentials/{UNKNOWN_CREDENTIAL}"), 404, 20404)
+    body = expect_http_error(http.get(f"/v1/Credentials/{UNKNOWN_CREDENTIAL}"), 404, 20404)
     assert (
         body["message"] == f"The requested resource /Credentials/{UNKNOWN_CREDENTIAL} was not found"
     )
@@ -282,22 +268,22 @@ def test_update_cannot_change_type(chat: Any, http: httpx.Client) -> None:
 
 def test_update_with_no_parameters_is_rejected(chat: Any) -> None:
     c = chat.credentials.create(type="apn")
-    expect_error(400, 20161, chat.credentials(c.sid).update)
+    fails_with(400, 20161, chat.credentials(c.sid).update)
 
 
 def test_update_with_friendly_name_over_64_characters_is_rejected(chat: Any) -> None:
     c = chat.credentials.create(type="apn", friendly_name="short")
-    expect_error(400, 50003, chat.credentials(c.sid).update, friendly_name="c" * 65)
+    fails_with(400, 50003, chat.credentials(c.sid).update, friendly_name="c" * 65)
     assert chat.credentials(c.sid).fetch().friendly_name == "short"
 
 
 def test_update_with_invalid_sandbox_is_rejected(chat: Any) -> None:
     c = chat.credentials.create(type="apn")
-    expect_error(400, 20001, chat.credentials(c.sid).update, sandbox="perhaps")
+    fails_with(400, 20001, chat.credentials(c.sid).update, sandbox="perhaps")
 
 
 def test_update_unknown_credential_is_not_found(chat: Any) -> None:
-    expect_error(404, 20404, chat.credentials(UNKNOWN_CREDENTIAL).update, friendly_name="x")
+    fails_with(404, 20404, chat.credentials(UNKNOWN_CREDENTIAL).update, friendly_name="x")
 
 
 # --- delete -------------------------------------------------------------------------------------
@@ -307,9 +293,9 @@ def test_delete_returns_204_then_credential_is_gone(chat: Any) -> None:
     c = chat.credentials.create(type="fcm", secret=SECRET)
     response = chat.credentials(c.sid).delete_with_http_info()
     assert response.status_code == 204
-    expect_error(404, 20404, chat.credentials(c.sid).fetch)
-    expect_error(404, 20404, chat.credentials(c.sid).update, friendly_name="x")
-    expect_error(404, 20404, chat.credentials(c.sid).delete)
+    fails_with(404, 20404, chat.credentials(c.sid).fetch)
+    fails_with(404, 20404, chat.credentials(c.sid).update, friendly_name="x")
+    fails_with(404, 20404, chat.credentials(c.sid).delete)
 
 
 def test_delete_answers_with_empty_body(chat: Any, http: httpx.Client) -> None:
@@ -320,7 +306,7 @@ def test_delete_answers_with_empty_body(chat: Any, http: httpx.Client) -> None:
 
 
 def test_delete_unknown_credential_is_not_found(chat: Any) -> None:
-    expect_error(404, 20404, chat.credentials(UNKNOWN_CREDENTIAL).delete)
+    fails_with(404, 20404, chat.credentials(UNKNOWN_CREDENTIAL).delete)
 
 
 def test_delete_leaves_services_alone(chat: Any, service: Any) -> None:

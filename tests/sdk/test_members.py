@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException
+
+from sdk_support import expect_error, expect_http_error
 
 SID_HEX = "0123456789abcdef" * 2
-
-
-def expect_error(call: Callable[[], Any], status: int, code: int) -> TwilioRestException:
-    """Run an SDK call that must fail with this HTTP status and Twilio code."""
-    with pytest.raises(TwilioRestException) as info:
-        call()
-    assert (info.value.status, info.value.code) == (status, code), info.value.msg
-    return info.value
-
-
-def expect_http_error(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    assert body["status"] == status
-    return body
 
 
 @pytest.fixture

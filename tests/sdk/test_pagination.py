@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from sdk_support import expect_http_error
+
 SID_HEX = "0123456789abcdef" * 2
 COUNT = 7
 KINDS = ["channels", "members", "invites", "messages"]
@@ -73,14 +75,6 @@ def follow(http: httpx.Client, first: str, key: str) -> list[dict[str, Any]]:
     for page in pages:
         assert page["meta"]["key"] == key
     return pages
-
-
-def expect_http_error(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    assert body["status"] == status
-    return body
 
 
 # --- through the SDK ----------------------------------------------------------------------------

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from twilio.base import values
-from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from sdk_support import expect_http_error, expect_list_error, fails_with
 
 ROLE_SID = re.compile(r"^RL[0-9a-f]{32}$")
 UNKNOWN_ROLE = "RL" + "0" * 32
@@ -66,29 +65,6 @@ CHANNEL_ONLY = [
 ]
 DEPLOYMENT_ALL = [p for p in CANONICAL if p in BOTH or p in DEPLOYMENT_ONLY]
 CHANNEL_ALL = [p for p in CANONICAL if p in BOTH or p in CHANNEL_ONLY]
-
-
-def expect_error(status: int, code: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    with pytest.raises(TwilioRestException) as info:
-        fn(*args, **kwargs)
-    assert (info.value.status, info.value.code) == (status, code), info.value.msg
-    return info.value
-
-
-def expect_list_error(status: int, code: int, fn: Callable[..., Any]) -> None:
-    """List calls raise a plain TwilioException carrying the response (an SDK quirk)."""
-    with pytest.raises(TwilioException) as info:
-        fn()
-    response = info.value.args[1]
-    assert response.status_code == status
-    assert json.loads(response.text)["code"] == code
-
-
-def raw_error(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert (body["code"], body["status"]) == (code, status), body
-    return body
 
 
 def roles_by_name(service: Any) -> dict[str, Any]:
@@ -189,7 +165,7 @@ def test_create_accepts_permissions_valid_in_both_scopes(
 def test_create_deployment_role_rejects_channel_only_permission(
     service: Any, permission: str
 ) -> None:
-    expect_error(
+    fails_with(
         400,
         50104,
         service.roles.create,
@@ -203,7 +179,7 @@ def test_create_deployment_role_rejects_channel_only_permission(
 def test_create_channel_role_rejects_deployment_only_permission(
     service: Any, permission: str
 ) -> None:
-    expect_error(
+    fails_with(
         400,
         50104,
         service.roles.create,
@@ -215,7 +191,7 @@ def test_create_channel_role_rejects_deployment_only_permission(
 
 @pytest.mark.parametrize("permission", ["fly", "SendMessage", "sendmessage", " sendMessage", ""])
 def test_create_rejects_unknown_permission(service: Any, permission: str) -> None:
-    expect_error(
+    fails_with(
         400,
         50104,
         service.roles.create,
@@ -226,7 +202,7 @@ def test_create_rejects_unknown_permission(service: Any, permission: str) -> Non
 
 
 def test_create_rejected_role_is_not_stored(service: Any) -> None:
-    expect_error(
+    fails_with(
         400, 50104, service.roles.create, friendly_name="bad", type="channel", permission=["x"]
     )
     assert "bad" not in roles_by_name(service)
@@ -234,7 +210,7 @@ def test_create_rejected_role_is_not_stored(service: Any) -> None:
 
 @pytest.mark.parametrize("role_type", ["admin", "Channel", "DEPLOYMENT", "service", ""])
 def test_create_rejects_invalid_type(service: Any, role_type: str) -> None:
-    expect_error(
+    fails_with(
         400,
         50105,
         service.roles.create,
@@ -251,12 +227,12 @@ def test_create_without_required_parameter_is_rejected(
     data = {"FriendlyName": "r", "Type": "channel", "Permission": "sendMessage"}
     del data[missing]
     sid = service.fetch().sid
-    body = raw_error(http.post(f"/v1/Services/{sid}/Roles", data=data), 400, 20001)
+    body = expect_http_error(http.post(f"/v1/Services/{sid}/Roles", data=data), 400, 20001)
     assert missing in body["message"]
 
 
 def test_create_without_permission_through_sdk_is_rejected(service: Any) -> None:
-    expect_error(
+    fails_with(
         400,
         20001,
         service.roles.create,
@@ -267,7 +243,7 @@ def test_create_without_permission_through_sdk_is_rejected(service: Any) -> None
 
 
 def test_create_with_empty_friendly_name_is_rejected(service: Any) -> None:
-    expect_error(
+    fails_with(
         400,
         50000,
         service.roles.create,
@@ -283,7 +259,7 @@ def test_create_accepts_friendly_name_of_64_characters(service: Any) -> None:
 
 
 def test_create_with_friendly_name_over_64_characters_is_rejected(service: Any) -> None:
-    expect_error(
+    fails_with(
         400,
         50003,
         service.roles.create,
@@ -301,7 +277,7 @@ def test_create_allows_duplicate_friendly_names(service: Any) -> None:
 
 
 def test_create_in_unknown_service_is_not_found(chat: Any) -> None:
-    expect_error(
+    fails_with(
         404,
         20404,
         chat.services(UNKNOWN_SERVICE).roles.create,
@@ -336,21 +312,21 @@ def test_fetch_default_role(service: Any) -> None:
 
 @pytest.mark.parametrize("segment", [UNKNOWN_ROLE, "channel user", "moderator"])
 def test_fetch_unknown_role_is_not_found(service: Any, segment: str) -> None:
-    expect_error(404, 20404, service.roles(segment).fetch)
+    fails_with(404, 20404, service.roles(segment).fetch)
 
 
 def test_fetch_role_through_another_service_is_not_found(chat: Any, service: Any) -> None:
     role = service.roles.create(friendly_name="mine", type="channel", permission=["sendMessage"])
     other = chat.services.create(friendly_name="other")
-    expect_error(404, 20404, chat.services(other.sid).roles(role.sid).fetch)
-    expect_error(404, 20404, chat.services(other.sid).roles(role.sid).update, permission=["x"])
-    expect_error(404, 20404, chat.services(other.sid).roles(role.sid).delete)
+    fails_with(404, 20404, chat.services(other.sid).roles(role.sid).fetch)
+    fails_with(404, 20404, chat.services(other.sid).roles(role.sid).update, permission=["x"])
+    fails_with(404, 20404, chat.services(other.sid).roles(role.sid).delete)
     assert service.roles(role.sid).fetch().sid == role.sid
 
 
 def test_fetch_role_in_unknown_service_is_not_found(chat: Any, service: Any) -> None:
     sid = service.fetch().default_channel_role_sid
-    expect_error(404, 20404, chat.services(UNKNOWN_SERVICE).roles(sid).fetch)
+    fails_with(404, 20404, chat.services(UNKNOWN_SERVICE).roles(sid).fetch)
 
 
 # --- update -------------------------------------------------------------------------------------
@@ -407,8 +383,8 @@ def test_update_default_role(service: Any) -> None:
 
 def test_update_rejects_permission_of_the_wrong_scope(service: Any) -> None:
     role = service.roles.create(friendly_name="r", type="channel", permission=["sendMessage"])
-    expect_error(400, 50104, service.roles(role.sid).update, permission=["createChannel"])
-    expect_error(
+    fails_with(400, 50104, service.roles(role.sid).update, permission=["createChannel"])
+    fails_with(
         400, 50104, service.roles(role.sid).update, permission=["leaveChannel", "joinChannel"]
     )
     assert service.roles(role.sid).fetch().permissions == ["sendMessage"]
@@ -416,27 +392,27 @@ def test_update_rejects_permission_of_the_wrong_scope(service: Any) -> None:
 
 def test_update_deployment_role_rejects_channel_only_permission(service: Any) -> None:
     role = service.roles.create(friendly_name="r", type="deployment", permission=["joinChannel"])
-    expect_error(400, 50104, service.roles(role.sid).update, permission=["sendMessage"])
+    fails_with(400, 50104, service.roles(role.sid).update, permission=["sendMessage"])
     assert service.roles(role.sid).fetch().permissions == ["joinChannel"]
 
 
 def test_update_rejects_unknown_permission(service: Any) -> None:
     role = service.roles.create(friendly_name="r", type="channel", permission=["sendMessage"])
-    expect_error(400, 50104, service.roles(role.sid).update, permission=["teleport"])
+    fails_with(400, 50104, service.roles(role.sid).update, permission=["teleport"])
 
 
 def test_update_without_permission_is_rejected(service: Any, http: httpx.Client) -> None:
     role = service.roles.create(friendly_name="r", type="channel", permission=["sendMessage"])
     sid = service.fetch().sid
-    raw_error(http.post(f"/v1/Services/{sid}/Roles/{role.sid}", data={}), 400, 20001)
-    raw_error(
+    expect_http_error(http.post(f"/v1/Services/{sid}/Roles/{role.sid}", data={}), 400, 20001)
+    expect_http_error(
         http.post(f"/v1/Services/{sid}/Roles/{role.sid}", data={"FriendlyName": "x"}), 400, 20001
     )
     assert service.roles(role.sid).fetch().permissions == ["sendMessage"]
 
 
 def test_update_unknown_role_is_not_found(service: Any) -> None:
-    expect_error(404, 20404, service.roles(UNKNOWN_ROLE).update, permission=["sendMessage"])
+    fails_with(404, 20404, service.roles(UNKNOWN_ROLE).update, permission=["sendMessage"])
 
 
 # --- delete -------------------------------------------------------------------------------------
@@ -446,13 +422,13 @@ def test_delete_returns_204_then_role_is_gone(service: Any) -> None:
     role = service.roles.create(friendly_name="gone", type="channel", permission=["sendMessage"])
     response = service.roles(role.sid).delete_with_http_info()
     assert response.status_code == 204
-    expect_error(404, 20404, service.roles(role.sid).fetch)
-    expect_error(404, 20404, service.roles(role.sid).delete)
+    fails_with(404, 20404, service.roles(role.sid).fetch)
+    fails_with(404, 20404, service.roles(role.sid).delete)
     assert role.sid not in {r.sid for r in service.roles.list()}
 
 
 def test_delete_unknown_role_is_not_found(service: Any) -> None:
-    expect_error(404, 20404, service.roles(UNKNOWN_ROLE).delete)
+    fails_with(404, 20404, service.roles(UNKNOWN_ROLE).delete)
 
 
 def test_delete_role_in_use_leaves_holders_with_its_sid(service: Any) -> None:
@@ -460,14 +436,14 @@ def test_delete_role_in_use_leaves_holders_with_its_sid(service: Any) -> None:
     user = service.users.create(identity="holder", role_sid=role.sid)
     service.roles(role.sid).delete()
     assert service.users(user.sid).fetch().role_sid == role.sid
-    expect_error(400, 50102, service.users.create, identity="newcomer", role_sid=role.sid)
+    fails_with(400, 50102, service.users.create, identity="newcomer", role_sid=role.sid)
 
 
 def test_deleting_default_service_role_breaks_user_creation_without_role(service: Any) -> None:
     s = service.fetch()
     service.roles(s.default_service_role_sid).delete()
     assert service.fetch().default_service_role_sid == s.default_service_role_sid
-    expect_error(400, 50102, service.users.create, identity="nobody")
+    fails_with(400, 50102, service.users.create, identity="nobody")
     admin = roles_by_name(service)["service admin"]
     assert service.users.create(identity="admin", role_sid=admin.sid).role_sid == admin.sid
 
@@ -476,7 +452,7 @@ def test_deleting_default_channel_role_breaks_member_creation_without_role(servi
     s = service.fetch()
     channel = service.channels.create(friendly_name="c")
     service.roles(s.default_channel_role_sid).delete()
-    expect_error(400, 50101, service.channels(channel.sid).members.create, identity="nobody")
+    fails_with(400, 50101, service.channels(channel.sid).members.create, identity="nobody")
     admin = roles_by_name(service)["channel admin"]
     member = service.channels(channel.sid).members.create(identity="boss", role_sid=admin.sid)
     assert member.role_sid == admin.sid

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from twilio.base import values
-from twilio.base.exceptions import TwilioRestException
+
+from sdk_support import expect_http_error, fails_with
 
 SERVICE_SID = re.compile(r"^IS[0-9a-f]{32}$")
 ROLE_SID = re.compile(r"^RL[0-9a-f]{32}$")
@@ -110,22 +110,6 @@ ALL_FILTERS = [
 ]
 
 
-def expect_error(status: int, code: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    with pytest.raises(TwilioRestException) as info:
-        fn(*args, **kwargs)
-    assert (info.value.status, info.value.code) == (status, code), info.value.msg
-    return info.value
-
-
-def raw_error(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    assert body["status"] == status
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
-    return body
-
-
 def roles_by_name(service: Any) -> dict[str, Any]:
     return {r.friendly_name: r for r in service.roles.list()}
 
@@ -189,16 +173,16 @@ def test_create_gives_each_service_its_own_default_roles(chat: Any) -> None:
 
 
 def test_create_without_friendly_name_is_missing_parameter(http: httpx.Client) -> None:
-    body = raw_error(http.post("/v1/Services", data={}), 400, 20001)
+    body = expect_http_error(http.post("/v1/Services", data={}), 400, 20001)
     assert "FriendlyName" in body["message"]
 
 
 def test_create_without_friendly_name_through_sdk_is_missing_parameter(chat: Any) -> None:
-    expect_error(400, 20001, chat.services.create, friendly_name=values.unset)
+    fails_with(400, 20001, chat.services.create, friendly_name=values.unset)
 
 
 def test_create_with_empty_friendly_name_is_rejected(chat: Any) -> None:
-    expect_error(400, 50000, chat.services.create, friendly_name="")
+    fails_with(400, 50000, chat.services.create, friendly_name="")
 
 
 def test_create_accepts_friendly_name_of_64_characters(chat: Any) -> None:
@@ -206,7 +190,7 @@ def test_create_accepts_friendly_name_of_64_characters(chat: Any) -> None:
 
 
 def test_create_with_friendly_name_over_64_characters_is_rejected(chat: Any) -> None:
-    expect_error(400, 50003, chat.services.create, friendly_name="x" * 65)
+    fails_with(400, 50003, chat.services.create, friendly_name="x" * 65)
 
 
 def test_create_keeps_unicode_friendly_name(chat: Any) -> None:
@@ -224,7 +208,7 @@ def test_create_ignores_unknown_parameters(http: httpx.Client) -> None:
 
 def test_create_with_wrong_credentials_is_unauthorized(server: Any) -> None:
     with httpx.Client(base_url=server.url, auth=("AC" + "f" * 32, "wrong")) as client:
-        raw_error(client.post("/v1/Services", data={"FriendlyName": "x"}), 401, 20003)
+        expect_http_error(client.post("/v1/Services", data={"FriendlyName": "x"}), 401, 20003)
 
 
 # --- fetch --------------------------------------------------------------------------------------
@@ -244,16 +228,16 @@ def test_fetch_returns_the_created_service(chat: Any) -> None:
 
 
 def test_fetch_unknown_service_is_not_found(chat: Any) -> None:
-    error = expect_error(404, 20404, chat.services(UNKNOWN_SERVICE).fetch)
+    error = fails_with(404, 20404, chat.services(UNKNOWN_SERVICE).fetch)
     assert UNKNOWN_SERVICE in error.msg
 
 
 def test_fetch_segment_that_is_not_a_service_sid_is_not_found(chat: Any) -> None:
-    expect_error(404, 20404, chat.services("my-service").fetch)
+    fails_with(404, 20404, chat.services("my-service").fetch)
 
 
 def test_fetch_not_found_message_names_the_path(http: httpx.Client) -> None:
-    body = raw_error(http.get(f"/v1/Services/{UNKNOWN_SERVICE}"), 404, 20404)
+    body = expect_http_error(http.get(f"/v1/Services/{UNKNOWN_SERVICE}"), 404, 20404)
     assert body["message"] == f"The requested resource /Services/{UNKNOWN_SERVICE} was not found"
 
 
@@ -297,7 +281,7 @@ def test_update_flags_accept_string_booleans_case_insensitively(http: httpx.Clie
 
 
 def test_update_with_invalid_boolean_is_rejected(service: Any) -> None:
-    expect_error(400, 20001, service.update, read_status_enabled="maybe")
+    fails_with(400, 20001, service.update, read_status_enabled="maybe")
     assert service.fetch().read_status_enabled is True
 
 
@@ -309,7 +293,7 @@ def test_update_typing_indicator_timeout(service: Any) -> None:
 
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5", ""])
 def test_update_invalid_typing_indicator_timeout_is_rejected(service: Any, value: str) -> None:
-    expect_error(400, 50053, service.update, typing_indicator_timeout=value)
+    fails_with(400, 50053, service.update, typing_indicator_timeout=value)
     assert service.fetch().typing_indicator_timeout == 5
 
 
@@ -320,7 +304,7 @@ def test_update_consumption_report_interval(service: Any) -> None:
 
 @pytest.mark.parametrize("value", ["soon", "-5"])
 def test_update_invalid_consumption_report_interval_is_rejected(service: Any, value: str) -> None:
-    expect_error(400, 50052, service.update, consumption_report_interval=value)
+    fails_with(400, 50052, service.update, consumption_report_interval=value)
     assert service.fetch().consumption_report_interval == 10
 
 
@@ -352,13 +336,13 @@ def test_update_limits_accept_the_range_bounds(service: Any, value: int) -> None
 
 @pytest.mark.parametrize("value", ["0", "1001", "-1", "abc", "2.5", ""])
 def test_update_invalid_channel_members_limit_is_rejected(service: Any, value: str) -> None:
-    expect_error(400, 50061, service.update, limits_channel_members=value)
+    fails_with(400, 50061, service.update, limits_channel_members=value)
     assert service.fetch().limits["channel_members"] == 100
 
 
 @pytest.mark.parametrize("value", ["0", "1001", "-1", "abc", "2.5", ""])
 def test_update_invalid_user_channels_limit_is_rejected(service: Any, value: str) -> None:
-    expect_error(400, 50060, service.update, limits_user_channels=value)
+    fails_with(400, 50060, service.update, limits_user_channels=value)
     assert service.fetch().limits["user_channels"] == 250
 
 
@@ -368,7 +352,7 @@ def test_lowering_channel_members_limit_blocks_only_future_members(service: Any)
         service.channels(channel.sid).members.create(identity=identity)
     service.update(limits_channel_members=2)
     assert service.channels(channel.sid).fetch().members_count == 3
-    expect_error(403, 50403, service.channels(channel.sid).members.create, identity="d")
+    fails_with(403, 50403, service.channels(channel.sid).members.create, identity="d")
 
 
 def test_lowering_user_channels_limit_blocks_further_memberships(service: Any) -> None:
@@ -376,7 +360,7 @@ def test_lowering_user_channels_limit_blocks_further_memberships(service: Any) -
     first = service.channels.create(friendly_name="one")
     second = service.channels.create(friendly_name="two")
     service.channels(first.sid).members.create(identity="solo")
-    expect_error(403, 50208, service.channels(second.sid).members.create, identity="solo")
+    fails_with(403, 50208, service.channels(second.sid).members.create, identity="solo")
 
 
 # --- update: notifications ----------------------------------------------------------------------
@@ -438,12 +422,12 @@ def test_update_template_of_1024_characters_is_accepted(service: Any) -> None:
 
 
 def test_update_template_too_long_is_rejected(service: Any) -> None:
-    expect_error(400, 50058, service.update, notifications_new_message_template="t" * 1025)
+    fails_with(400, 50058, service.update, notifications_new_message_template="t" * 1025)
     assert service.fetch().notifications == DEFAULT_NOTIFICATIONS
 
 
 def test_update_invalid_notification_flag_is_rejected(service: Any) -> None:
-    expect_error(400, 20001, service.update, notifications_new_message_enabled="yes")
+    fails_with(400, 20001, service.update, notifications_new_message_enabled="yes")
 
 
 # --- update: global webhooks --------------------------------------------------------------------
@@ -475,7 +459,7 @@ def test_update_webhook_method_is_case_insensitive_and_stored_upper_case(
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD", "FETCH"])
 def test_update_invalid_webhook_method_is_rejected(service: Any, method: str) -> None:
-    expect_error(400, 50055, service.update, webhook_method=method)
+    fails_with(400, 50055, service.update, webhook_method=method)
     assert service.fetch().webhook_method is None
 
 
@@ -508,7 +492,7 @@ def test_update_empty_strings_clear_webhook_settings(service: Any) -> None:
     ],
 )
 def test_update_invalid_pre_webhook_url_is_rejected(service: Any, url: str) -> None:
-    expect_error(400, 50077, service.update, pre_webhook_url=url)
+    fails_with(400, 50077, service.update, pre_webhook_url=url)
     assert service.fetch().pre_webhook_url is None
 
 
@@ -516,7 +500,7 @@ def test_update_invalid_pre_webhook_url_is_rejected(service: Any, url: str) -> N
     "url", ["not a url", "example.com/hook", "ftp://example.com/hook", "http://", "/hook"]
 )
 def test_update_invalid_post_webhook_url_is_rejected(service: Any, url: str) -> None:
-    expect_error(400, 50078, service.update, post_webhook_url=url)
+    fails_with(400, 50078, service.update, post_webhook_url=url)
     assert service.fetch().post_webhook_url is None
 
 
@@ -542,7 +526,7 @@ def test_update_accepts_all_eighteen_webhook_filters(service: Any) -> None:
 )
 def test_update_invalid_webhook_filter_is_rejected(service: Any, filters: list[str]) -> None:
     service.update(webhook_filters=["onMessageSent"])
-    expect_error(400, 50054, service.update, webhook_filters=filters)
+    fails_with(400, 50054, service.update, webhook_filters=filters)
     assert service.fetch().webhook_filters == ["onMessageSent"]
 
 
@@ -599,7 +583,7 @@ def test_update_per_event_webhook_method_alone_does_not_create_an_entry(service:
 
 
 def test_update_per_event_webhook_method_alone_is_still_validated(service: Any) -> None:
-    expect_error(400, 50055, service.update, webhooks_on_channel_update_method="PUT")
+    fails_with(400, 50055, service.update, webhooks_on_channel_update_method="PUT")
 
 
 def test_update_clearing_url_then_sending_method_keeps_entry_removed(service: Any) -> None:
@@ -655,13 +639,13 @@ def test_update_per_event_webhooks_are_independent_of_global_ones(service: Any) 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://example.com/x", "http://"])
 def test_update_invalid_per_event_webhook_url_is_rejected(service: Any, url: str) -> None:
-    expect_error(400, 50054, service.update, webhooks_on_message_update_url=url)
+    fails_with(400, 50054, service.update, webhooks_on_message_update_url=url)
     assert service.fetch().webhooks == {}
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "nope"])
 def test_update_invalid_per_event_webhook_method_is_rejected(service: Any, method: str) -> None:
-    expect_error(
+    fails_with(
         400,
         50055,
         service.update,
@@ -721,7 +705,7 @@ def test_new_default_channel_role_applies_to_new_members_only(service: Any) -> N
 def test_default_service_role_must_be_a_deployment_role(service: Any, role_name: str) -> None:
     original = service.fetch().default_service_role_sid
     role = roles_by_name(service)[role_name]
-    expect_error(400, 50102, service.update, default_service_role_sid=role.sid)
+    fails_with(400, 50102, service.update, default_service_role_sid=role.sid)
     assert service.fetch().default_service_role_sid == original
 
 
@@ -729,7 +713,7 @@ def test_default_service_role_must_be_a_deployment_role(service: Any, role_name:
 def test_default_channel_role_must_be_a_channel_role(service: Any, role_name: str) -> None:
     original = service.fetch().default_channel_role_sid
     role = roles_by_name(service)[role_name]
-    expect_error(400, 50101, service.update, default_channel_role_sid=role.sid)
+    fails_with(400, 50101, service.update, default_channel_role_sid=role.sid)
     assert service.fetch().default_channel_role_sid == original
 
 
@@ -737,7 +721,7 @@ def test_default_channel_role_must_be_a_channel_role(service: Any, role_name: st
 def test_default_channel_creator_role_must_be_a_channel_role(service: Any, role_name: str) -> None:
     original = service.fetch().default_channel_creator_role_sid
     role = roles_by_name(service)[role_name]
-    expect_error(400, 50106, service.update, default_channel_creator_role_sid=role.sid)
+    fails_with(400, 50106, service.update, default_channel_creator_role_sid=role.sid)
     assert service.fetch().default_channel_creator_role_sid == original
 
 
@@ -753,7 +737,7 @@ def test_default_channel_creator_role_must_be_a_channel_role(service: Any, role_
 def test_default_role_sids_must_name_an_existing_role(
     service: Any, param: str, code: int, value: str
 ) -> None:
-    expect_error(400, code, service.update, **{param: value})
+    fails_with(400, code, service.update, **{param: value})
 
 
 @pytest.mark.parametrize(
@@ -769,39 +753,39 @@ def test_default_role_sids_must_belong_to_the_same_service(
 ) -> None:
     other = chat.services.create(friendly_name="other")
     foreign = roles_by_name(chat.services(other.sid))[role_name]
-    expect_error(400, code, service.update, **{param: foreign.sid})
+    fails_with(400, code, service.update, **{param: foreign.sid})
 
 
 def test_default_role_sid_of_deleted_role_is_rejected(service: Any) -> None:
     role = service.roles.create(friendly_name="gone", type="deployment", permission=["joinChannel"])
     service.roles(role.sid).delete()
-    expect_error(400, 50102, service.update, default_service_role_sid=role.sid)
+    fails_with(400, 50102, service.update, default_service_role_sid=role.sid)
 
 
 # --- update: errors -----------------------------------------------------------------------------
 
 
 def test_update_with_no_parameters_is_rejected(service: Any) -> None:
-    expect_error(400, 20161, service.update)
+    fails_with(400, 20161, service.update)
 
 
 def test_update_with_only_unknown_parameters_is_rejected(service: Any, http: httpx.Client) -> None:
     sid = service.fetch().sid
-    raw_error(http.post(f"/v1/Services/{sid}", data={"Colour": "blue"}), 400, 20161)
+    expect_http_error(http.post(f"/v1/Services/{sid}", data={"Colour": "blue"}), 400, 20161)
 
 
 def test_update_with_empty_friendly_name_is_rejected(service: Any) -> None:
-    expect_error(400, 50000, service.update, friendly_name="")
+    fails_with(400, 50000, service.update, friendly_name="")
     assert service.fetch().friendly_name == "test service"
 
 
 def test_update_with_friendly_name_over_64_characters_is_rejected(service: Any) -> None:
-    expect_error(400, 50003, service.update, friendly_name="y" * 65)
+    fails_with(400, 50003, service.update, friendly_name="y" * 65)
     assert service.update(friendly_name="y" * 64).friendly_name == "y" * 64
 
 
 def test_update_failing_validation_changes_nothing(service: Any) -> None:
-    expect_error(
+    fails_with(
         400,
         50061,
         service.update,
@@ -815,7 +799,7 @@ def test_update_failing_validation_changes_nothing(service: Any) -> None:
 
 
 def test_update_unknown_service_is_not_found(chat: Any) -> None:
-    expect_error(404, 20404, chat.services(UNKNOWN_SERVICE).update, friendly_name="x")
+    fails_with(404, 20404, chat.services(UNKNOWN_SERVICE).update, friendly_name="x")
 
 
 # --- delete -------------------------------------------------------------------------------------
@@ -826,9 +810,9 @@ def test_delete_returns_204_then_service_is_gone(chat: Any) -> None:
     response = chat.services(s.sid).delete_with_http_info()
     assert response.status_code == 204
     assert response.data is True
-    expect_error(404, 20404, chat.services(s.sid).fetch)
-    expect_error(404, 20404, chat.services(s.sid).delete)
-    expect_error(404, 20404, chat.services(s.sid).update, friendly_name="x")
+    fails_with(404, 20404, chat.services(s.sid).fetch)
+    fails_with(404, 20404, chat.services(s.sid).delete)
+    fails_with(404, 20404, chat.services(s.sid).update, friendly_name="x")
 
 
 def test_delete_answers_with_empty_body(chat: Any, http: httpx.Client) -> None:
@@ -839,7 +823,7 @@ def test_delete_answers_with_empty_body(chat: Any, http: httpx.Client) -> None:
 
 
 def test_delete_unknown_service_is_not_found(chat: Any) -> None:
-    expect_error(404, 20404, chat.services(UNKNOWN_SERVICE).delete)
+    fails_with(404, 20404, chat.services(UNKNOWN_SERVICE).delete)
 
 
 def test_delete_cascades_to_channels_users_and_roles(chat: Any, http: httpx.Client) -> None:
@@ -875,9 +859,9 @@ def test_delete_cascades_to_channels_users_and_roles(chat: Any, http: httpx.Clie
         f"{base}/Roles/{role.sid}",
         f"{base}/Roles/{default_role}",
     ):
-        raw_error(http.get(path), 404, 20404)
-    expect_error(404, 20404, svc.channels.create, friendly_name="late")
-    expect_error(404, 20404, svc.users.create, identity="late")
+        expect_http_error(http.get(path), 404, 20404)
+    fails_with(404, 20404, svc.channels.create, friendly_name="late")
+    fails_with(404, 20404, svc.users.create, identity="late")
 
 
 def test_delete_leaves_other_services_and_credentials_alone(chat: Any) -> None:
@@ -968,11 +952,11 @@ def test_list_page_size_above_maximum_is_clamped(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("size", ["0", "-1", "abc"])
 def test_list_invalid_page_size_is_rejected(http: httpx.Client, size: str) -> None:
-    raw_error(http.get("/v1/Services", params={"PageSize": size}), 400, 20001)
+    expect_http_error(http.get("/v1/Services", params={"PageSize": size}), 400, 20001)
 
 
 def test_list_with_a_page_token_not_issued_by_the_server_is_rejected(http: httpx.Client) -> None:
-    raw_error(http.get("/v1/Services", params={"PageToken": "garbage"}), 400, 21481)
+    expect_http_error(http.get("/v1/Services", params={"PageToken": "garbage"}), 400, 21481)
 
 
 def test_list_page_number_without_token_serves_that_offset(

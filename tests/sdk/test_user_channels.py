@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from twilio.base.exceptions import TwilioException
+
+from sdk_support import expect_list_error
 
 UNKNOWN_USER = "US" + "0" * 32
 UNKNOWN_SERVICE = "IS" + "0" * 32
@@ -22,15 +21,6 @@ ROW_KEYS = {
     "unread_messages_count",
     "links",
 }
-
-
-def expect_list_error(status: int, code: int, fn: Callable[..., Any]) -> None:
-    """List calls raise a plain TwilioException carrying the response (an SDK quirk)."""
-    with pytest.raises(TwilioException) as info:
-        fn()
-    response = info.value.args[1]
-    assert response.status_code == status
-    assert json.loads(response.text)["code"] == code
 
 
 def channel_with_messages(service: Any, count: int, name: str = "c") -> Any:

@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from twilio.base import values
-from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from sdk_support import expect_http_error, expect_list_error, fails_with
 
 USER_SID = re.compile(r"^US[0-9a-f]{32}$")
 UNKNOWN_USER = "US" + "0" * 32
 UNKNOWN_SERVICE = "IS" + "0" * 32
 UNKNOWN_ROLE = "RL" + "0" * 32
-
-
-def expect_error(status: int, code: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    with pytest.raises(TwilioRestException) as info:
-        fn(*args, **kwargs)
-    assert (info.value.status, info.value.code) == (status, code), info.value.msg
-    return info.value
-
-
-def expect_list_error(status: int, code: int, fn: Callable[..., Any]) -> None:
-    """List calls raise a plain TwilioException carrying the response (an SDK quirk)."""
-    with pytest.raises(TwilioException) as info:
-        fn()
-    response = info.value.args[1]
-    assert response.status_code == status
-    assert json.loads(response.text)["code"] == code
-
-
-def raw_error(response: httpx.Response, status: int, code: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert (body["code"], body["status"]) == (code, status), body
-    return body
 
 
 def roles_by_name(service: Any) -> dict[str, Any]:
@@ -136,39 +113,41 @@ def test_create_identity_is_case_sensitive(service: Any) -> None:
 
 def test_create_without_identity_is_missing_parameter(service: Any, http: httpx.Client) -> None:
     sid = service.fetch().sid
-    body = raw_error(http.post(f"/v1/Services/{sid}/Users", data={"FriendlyName": "x"}), 400, 20001)
+    body = expect_http_error(
+        http.post(f"/v1/Services/{sid}/Users", data={"FriendlyName": "x"}), 400, 20001
+    )
     assert "Identity" in body["message"]
 
 
 def test_create_without_identity_through_sdk_is_rejected(service: Any) -> None:
-    expect_error(400, 20001, service.users.create, identity=values.unset)
+    fails_with(400, 20001, service.users.create, identity=values.unset)
 
 
 def test_create_with_empty_identity_is_rejected(service: Any) -> None:
-    expect_error(400, 50204, service.users.create, identity="")
+    fails_with(400, 50204, service.users.create, identity="")
 
 
 @pytest.mark.parametrize("identity", ["US" + "0123456789abcdef" * 2, UNKNOWN_USER])
 def test_create_identity_looking_like_a_user_sid_is_rejected(service: Any, identity: str) -> None:
-    expect_error(400, 50206, service.users.create, identity=identity)
+    fails_with(400, 50206, service.users.create, identity=identity)
 
 
 def test_create_identity_looking_like_an_existing_user_sid_is_rejected(service: Any) -> None:
     existing = service.users.create(identity="real")
-    expect_error(400, 50206, service.users.create, identity=existing.sid)
+    fails_with(400, 50206, service.users.create, identity=existing.sid)
 
 
 def test_create_identity_over_256_characters_is_rejected(service: Any) -> None:
-    expect_error(400, 50207, service.users.create, identity="x" * 257)
+    fails_with(400, 50207, service.users.create, identity="x" * 257)
 
 
 def test_create_reserved_identity_is_rejected(service: Any) -> None:
-    expect_error(400, 50203, service.users.create, identity="system")
+    fails_with(400, 50203, service.users.create, identity="system")
 
 
 def test_create_duplicate_identity_is_conflict(service: Any) -> None:
     first = service.users.create(identity="dup")
-    error = expect_error(409, 50201, service.users.create, identity="dup")
+    error = fails_with(409, 50201, service.users.create, identity="dup")
     assert "User already exists" in error.msg
     assert [u.sid for u in service.users.list()] == [first.sid]
 
@@ -183,40 +162,40 @@ def test_create_same_identity_in_two_services(chat: Any, service: Any) -> None:
 @pytest.mark.parametrize("role_name", ["channel user", "channel admin"])
 def test_create_with_channel_role_is_rejected(service: Any, role_name: str) -> None:
     role = roles_by_name(service)[role_name]
-    expect_error(400, 50102, service.users.create, identity="u", role_sid=role.sid)
+    fails_with(400, 50102, service.users.create, identity="u", role_sid=role.sid)
     assert service.users.list() == []
 
 
 @pytest.mark.parametrize("role_sid", [UNKNOWN_ROLE, "not-a-role"])
 def test_create_with_unknown_role_is_rejected(service: Any, role_sid: str) -> None:
-    expect_error(400, 50102, service.users.create, identity="u", role_sid=role_sid)
+    fails_with(400, 50102, service.users.create, identity="u", role_sid=role_sid)
 
 
 def test_create_with_role_of_another_service_is_rejected(chat: Any, service: Any) -> None:
     other = chat.services.create(friendly_name="other")
-    expect_error(
+    fails_with(
         400, 50102, service.users.create, identity="u", role_sid=other.default_service_role_sid
     )
 
 
 @pytest.mark.parametrize("attributes", ["{", "not json", "{'single': 'quotes'}", "{}}", "[1,]"])
 def test_create_with_invalid_json_attributes_is_rejected(service: Any, attributes: str) -> None:
-    expect_error(400, 50304, service.users.create, identity="u", attributes=attributes)
+    fails_with(400, 50304, service.users.create, identity="u", attributes=attributes)
 
 
 def test_create_with_attributes_too_long_is_rejected(service: Any) -> None:
     big = json.dumps({"x": "y" * 20_000})
-    expect_error(400, 50303, service.users.create, identity="u", attributes=big)
+    fails_with(400, 50303, service.users.create, identity="u", attributes=big)
 
 
 def test_create_with_friendly_name_over_256_characters_is_rejected(service: Any) -> None:
     assert service.users.create(identity="ok", friendly_name="f" * 256).friendly_name == "f" * 256
-    error = expect_error(400, 50003, service.users.create, identity="u", friendly_name="f" * 257)
+    error = fails_with(400, 50003, service.users.create, identity="u", friendly_name="f" * 257)
     assert error.status == 400
 
 
 def test_create_in_unknown_service_is_not_found(chat: Any) -> None:
-    expect_error(404, 20404, chat.services(UNKNOWN_SERVICE).users.create, identity="u")
+    fails_with(404, 20404, chat.services(UNKNOWN_SERVICE).users.create, identity="u")
 
 
 # --- fetch --------------------------------------------------------------------------------------
@@ -243,14 +222,14 @@ def test_fetch_by_identity_with_email_characters(service: Any) -> None:
 
 @pytest.mark.parametrize("segment", [UNKNOWN_USER, "nobody"])
 def test_fetch_unknown_user_is_not_found(service: Any, segment: str) -> None:
-    expect_error(404, 20404, service.users(segment).fetch)
+    fails_with(404, 20404, service.users(segment).fetch)
 
 
 def test_fetch_user_through_another_service_is_not_found(chat: Any, service: Any) -> None:
     u = service.users.create(identity="mine")
     other = chat.services.create(friendly_name="other")
-    expect_error(404, 20404, chat.services(other.sid).users(u.sid).fetch)
-    expect_error(404, 20404, chat.services(other.sid).users("mine").fetch)
+    fails_with(404, 20404, chat.services(other.sid).users(u.sid).fetch)
+    fails_with(404, 20404, chat.services(other.sid).users("mine").fetch)
 
 
 def test_is_online_stays_null_with_reachability_enabled(service: Any) -> None:
@@ -321,56 +300,58 @@ def test_update_cannot_change_identity(service: Any, http: httpx.Client) -> None
     )
     assert response.status_code == 200
     assert response.json()["identity"] == "ivy"
-    expect_error(404, 20404, service.users("ivan").fetch)
+    fails_with(404, 20404, service.users("ivan").fetch)
 
 
 def test_update_with_no_parameters_is_rejected(service: Any) -> None:
     u = service.users.create(identity="jack")
-    expect_error(400, 20161, service.users(u.sid).update)
+    fails_with(400, 20161, service.users(u.sid).update)
 
 
 def test_update_with_only_unknown_parameters_is_rejected(service: Any, http: httpx.Client) -> None:
     u = service.users.create(identity="jill")
     sid = service.fetch().sid
-    raw_error(http.post(f"/v1/Services/{sid}/Users/{u.sid}", data={"Identity": "x"}), 400, 20161)
+    expect_http_error(
+        http.post(f"/v1/Services/{sid}/Users/{u.sid}", data={"Identity": "x"}), 400, 20161
+    )
 
 
 @pytest.mark.parametrize("role_name", ["channel user", "channel admin"])
 def test_update_with_channel_role_is_rejected(service: Any, role_name: str) -> None:
     u = service.users.create(identity="kate")
     role = roles_by_name(service)[role_name]
-    expect_error(400, 50102, service.users(u.sid).update, role_sid=role.sid)
+    fails_with(400, 50102, service.users(u.sid).update, role_sid=role.sid)
     assert service.users(u.sid).fetch().role_sid == u.role_sid
 
 
 @pytest.mark.parametrize("role_sid", [UNKNOWN_ROLE, ""])
 def test_update_with_unknown_role_is_rejected(service: Any, role_sid: str) -> None:
     u = service.users.create(identity="liam")
-    expect_error(400, 50102, service.users(u.sid).update, role_sid=role_sid)
+    fails_with(400, 50102, service.users(u.sid).update, role_sid=role_sid)
 
 
 def test_update_with_invalid_json_attributes_is_rejected(service: Any) -> None:
     u = service.users.create(identity="mia", attributes='{"ok": true}')
-    expect_error(400, 50304, service.users(u.sid).update, attributes="{broken")
+    fails_with(400, 50304, service.users(u.sid).update, attributes="{broken")
     assert service.users(u.sid).fetch().attributes == '{"ok": true}'
 
 
 def test_update_failing_validation_changes_nothing(service: Any) -> None:
     u = service.users.create(identity="ned", friendly_name="Ned")
-    expect_error(400, 50304, service.users(u.sid).update, friendly_name="Edward", attributes="nope")
+    fails_with(400, 50304, service.users(u.sid).update, friendly_name="Edward", attributes="nope")
     assert service.users(u.sid).fetch().friendly_name == "Ned"
 
 
 def test_update_with_friendly_name_over_256_characters_is_rejected(service: Any) -> None:
     u = service.users.create(identity="long", friendly_name="short")
-    expect_error(400, 50003, service.users(u.sid).update, friendly_name="f" * 257)
+    fails_with(400, 50003, service.users(u.sid).update, friendly_name="f" * 257)
     assert service.users(u.sid).fetch().friendly_name == "short"
     assert service.users(u.sid).update(friendly_name="f" * 256).friendly_name == "f" * 256
 
 
 def test_update_unknown_user_is_not_found(service: Any) -> None:
-    expect_error(404, 20404, service.users(UNKNOWN_USER).update, friendly_name="x")
-    expect_error(404, 20404, service.users("ghost").update, friendly_name="x")
+    fails_with(404, 20404, service.users(UNKNOWN_USER).update, friendly_name="x")
+    fails_with(404, 20404, service.users("ghost").update, friendly_name="x")
 
 
 # --- delete -------------------------------------------------------------------------------------
@@ -380,21 +361,21 @@ def test_delete_by_sid_returns_204_then_user_is_gone(service: Any) -> None:
     u = service.users.create(identity="olga")
     response = service.users(u.sid).delete_with_http_info()
     assert response.status_code == 204
-    expect_error(404, 20404, service.users(u.sid).fetch)
-    expect_error(404, 20404, service.users("olga").fetch)
-    expect_error(404, 20404, service.users(u.sid).delete)
+    fails_with(404, 20404, service.users(u.sid).fetch)
+    fails_with(404, 20404, service.users("olga").fetch)
+    fails_with(404, 20404, service.users(u.sid).delete)
     assert service.users.list() == []
 
 
 def test_delete_by_identity(service: Any) -> None:
     u = service.users.create(identity="pete")
     assert service.users("pete").delete() is True
-    expect_error(404, 20404, service.users(u.sid).fetch)
+    fails_with(404, 20404, service.users(u.sid).fetch)
 
 
 def test_delete_unknown_user_is_not_found(service: Any) -> None:
-    expect_error(404, 20404, service.users(UNKNOWN_USER).delete)
-    expect_error(404, 20404, service.users("ghost").delete)
+    fails_with(404, 20404, service.users(UNKNOWN_USER).delete)
+    fails_with(404, 20404, service.users("ghost").delete)
 
 
 def test_identity_is_reusable_after_delete_with_a_new_sid(service: Any) -> None:
@@ -415,7 +396,7 @@ def test_delete_cascades_memberships(service: Any) -> None:
     for ch in channels:
         assert service.channels(ch.sid).fetch().members_count == 1
         assert [m.identity for m in service.channels(ch.sid).members.list()] == ["sam"]
-        expect_error(404, 20404, service.channels(ch.sid).members("rita").fetch)
+        fails_with(404, 20404, service.channels(ch.sid).members("rita").fetch)
     assert service.users("sam").fetch().joined_channels_count == 2
 
 
@@ -424,7 +405,7 @@ def test_delete_cascades_pending_invites(service: Any) -> None:
     service.users.create(identity="tom")
     invite = service.channels(ch.sid).invites.create(identity="tom")
     service.users("tom").delete()
-    expect_error(404, 20404, service.channels(ch.sid).invites(invite.sid).fetch)
+    fails_with(404, 20404, service.channels(ch.sid).invites(invite.sid).fetch)
     assert service.channels(ch.sid).invites.list() == []
 
 
@@ -471,9 +452,9 @@ def test_joined_channels_count_unchanged_when_membership_is_refused(service: Any
     first = service.channels.create(friendly_name="one")
     second = service.channels.create(friendly_name="two")
     service.channels(first.sid).members.create(identity="limited")
-    expect_error(403, 50208, service.channels(second.sid).members.create, identity="limited")
+    fails_with(403, 50208, service.channels(second.sid).members.create, identity="limited")
     assert service.users("limited").fetch().joined_channels_count == 1
-    expect_error(409, 50404, service.channels(first.sid).members.create, identity="limited")
+    fails_with(409, 50404, service.channels(first.sid).members.create, identity="limited")
     assert service.users("limited").fetch().joined_channels_count == 1
 
 
@@ -503,7 +484,7 @@ def test_adding_member_with_new_identity_creates_the_user(service: Any) -> None:
     assert u.friendly_name is None
     assert u.attributes == "{}"
     assert u.joined_channels_count == 1
-    expect_error(409, 50201, service.users.create, identity="yuri")
+    fails_with(409, 50201, service.users.create, identity="yuri")
 
 
 # --- list ---------------------------------------------------------------------------------------
