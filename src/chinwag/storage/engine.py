@@ -50,10 +50,13 @@ class Engine(Protocol):
     dialect: str
     #: appended to a SELECT that reads a row it will change (row lock where the engine has them)
     for_update: str
+    #: one statement may change several tables (a data-modifying CTE) and, run on its own, is
+    #: its own transaction: see ``Database.run_statement``
+    single_statement_writes: bool
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
-    def transaction(self, *, write: bool) -> TransactionScope: ...
+    def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope: ...
     def is_unique_violation(self, exc: BaseException) -> bool: ...
     def pool_stats(self) -> tuple[int, int, int]:
         """(open connections, idle connections, maximum), for metrics."""
@@ -219,6 +222,7 @@ class _Checkpointer:
 class SqliteEngine:
     dialect = "sqlite"
     for_update = ""  # BEGIN IMMEDIATE already holds the database write lock
+    single_statement_writes = False  # no UPDATE inside a WITH clause
 
     def __init__(
         self, path: str, *, synchronous: str = "NORMAL", busy_timeout_ms: int = 5000
@@ -275,7 +279,7 @@ class SqliteEngine:
             self._raw.close()
             self._raw = self._conn = None
 
-    def transaction(self, *, write: bool) -> TransactionScope:
+    def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope:
         return _SqliteTransaction(self, write)
 
     def is_unique_violation(self, exc: BaseException) -> bool:
@@ -378,6 +382,7 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 class PostgresEngine:
     dialect = "postgresql"
     for_update = "FOR UPDATE"
+    single_statement_writes = True
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
@@ -404,8 +409,9 @@ class PostgresEngine:
             await self._pool.close()
             self._pool = None
 
-    def transaction(self, *, write: bool) -> TransactionScope:
-        return _PostgresTransaction(self, write)
+    def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope:
+        # implicit: one statement in autocommit is its own transaction (no BEGIN/COMMIT)
+        return _PostgresTransaction(self, write and not implicit)
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         import asyncpg

@@ -1,8 +1,6 @@
-"""Messages: the hot path of the whole server.
+"""Messages: the hot path of the whole server (see :func:`append_message_txn`).
 
-Creating a message is two statements in one transaction: an UPDATE of the channel row that
-takes the next index and bumps the counters (and, on PostgreSQL, is the row lock that orders
-racing writers), then the INSERT. Indexes are per channel, start at 0 and are never reused.
+Indexes are per channel, start at 0 and are never reused.
 """
 
 from __future__ import annotations
@@ -39,32 +37,46 @@ def _message(row: Row) -> Message:
     )
 
 
-async def claim_next_index_txn(
+async def append_message_txn(
     txn: Txn,
     account_sid: str,
     service_sid: str,
     by: Literal["sid", "unique_name"],
     channel: str,
-    message_sid: str,
+    m: Message,
 ) -> tuple[str, int] | None:
-    """Reserve the channel's next index for ``message_sid``; None if there is no such channel.
+    """Store ``m`` at its channel's next index; the channel SID and index, or None if there is
+    no such channel (``m.channel_sid`` and ``m.index`` are ignored).
 
-    Returns the channel SID and the index.
+    The channel UPDATE takes the index, bumps the counters and, on PostgreSQL, is the row lock
+    that orders racing writers. Where the engine allows, UPDATE and INSERT are one statement
+    (run with ``Database.run_statement``), so that lock is held only inside the server.
     """
-    row = await txn.fetchone(
+    claim = (
         "UPDATE channels SET messages_count = messages_count + 1, "
         "next_message_index = next_message_index + 1, last_message_sid = $4 "
         f"WHERE service_sid = $1 AND {by} = $2 AND account_sid = $3 "
-        "RETURNING sid, next_message_index - 1 AS idx",
-        service_sid,
-        channel,
-        account_sid,
-        message_sid,
+        "RETURNING sid, next_message_index - 1 AS idx"
     )
-    return None if row is None else (row["sid"], row["idx"])
-
-
-async def insert_message_txn(txn: Txn, m: Message) -> None:
+    if txn.engine.single_statement_writes:
+        row = await txn.fetchone(
+            f"WITH c AS ({claim}) INSERT INTO messages (sid, account_sid, service_sid, "
+            "channel_sid, idx, author, body, attributes, was_edited, date_created, date_updated) "
+            "SELECT $4, $3, $1, c.sid, c.idx, $5, $6, CAST($7 AS TEXT), FALSE, "
+            "CAST($8 AS BIGINT), CAST($8 AS BIGINT) FROM c RETURNING channel_sid, idx",
+            service_sid,
+            channel,
+            account_sid,
+            m.sid,
+            m.author,
+            m.body,
+            m.attributes,
+            m.date_created,
+        )
+        return None if row is None else (row["channel_sid"], row["idx"])
+    claimed = await txn.fetchone(claim, service_sid, channel, account_sid, m.sid)
+    if claimed is None:
+        return None
     await txn.execute(
         "INSERT INTO messages (sid, account_sid, service_sid, channel_sid, idx, author, body, "
         "attributes, was_edited, date_created, date_updated) "
@@ -72,8 +84,8 @@ async def insert_message_txn(txn: Txn, m: Message) -> None:
         m.sid,
         m.account_sid,
         m.service_sid,
-        m.channel_sid,
-        m.index,
+        claimed["sid"],
+        claimed["idx"],
         m.author,
         m.body,
         m.attributes,
@@ -81,6 +93,7 @@ async def insert_message_txn(txn: Txn, m: Message) -> None:
         m.date_created,
         m.date_updated,
     )
+    return claimed["sid"], claimed["idx"]
 
 
 _IN_CHANNEL = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
