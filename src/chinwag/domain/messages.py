@@ -11,7 +11,7 @@ from chinwag.domain.channels import SYSTEM
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import MessageAdded, MessageRemoved, MessageUpdated
 from chinwag.domain.lookups import channel_column, get_service_channel
-from chinwag.domain.models import Message, Page, PageRequest
+from chinwag.domain.models import Message, NewMessage, Page, PageRequest
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import messages as store
@@ -50,29 +50,15 @@ async def send_message(
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
     sid = deps.sids.new(sids.MESSAGE)
-    now = deps.clock.now_ms()
 
-    draft = Message(
-        sid=sid,
-        account_sid=caller.account_sid,
-        service_sid=service_sid,
-        channel_sid="",
-        index=-1,
-        author=author,
-        body=body,
-        attributes=attributes,
-        was_edited=False,
-        date_created=now,
-        date_updated=now,
+    new = NewMessage(
+        sid, caller.account_sid, service_sid, author, body, attributes, deps.clock.now_ms()
     )
 
     async def txn_fn(txn: Txn) -> Message:
-        stored = await store.append_message_txn(
-            txn, caller.account_sid, service_sid, by, channel_key, draft
-        )
-        if stored is None:
+        message = await store.append_message_txn(txn, by, channel_key, new)
+        if message is None:
             raise errors.NotFoundError()
-        message = dataclasses.replace(draft, channel_sid=stored[0], index=stored[1])
         txn.call_after(deps.bus.publish, MessageAdded(caller.actor, message))
         return message
 

@@ -175,6 +175,34 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message about to be stored: its channel and index are decided by the store."""
+
+    sid: str
+    account_sid: str
+    service_sid: str
+    author: str
+    body: str
+    attributes: str | None
+    date_created: int
+
+    def stored(self, channel_sid: str, index: int) -> Message:
+        return Message(
+            self.sid,
+            self.account_sid,
+            self.service_sid,
+            channel_sid,
+            index,
+            self.author,
+            self.body,
+            self.attributes,
+            False,
+            self.date_created,
+            self.date_created,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class UserChannel:
     """One row of a user's channel list: a membership (``joined``) or a pending invite."""
 

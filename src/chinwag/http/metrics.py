@@ -8,6 +8,7 @@ one worker, so scrape each process (or each host's single process) separately.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -50,10 +51,22 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_PoolCollector(engine))
+        # labels() takes a lock and builds a key on every call; the label sets are few (40
+        # operations times a handful of statuses), so their children are looked up once.
+        self._counters: dict[tuple[str, int], Any] = {}
+        self._histograms: dict[str, Any] = {}
 
     def observe(self, operation: str, status: int, seconds: float) -> None:
-        self._requests.labels(operation, str(status)).inc()
-        self._duration.labels(operation).observe(seconds)
+        counter = self._counters.get((operation, status))
+        if counter is None:
+            counter = self._counters[operation, status] = self._requests.labels(
+                operation, str(status)
+            )
+        counter.inc()
+        histogram = self._histograms.get(operation)
+        if histogram is None:
+            histogram = self._histograms[operation] = self._duration.labels(operation)
+        histogram.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

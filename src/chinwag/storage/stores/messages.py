@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chinwag.domain.models import Message, Page, PageRequest
+from chinwag.domain.models import Message, NewMessage, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engine import Row
 from chinwag.storage.paging import fetch_page_txn
@@ -39,14 +39,11 @@ def _message(row: Row) -> Message:
 
 async def append_message_txn(
     txn: Txn,
-    account_sid: str,
-    service_sid: str,
     by: Literal["sid", "unique_name"],
     channel: str,
-    m: Message,
-) -> tuple[str, int] | None:
-    """Store ``m`` at its channel's next index; the channel SID and index, or None if there is
-    no such channel (``m.channel_sid`` and ``m.index`` are ignored).
+    m: NewMessage,
+) -> Message | None:
+    """Store ``m`` at its channel's next index; None if there is no such channel.
 
     The channel UPDATE takes the index, bumps the counters and, on PostgreSQL, is the row lock
     that orders racing writers. Where the engine allows, UPDATE and INSERT are one statement
@@ -64,17 +61,17 @@ async def append_message_txn(
             "channel_sid, idx, author, body, attributes, was_edited, date_created, date_updated) "
             "SELECT $4, $3, $1, c.sid, c.idx, $5, $6, CAST($7 AS TEXT), FALSE, "
             "CAST($8 AS BIGINT), CAST($8 AS BIGINT) FROM c RETURNING channel_sid, idx",
-            service_sid,
+            m.service_sid,
             channel,
-            account_sid,
+            m.account_sid,
             m.sid,
             m.author,
             m.body,
             m.attributes,
             m.date_created,
         )
-        return None if row is None else (row["channel_sid"], row["idx"])
-    claimed = await txn.fetchone(claim, service_sid, channel, account_sid, m.sid)
+        return None if row is None else m.stored(row["channel_sid"], row["idx"])
+    claimed = await txn.fetchone(claim, m.service_sid, channel, m.account_sid, m.sid)
     if claimed is None:
         return None
     await txn.execute(
@@ -89,11 +86,11 @@ async def append_message_txn(
         m.author,
         m.body,
         m.attributes,
-        m.was_edited,
+        False,
         m.date_created,
-        m.date_updated,
+        m.date_created,
     )
-    return claimed["sid"], claimed["idx"]
+    return m.stored(claimed["sid"], claimed["idx"])
 
 
 _IN_CHANNEL = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
