@@ -241,3 +241,33 @@ class Page(Generic[T]):
     items: list[T]
     next_key: int | None
     prev_key: int | None
+
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A post-event webhook call to make: one event to one URL."""
+
+    account_sid: str
+    service_sid: str
+    event_type: str
+    ordering_key: str
+    url: str
+    method: str
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery(NewDelivery):
+    """A row of the outbox/delivery log: what was (or is to be) sent and how it went."""
+
+    id: int
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: int
+    last_status: int | None
+    last_error: str | None
+    date_created: int
+    date_updated: int

@@ -205,3 +205,42 @@ message_tombstones = sa.Table(
     sa.Column("channel_sid", sa.Text, primary_key=True),
     sa.Column("idx", sa.BigInteger, primary_key=True),
 )
+
+# The webhook outbox and delivery log in one table (see ``stores/webhooks.py``). A row is
+# written in the same transaction as the change it reports, so an acknowledged change never
+# loses its post-event; the dispatcher delivers pending rows and keeps finished ones for
+# ``webhook_log_retention`` seconds so an operator can see why a delivery failed.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    _id(),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    # deliveries with the same key go out one at a time, in id (= commit) order
+    sa.Column("ordering_key", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.BigInteger, nullable=False),
+    sa.Column("locked_until", sa.BigInteger),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    *_dates(),
+    sa.Index(
+        "ix_webhook_deliveries_pending",
+        "ordering_key",
+        "id",
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    sa.Index("ix_webhook_deliveries_updated", "date_updated"),
+)
