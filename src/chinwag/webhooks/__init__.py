@@ -1,0 +1,1 @@
+"""Webhooks: Twilio-compatible event callbacks (reference section 6)."""
