@@ -35,6 +35,7 @@ from chinwag.app import create_app
 from chinwag.config import Settings
 from chinwag.storage import migrate
 from chinwag.testing import ThreadedServer
+from webhook_receiver import WebhookReceiver
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -228,3 +229,10 @@ def service(chat: Any) -> Any:
 def http(server: ThreadedServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as client:
         yield client
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A real HTTP server on loopback recording the webhooks chinwag sends."""
+    with WebhookReceiver() as r:
+        yield r

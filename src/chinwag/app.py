@@ -32,6 +32,9 @@ from chinwag.http.routes import add_routes
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.engine import create_engine
+from chinwag.webhooks.dispatcher import Dispatcher, DispatchSettings
+from chinwag.webhooks.gate import Webhooks
+from chinwag.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +115,10 @@ class _Lifespan:
         app.account = account
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
+        app.dispatcher.start()
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
+        await self.chinwag.dispatcher.stop()
         await self.chinwag.deps.db.close()
 
 
@@ -123,16 +128,40 @@ class ChinwagApp:
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sids: SidGenerator | None = None
     ) -> None:
-        self.deps = Deps(
-            _database(settings), clock or SystemClock(), sids or SidGenerator(), EventBus()
-        )
-        self.api = Api(self.deps, settings)
+        db, clock = _database(settings), clock or SystemClock()
         self.account: Account | None = None
+        self.metrics = Metrics(db.engine)
+        sender = Sender(
+            timeout=settings.webhook_timeout, block_private=settings.webhook_block_private
+        )
+        self.dispatcher = Dispatcher(
+            db,
+            clock,
+            sender,
+            self._auth_token,
+            DispatchSettings(
+                retries=settings.webhook_retries,
+                retry_base=settings.webhook_retry_base,
+                retention=settings.webhook_log_retention,
+                grace=settings.webhook_timeout + 1,
+                lease=2 * settings.webhook_timeout + 5,
+            ),
+            self.metrics.registry,
+        )
+        webhooks = Webhooks(
+            db,
+            clock,
+            sender,
+            self._auth_token,
+            self.dispatcher.wake,
+            rest_pre_events=settings.webhook_rest_pre_events,
+        )
+        self.deps = Deps(db, clock, sids or SidGenerator(), EventBus(), webhooks)
+        self.api = Api(self.deps, settings)
         falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
         falcon_app.add_error_handler(Exception, handle_unexpected)
         falcon_app.add_error_handler(falcon.HTTPError, handle_http_error)
         falcon_app.add_error_handler(errors.ChinwagError, handle_chinwag_error)
-        self.metrics = Metrics(self.deps.db.engine)
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
@@ -140,6 +169,11 @@ class ChinwagApp:
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
         )
+
+    def _auth_token(self, account_sid: str) -> str:
+        """The key webhook signatures are made with: the served account's auth token."""
+        assert self.account is not None  # set at startup, before any request or delivery
+        return self.account.auth_token
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self._asgi(scope, receive, send)

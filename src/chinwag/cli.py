@@ -1,4 +1,4 @@
-"""The ``chinwag`` command: ``serve``, ``db upgrade``, ``routes``.
+"""The ``chinwag`` command: ``serve``, ``db upgrade``, ``webhooks log``, ``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
 win over the environment, which wins over a config file.
@@ -50,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
     _add_setting_flags(upgrade, ["database"])
+
+    webhooks = sub.add_parser("webhooks", help="webhook deliveries")
+    webhooks_sub = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    log = webhooks_sub.add_parser(
+        "log", help="recent webhook deliveries, newest first: state, attempts, last error"
+    )
+    _add_setting_flags(log, ["database"])
+    log.add_argument("--state", choices=("pending", "delivered", "failed"), help="only these")
+    log.add_argument("--limit", type=int, default=50, help="at most this many (50)")
+    log.add_argument("--json", action="store_true", help="one JSON object per line, with params")
 
     sub.add_parser("routes", help="list every API route with its spec operation")
     return parser
@@ -135,6 +145,19 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _webhooks_log(args: argparse.Namespace) -> int:
+    from chinwag.webhooks import log
+
+    settings = _settings(args)
+    create_engine(settings.database)
+    if migrate.schema_state(settings.database) != "current":
+        raise ConfigError("the database schema is not current: run `chinwag db upgrade` first")
+    deliveries = asyncio.run(log.recent_deliveries(settings.database, args.state, args.limit))
+    for delivery in deliveries:
+        print(log.as_json(delivery) if args.json else log.as_text(delivery))
+    return 0
+
+
 def _routes() -> int:
     from chinwag.http.routes import ROUTES
 
@@ -150,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "db":
             return _db_upgrade(args)
+        if args.command == "webhooks":
+            return _webhooks_log(args)
         return _routes()
     except (ConfigError, UnsupportedDatabaseError) as exc:
         print(f"chinwag: {exc}", file=sys.stderr)

@@ -40,6 +40,12 @@ class Settings:
     log_format: str = "text"
     rate_limit_channel: int = 0
     rate_limit_service: int = 0
+    webhook_timeout: float = 5.0
+    webhook_retries: int = 8
+    webhook_retry_base: float = 1.0
+    webhook_log_retention: int = 7 * 24 * 3600
+    webhook_rest_pre_events: bool = False
+    webhook_block_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,36 @@ FIELDS: tuple[Field, ...] = (
         "rate_limit_service",
         "CHINWAG_RATE_LIMIT_SERVICE",
         "Channel/user/role mutations per second per service (Twilio: 30); 0 is off.",
+    ),
+    Field(
+        "webhook_timeout",
+        "CHINWAG_WEBHOOK_TIMEOUT",
+        "Seconds a webhook endpoint has to answer (Twilio: 5).",
+    ),
+    Field(
+        "webhook_retries",
+        "CHINWAG_WEBHOOK_RETRIES",
+        "Retries of a post-event after a connection error, timeout, 429 or 5xx.",
+    ),
+    Field(
+        "webhook_retry_base",
+        "CHINWAG_WEBHOOK_RETRY_BASE",
+        "Seconds before the first retry; each next retry waits twice as long (at most 300).",
+    ),
+    Field(
+        "webhook_log_retention",
+        "CHINWAG_WEBHOOK_LOG_RETENTION",
+        "Seconds finished webhook deliveries stay in the delivery log.",
+    ),
+    Field(
+        "webhook_rest_pre_events",
+        "CHINWAG_WEBHOOK_REST_PRE_EVENTS",
+        "true: REST API mutations fire pre-event webhooks too (moderating back-ends).",
+    ),
+    Field(
+        "webhook_block_private",
+        "CHINWAG_WEBHOOK_BLOCK_PRIVATE",
+        "true: never call webhook URLs that resolve to private or loopback addresses.",
     ),
 )
 
@@ -148,7 +184,14 @@ def _coerce(values: dict[str, Any]) -> Settings:
     types = {f.name: f.type for f in dataclasses.fields(Settings)}
     out: dict[str, Any] = {}
     for name, value in values.items():
-        if types[name] == "int":
+        if types[name] == "bool":
+            out[name] = _boolean(name, value)
+        elif types[name] == "float":
+            try:
+                out[name] = float(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name} must be a number, got {value!r}") from None
+        elif types[name] == "int":
             try:
                 out[name] = int(value)
             except (TypeError, ValueError):
@@ -158,6 +201,17 @@ def _coerce(values: dict[str, Any]) -> Settings:
     settings = Settings(**out)
     _validate(settings)
     return settings
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
 def _validate(s: Settings) -> None:
@@ -171,6 +225,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("rate limits must be 0 (off) or a positive number per second")
     if s.workers < 1 or s.pool_size < 1:
         raise ConfigError("workers and pool_size must be at least 1")
+    if not 0 < s.webhook_timeout <= 60 or s.webhook_retry_base <= 0:
+        raise ConfigError("webhook_timeout must be in (0, 60] and webhook_retry_base above 0")
+    if s.webhook_retries < 0 or s.webhook_log_retention < 0:
+        raise ConfigError("webhook_retries and webhook_log_retention cannot be negative")
     if s.max_body_bytes < 1024:
         raise ConfigError("max_body_bytes must be at least 1024")
     if (s.account_sid is None) != (s.auth_token is None):

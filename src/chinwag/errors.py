@@ -164,6 +164,12 @@ class ServiceRateLimitError(ChinwagError):
     status, code, template = 429, 50074, "Global actions per second limit exceeded"
 
 
+class WebhookRejectedError(ChinwagError):
+    """A pre-event webhook answered other than 200, timed out or could not be reached."""
+
+    status, code, template = 403, 50056, "Webhook disabled processing of command"
+
+
 class InvalidPreWebhookUrlError(ChinwagError):
     status, code, template = 400, 50077, "Invalid pre-webhook url"
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import pre_events, rules
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import ChannelAdded, ChannelRemoved, ChannelUpdated
 from chinwag.domain.lookups import get_service, get_service_channel
@@ -15,6 +15,7 @@ from chinwag.domain.models import Channel, ChannelType, Page, PageRequest
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import channels as store
+from chinwag.webhooks import payloads
 
 #: ``created_by`` for channels (and invites) created through the REST API.
 SYSTEM = "system"
@@ -58,9 +59,20 @@ async def _check_name_free(
 async def create_channel(
     deps: Deps, caller: Caller, service_sid: str, cmd: CreateChannel
 ) -> Channel:
-    rules.check_friendly_name(cmd.friendly_name)
+    friendly_name = rules.check_friendly_name(cmd.friendly_name)
     unique_name = _check_unique_name(cmd.unique_name)
     attributes = rules.check_attributes(cmd.attributes)
+    created_by = caller.actor.identity or SYSTEM
+    if deps.webhooks.runs_pre(caller.actor):
+        params = payloads.pre_channel_add(
+            cmd.type, friendly_name, unique_name, attributes, created_by
+        )
+        changes = await deps.webhooks.pre(caller, service_sid, "onChannelAdd", params)
+        friendly_name = rules.check_friendly_name(
+            pre_events.text(changes, "friendlyName", friendly_name)
+        )
+        unique_name = _check_unique_name(pre_events.text(changes, "uniqueName", unique_name))
+        attributes = rules.check_attributes(pre_events.attributes(changes, attributes))
 
     async def txn_fn(txn: Txn) -> Channel:
         await get_service(txn, caller.account_sid, service_sid)
@@ -70,11 +82,11 @@ async def create_channel(
             sid=deps.sids.new(sids.CHANNEL),
             account_sid=caller.account_sid,
             service_sid=service_sid,
-            friendly_name=cmd.friendly_name,
+            friendly_name=friendly_name,
             unique_name=unique_name,
             attributes=attributes,
             type=cmd.type,
-            created_by=caller.actor.identity or SYSTEM,
+            created_by=created_by,
             members_count=0,
             messages_count=0,
             last_message_sid=None,
@@ -83,7 +95,7 @@ async def create_channel(
         )
         with txn.on_unique_violation(errors.UniqueNameExistsError):
             await store.insert_channel_txn(txn, channel)
-        txn.call_after(deps.bus.publish, ChannelAdded(caller.actor, channel))
+        await deps.emit(txn, ChannelAdded(caller.actor, channel))
         return channel
 
     return await deps.db.run_in_txn("create_channel", txn_fn)
@@ -121,6 +133,27 @@ async def update_channel(
     attributes = cmd.attributes
     if attributes is not UNSET:
         attributes = rules.check_attributes(attributes)
+    if deps.webhooks.runs_pre(caller.actor):
+        current = await deps.db.run_read(
+            "pre_update_channel", get_service_channel, caller.account_sid, service_sid, key
+        )
+        proposed = dataclasses.replace(
+            current,
+            friendly_name=pick(friendly_name, current.friendly_name),
+            unique_name=pick(unique_name, current.unique_name),
+            attributes=pick(attributes, current.attributes),
+        )
+        changes = await deps.webhooks.pre(
+            caller, service_sid, "onChannelUpdate", payloads.channel_fields(proposed)
+        )
+        if "friendlyName" in changes:
+            friendly_name = rules.check_friendly_name(
+                pre_events.text(changes, "friendlyName", None)
+            )
+        if "uniqueName" in changes:
+            unique_name = _check_unique_name(pre_events.text(changes, "uniqueName", None))
+        if "attributes" in changes:
+            attributes = rules.check_attributes(pre_events.attributes(changes, None))
 
     async def txn_fn(txn: Txn) -> Channel:
         old = await get_service_channel(txn, caller.account_sid, service_sid, key, for_update=True)
@@ -136,18 +169,26 @@ async def update_channel(
         )
         with txn.on_unique_violation(errors.UniqueNameExistsError):
             await store.update_channel_txn(txn, new)
-        txn.call_after(deps.bus.publish, ChannelUpdated(caller.actor, new))
+        await deps.emit(txn, ChannelUpdated(caller.actor, new))
         return new
 
     return await deps.db.run_in_txn("update_channel", txn_fn)
 
 
 async def delete_channel(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
+    if deps.webhooks.runs_pre(caller.actor):
+        doomed = await deps.db.run_read(
+            "pre_delete_channel", get_service_channel, caller.account_sid, service_sid, key
+        )
+        await deps.webhooks.pre(
+            caller, service_sid, "onChannelDestroy", payloads.channel_fields(doomed)
+        )
+
     async def txn_fn(txn: Txn) -> None:
         channel = await get_service_channel(
             txn, caller.account_sid, service_sid, key, for_update=True
         )
         await store.delete_channel_txn(txn, channel)
-        txn.call_after(deps.bus.publish, ChannelRemoved(caller.actor, channel))
+        await deps.emit(txn, ChannelRemoved(caller.actor, channel))
 
     await deps.db.run_in_txn("delete_channel", txn_fn)

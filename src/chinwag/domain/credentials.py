@@ -68,7 +68,7 @@ async def create_credential(deps: Deps, caller: Caller, cmd: CreateCredential) -
 
     async def txn_fn(txn: Txn) -> Credential:
         await store.insert_credential_txn(txn, credential)
-        txn.call_after(deps.bus.publish, CredentialAdded(caller.actor, credential))
+        await deps.emit(txn, CredentialAdded(caller.actor, credential))
         return credential
 
     return await deps.db.run_in_txn("create_credential", txn_fn)
@@ -103,7 +103,7 @@ async def update_credential(
             date_updated=deps.clock.now_ms(),
         )
         await store.update_credential_txn(txn, new)
-        txn.call_after(deps.bus.publish, CredentialUpdated(caller.actor, new))
+        await deps.emit(txn, CredentialUpdated(caller.actor, new))
         return new
 
     return await deps.db.run_in_txn("update_credential", txn_fn)
@@ -113,6 +113,6 @@ async def delete_credential(deps: Deps, caller: Caller, sid: str) -> None:
     async def txn_fn(txn: Txn) -> None:
         credential = await _get(txn, caller.account_sid, sid)
         await store.delete_credential_txn(txn, credential.sid)
-        txn.call_after(deps.bus.publish, CredentialRemoved(caller.actor, credential))
+        await deps.emit(txn, CredentialRemoved(caller.actor, credential))
 
     await deps.db.run_in_txn("delete_credential", txn_fn)

@@ -19,9 +19,13 @@ class Actor:
 
     source: Literal["API", "SDK"]
     identity: str | None = None
+    #: a REST request sent with ``X-Twilio-Webhook-Enabled: true``: fire its post-event, as
+    #: Twilio's v2 API does (v1 REST calls fire none by default, reference 6.3)
+    webhook_enabled: bool = False
 
 
 API_ACTOR = Actor("API")
+API_WEBHOOK_ACTOR = Actor("API", webhook_enabled=True)
 
 
 @dataclass(frozen=True, slots=True)

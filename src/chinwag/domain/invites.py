@@ -61,7 +61,7 @@ async def create_invite(
         )
         with txn.on_unique_violation(errors.UserAlreadyInvitedError):
             await store.insert_invite_txn(txn, invite)
-        txn.call_after(deps.bus.publish, InviteAdded(caller.actor, invite))
+        await deps.emit(txn, InviteAdded(caller.actor, invite))
         return invite
 
     return await deps.db.run_in_txn("create_invite", txn_fn)
@@ -106,6 +106,6 @@ async def delete_invite(
     async def txn_fn(txn: Txn) -> None:
         invite = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
         await store.delete_invite_txn(txn, invite.sid)
-        txn.call_after(deps.bus.publish, InviteRemoved(caller.actor, invite))
+        await deps.emit(txn, InviteRemoved(caller.actor, invite))
 
     await deps.db.run_in_txn("delete_invite", txn_fn)

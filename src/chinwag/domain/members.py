@@ -35,6 +35,7 @@ from chinwag.storage.stores import channels as channel_store
 from chinwag.storage.stores import invites as invite_store
 from chinwag.storage.stores import members as store
 from chinwag.storage.stores import users as user_store
+from chinwag.webhooks import payloads
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class UpdateMember:
 async def create_member(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
 ) -> Member:
+    if deps.webhooks.runs_pre(caller.actor):
+        await _pre_member_add(deps, caller, service_sid, channel_key, cmd)
+
     async def txn_fn(txn: Txn) -> Member:
         service = await get_service(txn, caller.account_sid, service_sid)
         channel = await get_service_channel(
@@ -75,7 +79,7 @@ async def create_member(
         if user is None:
             created = await new_user_txn(txn, deps, service, identity)
             if created is not None:
-                txn.call_after(deps.bus.publish, UserAdded(caller.actor, created))
+                await deps.emit(txn, UserAdded(caller.actor, created))
                 user = created
             else:  # created by a concurrent request a moment ago: use that one
                 user = await user_store.find_user_txn(
@@ -104,11 +108,28 @@ async def create_member(
         invite = await invite_store.find_invite_for_txn(txn, channel.sid, identity)
         if invite is not None:
             await invite_store.delete_invite_txn(txn, invite.sid)
-            txn.call_after(deps.bus.publish, InviteRemoved(caller.actor, invite))
-        txn.call_after(deps.bus.publish, MemberAdded(caller.actor, member))
+            await deps.emit(txn, InviteRemoved(caller.actor, invite))
+        await deps.emit(txn, MemberAdded(caller.actor, member))
         return member
 
     return await deps.db.run_in_txn("create_member", txn_fn)
+
+
+async def _pre_member_add(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
+) -> None:
+    """onMemberAdd, before the transaction; the role is the one the member would get."""
+
+    async def read(txn: Txn) -> tuple[str, str | None]:
+        service = await get_service(txn, caller.account_sid, service_sid)
+        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        return channel.sid, cmd.role_sid or service.default_channel_role_sid
+
+    channel_sid, role_sid = await deps.db.run_read("pre_create_member", read)
+    identity = rules.check_identity(cmd.identity)
+    reason = "JOINED" if caller.actor.identity == identity else "ADDED"
+    params = payloads.pre_member_add(channel_sid, identity, role_sid, reason)
+    await deps.webhooks.pre(caller, service_sid, "onMemberAdd", params)
 
 
 async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, key: str) -> Member:
@@ -170,7 +191,7 @@ async def update_member(
             date_updated=now,
         )
         await store.update_member_txn(txn, new)
-        txn.call_after(deps.bus.publish, MemberUpdated(caller.actor, new))
+        await deps.emit(txn, MemberUpdated(caller.actor, new))
         return new
 
     return await deps.db.run_in_txn("update_member", txn_fn)
@@ -179,6 +200,14 @@ async def update_member(
 async def delete_member(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
 ) -> None:
+    if deps.webhooks.runs_pre(caller.actor):
+        doomed = await deps.db.run_read(
+            "pre_delete_member", _get, caller.account_sid, service_sid, channel_key, key
+        )
+        reason = payloads.member_reason(caller.actor, doomed, False)
+        params = payloads.pre_member_remove(doomed, reason)
+        await deps.webhooks.pre(caller, service_sid, "onMemberRemove", params)
+
     async def txn_fn(txn: Txn) -> None:
         channel = await get_service_channel(
             txn, caller.account_sid, service_sid, channel_key, for_update=True
@@ -187,6 +216,6 @@ async def delete_member(
         await store.delete_member_txn(txn, member.sid)
         await channel_store.add_members_count_txn(txn, channel.sid, -1)
         await user_store.add_joined_channels_txn(txn, service_sid, member.identity, -1)
-        txn.call_after(deps.bus.publish, MemberRemoved(caller.actor, member))
+        await deps.emit(txn, MemberRemoved(caller.actor, member))
 
     await deps.db.run_in_txn("delete_member", txn_fn)

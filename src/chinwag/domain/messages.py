@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import pre_events, rules
 from chinwag.domain.channels import SYSTEM
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import MessageAdded, MessageRemoved, MessageUpdated
@@ -15,6 +15,7 @@ from chinwag.domain.models import Message, NewMessage, Page, PageRequest
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import messages as store
+from chinwag.webhooks import payloads
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,14 @@ async def send_message(
     by = channel_column(channel_key)
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
+    if deps.webhooks.runs_pre(caller.actor):
+        channel = await deps.db.run_read(
+            "pre_send_message", get_service_channel, caller.account_sid, service_sid, channel_key
+        )
+        params = payloads.pre_message_send(channel.sid, body, attributes, author)
+        changes = await deps.webhooks.pre(caller, service_sid, "onMessageSend", params)
+        body = _check_body(pre_events.text(changes, "body", body) or "")
+        attributes = rules.check_attributes(pre_events.attributes(changes, attributes))
     sid = deps.sids.new(sids.MESSAGE)
 
     new = NewMessage(
@@ -59,10 +68,12 @@ async def send_message(
         message = await store.append_message_txn(txn, by, channel_key, new)
         if message is None:
             raise errors.NotFoundError()
-        txn.call_after(deps.bus.publish, MessageAdded(caller.actor, message))
+        await deps.emit(txn, MessageAdded(caller.actor, message))
         return message
 
-    return await deps.db.run_statement("send_message", txn_fn)
+    # the outbox row must commit with the message: one statement cannot hold both
+    run = deps.db.run_in_txn if deps.webhooks.runs_post(caller.actor) else deps.db.run_statement
+    return await run("send_message", txn_fn)
 
 
 async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Message:
@@ -106,6 +117,19 @@ async def update_message(
     attributes = cmd.attributes
     if attributes is not UNSET:
         attributes = rules.check_attributes(attributes)
+    if deps.webhooks.runs_pre(caller.actor):
+        old = await deps.db.run_read(
+            "pre_update_message", _get, caller.account_sid, service_sid, channel_key, sid
+        )
+        proposed = dataclasses.replace(
+            old, body=pick(body, old.body), attributes=pick(attributes, old.attributes)
+        )
+        params = payloads.pre_message_change(proposed, "ModifiedBy", caller.actor)
+        changes = await deps.webhooks.pre(caller, service_sid, "onMessageUpdate", params)
+        if "body" in changes:
+            body = _check_body(pre_events.text(changes, "body", proposed.body) or "")
+        if "attributes" in changes:
+            attributes = rules.check_attributes(pre_events.attributes(changes, None))
 
     async def txn_fn(txn: Txn) -> Message:
         old = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
@@ -117,7 +141,7 @@ async def update_message(
             date_updated=deps.clock.now_ms(),
         )
         await store.update_message_txn(txn, new)
-        txn.call_after(deps.bus.publish, MessageUpdated(caller.actor, new))
+        await deps.emit(txn, MessageUpdated(caller.actor, new))
         return new
 
     return await deps.db.run_in_txn("update_message", txn_fn)
@@ -126,10 +150,17 @@ async def update_message(
 async def delete_message(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
 ) -> None:
+    if deps.webhooks.runs_pre(caller.actor):
+        doomed = await deps.db.run_read(
+            "pre_delete_message", _get, caller.account_sid, service_sid, channel_key, sid
+        )
+        params = payloads.pre_message_change(doomed, "RemovedBy", caller.actor)
+        await deps.webhooks.pre(caller, service_sid, "onMessageRemove", params)
+
     async def txn_fn(txn: Txn) -> None:
         message = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
         if not await store.delete_message_txn(txn, message):
             raise errors.NotFoundError()
-        txn.call_after(deps.bus.publish, MessageRemoved(caller.actor, message))
+        await deps.emit(txn, MessageRemoved(caller.actor, message))
 
     await deps.db.run_in_txn("delete_message", txn_fn)

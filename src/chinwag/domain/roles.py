@@ -76,7 +76,7 @@ async def create_role(deps: Deps, caller: Caller, service_sid: str, cmd: CreateR
             now,
         )
         await store.insert_role_txn(txn, role)
-        txn.call_after(deps.bus.publish, RoleAdded(caller.actor, role))
+        await deps.emit(txn, RoleAdded(caller.actor, role))
         return role
 
     return await deps.db.run_in_txn("create_role", txn_fn)
@@ -107,7 +107,7 @@ async def update_role(
             date_updated=deps.clock.now_ms(),
         )
         await store.update_role_txn(txn, new)
-        txn.call_after(deps.bus.publish, RoleUpdated(caller.actor, new))
+        await deps.emit(txn, RoleUpdated(caller.actor, new))
         return new
 
     return await deps.db.run_in_txn("update_role", txn_fn)
@@ -119,6 +119,6 @@ async def delete_role(deps: Deps, caller: Caller, service_sid: str, sid: str) ->
     async def txn_fn(txn: Txn) -> None:
         role = await _get(txn, caller.account_sid, service_sid, sid)
         await store.delete_role_txn(txn, role.sid)
-        txn.call_after(deps.bus.publish, RoleRemoved(caller.actor, role))
+        await deps.emit(txn, RoleRemoved(caller.actor, role))
 
     await deps.db.run_in_txn("delete_role", txn_fn)

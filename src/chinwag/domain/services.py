@@ -27,29 +27,31 @@ from chinwag.storage.database import Txn
 from chinwag.storage.stores import roles as role_store
 from chinwag.storage.stores import services as store
 
-#: Event names valid in ``WebhookFilters`` (reference 6.2).
-WEBHOOK_EVENTS = frozenset(
-    {
-        "onMessageSend",
-        "onMessageSent",
-        "onMessageUpdate",
-        "onMessageUpdated",
-        "onMessageRemove",
-        "onMessageRemoved",
-        "onChannelAdd",
-        "onChannelAdded",
-        "onChannelUpdate",
-        "onChannelUpdated",
-        "onChannelDestroy",
-        "onChannelDestroyed",
-        "onMemberAdd",
-        "onMemberAdded",
-        "onMemberRemove",
-        "onMemberRemoved",
-        "onUserUpdate",
-        "onUserUpdated",
-    }
+#: Pre-events (blocking) and post-events (informational); together, the names valid in
+#: ``WebhookFilters`` (reference 6.2).
+PRE_WEBHOOK_EVENTS = (
+    "onMessageSend",
+    "onMessageUpdate",
+    "onMessageRemove",
+    "onChannelAdd",
+    "onChannelUpdate",
+    "onChannelDestroy",
+    "onMemberAdd",
+    "onMemberRemove",
+    "onUserUpdate",
 )
+POST_WEBHOOK_EVENTS = (
+    "onMessageSent",
+    "onMessageUpdated",
+    "onMessageRemoved",
+    "onChannelAdded",
+    "onChannelUpdated",
+    "onChannelDestroyed",
+    "onMemberAdded",
+    "onMemberRemoved",
+    "onUserUpdated",
+)
+WEBHOOK_EVENTS = frozenset(PRE_WEBHOOK_EVENTS + POST_WEBHOOK_EVENTS)
 
 LIMIT_RANGE = range(1, 1001)
 
@@ -122,7 +124,7 @@ async def create_service(deps: Deps, caller: Caller, cmd: CreateService) -> Serv
         await store.insert_service_txn(txn, service)
         for role in default_roles:
             await role_store.insert_role_txn(txn, role)
-        txn.call_after(deps.bus.publish, ServiceAdded(caller.actor, service, default_roles))
+        await deps.emit(txn, ServiceAdded(caller.actor, service, default_roles))
         return service
 
     return await deps.db.run_in_txn("create_service", txn_fn)
@@ -288,7 +290,7 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
             default_channel_creator_role_sid=creator_role,
         )
         await store.update_service_txn(txn, new)
-        txn.call_after(deps.bus.publish, ServiceUpdated(caller.actor, new))
+        await deps.emit(txn, ServiceUpdated(caller.actor, new))
         return new
 
     return await deps.db.run_in_txn("update_service", txn_fn)
@@ -298,6 +300,6 @@ async def delete_service(deps: Deps, caller: Caller, sid: str) -> None:
     async def txn_fn(txn: Txn) -> None:
         service = await get_service(txn, caller.account_sid, sid, for_update=True)
         await store.delete_service_txn(txn, service.sid)
-        txn.call_after(deps.bus.publish, ServiceRemoved(caller.actor, service))
+        await deps.emit(txn, ServiceRemoved(caller.actor, service))
 
     await deps.db.run_in_txn("delete_service", txn_fn)

@@ -15,6 +15,7 @@ from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import user_channels as user_channel_store
 from chinwag.storage.stores import users as store
+from chinwag.webhooks import payloads
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ async def create_user(deps: Deps, caller: Caller, service_sid: str, cmd: CreateU
         )
         if user is None:
             raise errors.UserAlreadyExistsError()
-        txn.call_after(deps.bus.publish, UserAdded(caller.actor, user))
+        await deps.emit(txn, UserAdded(caller.actor, user))
         return user
 
     return await deps.db.run_in_txn("create_user", txn_fn)
@@ -117,6 +118,18 @@ async def update_user(
 ) -> User:
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
+    if deps.webhooks.runs_pre(caller.actor):
+        current = await deps.db.run_read(
+            "pre_update_user", _get, caller.account_sid, service_sid, key
+        )
+        proposed = dataclasses.replace(
+            current,
+            role_sid=pick(cmd.role_sid, current.role_sid),
+            attributes=pick(cmd.attributes, current.attributes),
+            friendly_name=pick(cmd.friendly_name, current.friendly_name),
+        )
+        params = payloads.user_fields(proposed)
+        await deps.webhooks.pre(caller, service_sid, "onUserUpdate", params)
 
     async def txn_fn(txn: Txn) -> User:
         await get_service(txn, caller.account_sid, service_sid)
@@ -137,7 +150,7 @@ async def update_user(
             date_updated=deps.clock.now_ms(),
         )
         await store.update_user_txn(txn, new)
-        txn.call_after(deps.bus.publish, UserUpdated(caller.actor, new))
+        await deps.emit(txn, UserUpdated(caller.actor, new))
         return new
 
     return await deps.db.run_in_txn("update_user", txn_fn)
@@ -148,7 +161,7 @@ async def delete_user(deps: Deps, caller: Caller, service_sid: str, key: str) ->
         await get_service(txn, caller.account_sid, service_sid)
         user = await get_user(txn, service_sid, key, for_update=True)
         await store.delete_user_txn(txn, user)
-        txn.call_after(deps.bus.publish, UserRemoved(caller.actor, user))
+        await deps.emit(txn, UserRemoved(caller.actor, user))
 
     await deps.db.run_in_txn("delete_user", txn_fn)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -9,7 +10,7 @@ import falcon.asgi
 
 from chinwag.config import Settings
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import API_ACTOR
+from chinwag.domain.events import API_ACTOR, API_WEBHOOK_ACTOR
 
 
 @dataclass
@@ -19,6 +20,10 @@ class Api:
     deps: Deps
     settings: Settings
     caller: Caller = field(default_factory=lambda: Caller("", API_ACTOR))
+
+    def with_webhooks(self) -> Api:
+        """This view with a caller whose mutations fire post-event webhooks."""
+        return dataclasses.replace(self, caller=Caller(self.caller.account_sid, API_WEBHOOK_ACTOR))
 
     def base_url(self, req: falcon.asgi.Request) -> str:
         """Scheme and host for ``url``/``links``/``meta``: ``--public-url``, else the request's

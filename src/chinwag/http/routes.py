@@ -31,6 +31,8 @@ from chinwag.http.resources import (
 
 Handler = Callable[..., Awaitable[None]]
 
+WEBHOOK_ENABLED = "X-Twilio-Webhook-Enabled"
+
 S = "/v1/Services/{service}"
 CH = f"{S}/Channels/{{channel}}"
 
@@ -135,9 +137,17 @@ def _bind(api: Api, route: Route, limits: RateLimits) -> Callable[..., Awaitable
             raise errors.NotFoundError()
         req.scope[OPERATION] = operation_id
         limits.check(scope, params)
-        await handler(api, req, resp, **params)
+        await handler(_api_for(api, req), req, resp, **params)
 
     return responder
+
+
+def _api_for(api: Api, req: falcon.asgi.Request) -> Api:
+    """The handler's view of the app: a mutation sent with ``X-Twilio-Webhook-Enabled: true``
+    acts as an actor whose changes fire post-event webhooks (reference 6.3)."""
+    if req.method != "GET" and req.get_header(WEBHOOK_ENABLED, default="").lower() == "true":
+        return api.with_webhooks()
+    return api
 
 
 def add_routes(app: falcon.asgi.App[Any, Any], api: Api) -> None:

@@ -1,0 +1,144 @@
+"""The webhook pipeline's entry points for domain operations (``Deps.webhooks``).
+
+Who fires what (reference 6.3): a chat user's action through a client (``Actor.source ==
+"SDK"``) fires pre- and post-events; a REST call fires none, unless it carries
+``X-Twilio-Webhook-Enabled: true`` (post-event, as Twilio v2 does) or the operator turned on
+``webhook_rest_pre_events`` (pre-event, for moderating messages posted by back-ends).
+
+A pre-event is a synchronous call made before the action's transaction opens; post-events go
+to the outbox inside the transaction and the :class:`~chinwag.webhooks.dispatcher.Dispatcher`
+sends them after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from chinwag import errors
+from chinwag.clock import Clock
+from chinwag.domain.deps import Caller
+from chinwag.domain.events import Actor, Event
+from chinwag.domain.lookups import get_service
+from chinwag.domain.models import NewDelivery
+from chinwag.storage.database import Database, Txn
+from chinwag.storage.stores import services as service_store
+from chinwag.storage.stores import webhooks as store
+from chinwag.webhooks import payloads, subscriptions
+from chinwag.webhooks.sender import Sender
+
+log = logging.getLogger(__name__)
+
+
+class Webhooks:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        sender: Sender,
+        auth_token: Callable[[str], str],
+        wake_dispatcher: Callable[[], None],
+        *,
+        rest_pre_events: bool = False,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.sender = sender
+        self.auth_token = auth_token
+        self.wake_dispatcher = wake_dispatcher
+        self.rest_pre_events = rest_pre_events
+
+    def runs_pre(self, actor: Actor) -> bool:
+        return actor.source == "SDK" or self.rest_pre_events
+
+    def runs_post(self, actor: Actor) -> bool:
+        return actor.source == "SDK" or actor.webhook_enabled
+
+    async def pre(
+        self, caller: Caller, service_sid: str, event_type: str, params: Mapping[str, str]
+    ) -> Mapping[str, Any]:
+        """Call the pre-event's URLs; every one must answer 200 within the timeout.
+
+        Returns the changes the endpoints asked for (reference 6.5: a JSON object such as
+        ``{"body": "..."}``), later URLs (the per-event URL is called first) overriding earlier
+        ones. Raises :class:`~chinwag.errors.WebhookRejectedError` (50056) otherwise.
+        """
+        service = await self.db.run_read(
+            "webhook_service", get_service, caller.account_sid, service_sid
+        )
+        urls = subscriptions.targets(service, event_type)
+        if not urls:
+            return {}
+        full = payloads.common(event_type, caller.account_sid, service_sid, caller.actor)
+        full |= params
+        full["RetryCount"] = "0"
+        token = self.auth_token(caller.account_sid)
+        attempts = await asyncio.gather(
+            *(self.sender.send(url, method, full, token) for url, method in urls)
+        )
+        changes: dict[str, Any] = {}
+        for (url, _), attempt in zip(urls, attempts, strict=True):
+            if not attempt.ok:
+                # 50076 when it timed out, 50056 otherwise: the codes Twilio logs
+                code = (
+                    50076
+                    if attempt.status is None and "timeout" in (attempt.error or "")
+                    else 50056
+                )
+                log.warning(
+                    "pre-event %s rejected by %s (%s, logged as %d)",
+                    event_type,
+                    url,
+                    attempt.error or f"HTTP {attempt.status}",
+                    code,
+                )
+                raise errors.WebhookRejectedError()
+            changes |= _requested_changes(attempt.body)
+        return changes
+
+    async def enqueue_txn(self, txn: Txn, event: Event) -> None:
+        """Write ``event``'s post-event deliveries to the outbox, inside the change's
+        transaction; free for the REST API's default actor (no query at all)."""
+        if not self.runs_post(event.actor):
+            return
+        now = self.clock.now_ms()
+        post = payloads.post_event(event, now)
+        if post is None:
+            return
+        service = await service_store.find_service_txn(txn, post.account_sid, post.service_sid)
+        if service is None:
+            return
+        urls = subscriptions.targets(service, post.event_type)
+        if not urls:
+            return
+        if post.channel_sid is not None:
+            await store.lock_channel_txn(txn, post.channel_sid)
+        deliveries = [
+            NewDelivery(
+                post.account_sid,
+                post.service_sid,
+                post.event_type,
+                f"{url} {post.scope}",
+                url,
+                method,
+                post.params,
+            )
+            for url, method in urls
+        ]
+        await store.insert_deliveries_txn(txn, deliveries, now)
+        txn.call_after(self.wake_dispatcher)
+
+
+def _requested_changes(body: bytes) -> dict[str, Any]:
+    """A pre-event reply's JSON object, or nothing (an empty or non-JSON 200 just allows)."""
+    if not body.strip():
+        return {}
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,55 @@
+"""``chinwag webhooks log``: the delivery log, read straight from the database.
+
+Reading the table (rather than asking a running server) works with the server stopped, with
+several processes, and shows every process's deliveries.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from chinwag.domain.models import Delivery, DeliveryState
+from chinwag.storage.database import Database
+from chinwag.storage.engine import create_engine
+from chinwag.storage.stores import webhooks as store
+from chinwag.webhooks.payloads import webhook_date
+
+
+async def recent_deliveries(
+    database_url: str, state: DeliveryState | None, limit: int
+) -> list[Delivery]:
+    db = Database(create_engine(database_url, pool_size=1))
+    await db.open()
+    try:
+        return await db.run_read("webhook_log", store.list_deliveries_txn, state, limit)
+    finally:
+        await db.close()
+
+
+def as_text(d: Delivery) -> str:
+    """One line: when, what, where, how it went (the error, or the last HTTP status)."""
+    outcome = d.last_error or ("-" if d.last_status is None else f"HTTP {d.last_status}")
+    return (
+        f"{d.id:>8}  {webhook_date(d.date_created)}  {d.state:<9}  attempts={d.attempts:<2}  "
+        f"{d.event_type:<18}  {d.method} {d.url}  {outcome}"
+    )
+
+
+def as_json(d: Delivery) -> str:
+    return orjson.dumps(
+        {
+            "id": d.id,
+            "event_type": d.event_type,
+            "service_sid": d.service_sid,
+            "url": d.url,
+            "method": d.method,
+            "state": d.state,
+            "attempts": d.attempts,
+            "last_status": d.last_status,
+            "last_error": d.last_error,
+            "date_created": webhook_date(d.date_created),
+            "date_updated": webhook_date(d.date_updated),
+            "next_attempt_at": webhook_date(d.next_attempt_at) if d.state == "pending" else None,
+            "params": d.params,
+        }
+    ).decode()
