@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from chinwag.clock import Clock
 from chinwag.domain.models import Delivery, DeliveryState
+from chinwag.errors import DatabaseUnavailableError
 from chinwag.storage.database import Database
 from chinwag.storage.stores import webhooks as store
 from chinwag.webhooks.sender import Sender
@@ -113,9 +114,10 @@ class Dispatcher:
             try:
                 sent = await self.run_once()
                 await self._housekeeping()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is away, say: keep trying, never die
+            except DatabaseUnavailableError as exc:  # /healthz says so too; retry next poll
+                log.warning("webhook dispatcher waiting for the database: %s", exc)
+                sent = 0
+            except Exception:  # a bug: log it, keep delivering
                 log.exception("webhook dispatcher cycle failed")
                 sent = 0
             if not sent and not self._stopping:
