@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from chinwag import errors
-from chinwag.storage.engine import SqliteEngine
+from chinwag.storage.engine import SqliteEngine, _Checkpointer
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, TEST_DATABASE_URL
 
@@ -43,6 +43,34 @@ def test_wal_is_checkpointed_in_the_background_not_by_commits(tmp_path: Path) ->
     assert wal < 64 * 1024 * 1024  # journal_size_limit
     wal_file = Path(f"{path}-wal")  # closing checkpoints everything: the WAL is gone or empty
     assert not wal_file.exists() or wal_file.stat().st_size == 0
+
+
+def test_the_wal_restarts_under_a_steady_stream_of_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PASSIVE checkpoint alone never catches up with a busy writer, so the WAL would grow
+    without bound; each checkpoint cycle ends with writes held back until it has."""
+    monkeypatch.setattr(_Checkpointer, "EVERY", 100)
+    path = tmp_path / "s.db"
+
+    async def run() -> int:
+        engine = SqliteEngine(str(path))
+        await engine.open()
+        try:
+            engine.raw.execute("CREATE TABLE t (x TEXT)")
+            largest = 0
+            for _ in range(2000):  # a WAL of 25 MB were it never restarted
+                async with engine.transaction(write=True) as conn:
+                    await conn.execute("INSERT INTO t VALUES ($1)", ("x" * 3000,))
+                largest = max(largest, os.path.getsize(f"{path}-wal"))
+                await asyncio.sleep(0)  # no idle time: just let the checkpointer's task run
+            count = engine.raw.execute("SELECT count(*) FROM t").fetchone()[0]
+            assert count == 2000
+            return largest
+        finally:
+            await engine.close()
+
+    assert asyncio.run(run()) < 12 * 1024 * 1024  # measured: 2-5 MB
 
 
 def test_a_write_lock_held_elsewhere_becomes_503_not_database_is_locked(tmp_path: Path) -> None:
