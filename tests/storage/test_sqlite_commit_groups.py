@@ -1,0 +1,141 @@
+"""SQLite commit groups: write units of work that start together share one COMMIT.
+
+Each unit still succeeds or fails on its own, and none is answered before its COMMIT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chinwag import errors
+from chinwag.storage.database import Database, Txn
+from chinwag.storage.engine import SqliteEngine
+
+
+class _FailingCommit:
+    """The engine's raw connection, except that COMMIT fails as on an I/O error."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._raw.execute(sql, *args)
+
+
+def _run(path: Path, scenario: Callable[[SqliteEngine], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        engine = SqliteEngine(str(path))
+        await engine.open()
+        try:
+            engine.raw.execute("CREATE TABLE t (x TEXT)")
+            return await scenario(engine)
+        finally:
+            await engine.close()
+
+    return asyncio.run(run())
+
+
+async def _insert(engine: SqliteEngine, value: str, fail: bool = False) -> str:
+    async with engine.transaction(write=True) as conn:
+        await conn.execute("INSERT INTO t VALUES ($1)", (value,))
+        if fail:
+            raise ValueError(value)
+    return value
+
+
+def _rows(engine: SqliteEngine) -> list[str]:
+    return sorted(r[0] for r in engine.raw.execute("SELECT x FROM t"))
+
+
+def test_concurrent_units_share_one_commit_and_fail_alone(tmp_path: Path) -> None:
+    async def scenario(engine: SqliteEngine) -> None:
+        statements: list[str] = []
+        engine.raw.set_trace_callback(statements.append)
+        results = await asyncio.gather(
+            _insert(engine, "a"),
+            _insert(engine, "b", fail=True),
+            _insert(engine, "c"),
+            return_exceptions=True,
+        )
+        assert results[0] == "a" and results[2] == "c"
+        assert isinstance(results[1], ValueError)
+        assert statements.count("BEGIN IMMEDIATE") == statements.count("COMMIT") == 1
+        assert _rows(engine) == ["a", "c"]
+
+    _run(tmp_path / "g.db", scenario)
+
+
+def test_a_failed_commit_fails_every_unit_in_the_group_and_reads_never_saw_them(
+    tmp_path: Path,
+) -> None:
+    async def read(engine: SqliteEngine) -> list[str]:
+        async with engine.transaction(write=False) as conn:
+            return [r[0] for r in await conn.fetchall("SELECT x FROM t", ())]
+
+    async def scenario(engine: SqliteEngine) -> None:
+        raw = engine.raw
+        engine._raw = _FailingCommit(raw)  # type: ignore[assignment]
+        results = await asyncio.gather(
+            _insert(engine, "a"), read(engine), _insert(engine, "b"), return_exceptions=True
+        )
+        assert isinstance(results[0], errors.DatabaseUnavailableError)
+        assert isinstance(results[2], errors.DatabaseUnavailableError)
+        assert results[1] == []  # the read waited for the group's end
+        engine._raw = raw
+        assert not raw.in_transaction
+        assert await _insert(engine, "after") == "after"  # and writes go on
+        assert _rows(engine) == ["after"]
+
+    _run(tmp_path / "f.db", scenario)
+
+
+def test_a_full_disk_in_one_unit_loses_the_whole_group(tmp_path: Path) -> None:
+    """SQLITE_FULL rolls back SQLite's whole transaction: the other units get 503 too."""
+
+    async def big(engine: SqliteEngine) -> str:
+        return await _insert(engine, "x" * 20_000)
+
+    async def scenario(engine: SqliteEngine) -> None:
+        pages = engine.raw.execute("PRAGMA page_count").fetchone()[0]
+        engine.raw.execute(f"PRAGMA max_page_count = {pages + 2}")
+        results = await asyncio.gather(
+            _insert(engine, "a"), big(engine), _insert(engine, "c"), return_exceptions=True
+        )
+        assert all(isinstance(r, errors.DatabaseUnavailableError) for r in results[:2])
+        assert results[2] == "c"  # started after the loss: a new group
+        assert _rows(engine) == ["c"]
+
+    _run(tmp_path / "d.db", scenario)
+
+
+def test_a_unit_cancelled_while_its_group_commits_still_runs_its_after_commit_hooks(
+    tmp_path: Path,
+) -> None:
+    async def scenario(engine: SqliteEngine) -> None:
+        db = Database(engine)
+        hooks: list[str] = []
+
+        async def unit(txn: Txn) -> None:
+            await txn.execute("INSERT INTO t VALUES ($1)", "a")
+            txn.call_after(hooks.append, "a")
+
+        task = asyncio.create_task(db.run_in_txn("insert", unit))
+        await asyncio.sleep(0)  # the unit has run and waits for its group's COMMIT
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert hooks == ["a"]
+        assert _rows(engine) == ["a"]
+
+    _run(tmp_path / "c.db", scenario)
