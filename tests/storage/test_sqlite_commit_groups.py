@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,8 @@ def test_a_failed_commit_fails_every_unit_in_the_group_and_reads_never_saw_them(
 
 
 def test_a_full_disk_in_one_unit_loses_the_whole_group(tmp_path: Path) -> None:
-    """SQLITE_FULL rolls back SQLite's whole transaction: the other units get 503 too."""
+    """SQLITE_FULL rolls back SQLite's whole transaction: the other units get 503 too, and the
+    units after it never run."""
 
     async def big(engine: SqliteEngine) -> str:
         return await _insert(engine, "x" * 20_000)
@@ -112,9 +114,10 @@ def test_a_full_disk_in_one_unit_loses_the_whole_group(tmp_path: Path) -> None:
         results = await asyncio.gather(
             _insert(engine, "a"), big(engine), _insert(engine, "c"), return_exceptions=True
         )
-        assert all(isinstance(r, errors.DatabaseUnavailableError) for r in results[:2])
-        assert results[2] == "c"  # started after the loss: a new group
-        assert _rows(engine) == ["c"]
+        assert all(isinstance(r, errors.DatabaseUnavailableError) for r in results)
+        assert not engine.raw.in_transaction
+        assert await _insert(engine, "d") == "d"  # a new group
+        assert _rows(engine) == ["d"]
 
     _run(tmp_path / "d.db", scenario)
 
@@ -125,17 +128,52 @@ def test_a_unit_cancelled_while_its_group_commits_still_runs_its_after_commit_ho
     async def scenario(engine: SqliteEngine) -> None:
         db = Database(engine)
         hooks: list[str] = []
+        a_ran, b_may_finish = asyncio.Event(), asyncio.Event()
 
-        async def unit(txn: Txn) -> None:
+        async def unit_a(txn: Txn) -> None:
             await txn.execute("INSERT INTO t VALUES ($1)", "a")
             txn.call_after(hooks.append, "a")
+            a_ran.set()
 
-        task = asyncio.create_task(db.run_in_txn("insert", unit))
-        await asyncio.sleep(0)  # the unit has run and waits for its group's COMMIT
-        task.cancel()
+        async def unit_b(txn: Txn) -> None:
+            await b_may_finish.wait()  # keeps the group from committing
+            await txn.execute("INSERT INTO t VALUES ($1)", "b")
+
+        a = asyncio.create_task(db.run_in_txn("a", unit_a))
+        b = asyncio.create_task(db.run_in_txn("b", unit_b))
+        await a_ran.wait()
+        await asyncio.sleep(0)  # a waits for its group's COMMIT
+        a.cancel()
+        b_may_finish.set()
+        await b
         with pytest.raises(asyncio.CancelledError):
-            await task
+            await a
         assert hooks == ["a"]
-        assert _rows(engine) == ["a"]
+        assert _rows(engine) == ["a", "b"]
 
     _run(tmp_path / "c.db", scenario)
+
+
+def test_waiting_for_another_process_write_lock_leaves_the_event_loop_free(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.db"
+
+    async def scenario(engine: SqliteEngine) -> None:
+        other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            write = asyncio.create_task(_insert(engine, "a"))
+            started = time.monotonic()
+            for _ in range(20):
+                await asyncio.sleep(0.005)
+            assert time.monotonic() - started < 1  # the loop ran on
+            assert not write.done()
+            async with engine.transaction(write=False) as conn:  # and served reads
+                assert await conn.fetchall("SELECT x FROM t", ()) == []
+            other.execute("COMMIT")
+            assert await write == "a"
+        finally:
+            other.close()
+
+    _run(path, scenario)
