@@ -9,6 +9,7 @@ race to generate one; :func:`create_app_from_environment` is the factory each wo
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 from typing import Any, cast
 
@@ -189,7 +190,21 @@ def create_app_from_environment() -> ChinwagApp:
     """The app factory worker processes call (settings come from ``CHINWAG_*``)."""
     settings = load_settings()
     logs.configure(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Move everything alive at start-up (modules, the app) out of the garbage collector's view.
+
+    Under load, requests waiting for their commit group live long enough to trigger full
+    collections several times a second, and each one walked every imported module's objects:
+    40-80 ms pauses that set the create p99 (docs/performance.md). Called once per server
+    process, never by tests that start many apps in one process.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def with_account(settings: Settings, account: Account) -> Settings:

@@ -99,7 +99,7 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from chinwag.app import create_app, resolve_account, with_account
+    from chinwag.app import create_app, freeze_startup_objects, resolve_account, with_account
 
     settings = _settings(args)
     create_engine(settings.database)  # reject unsupported URLs before touching anything
@@ -133,7 +133,9 @@ def _serve(args: argparse.Namespace) -> int:
             **options,
         )
     else:
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        freeze_startup_objects()
+        uvicorn.run(app, **options)
     return 0
 
 
