@@ -196,7 +196,7 @@ def test_timeout_is_a_retryable_attempt_without_status(receiver: WebhookReceiver
     attempt = send(receiver.url(), timeout=SHORT_TIMEOUT)
 
     assert time.monotonic() - started < 5
-    assert attempt == Attempt(None, f"timeout after {SHORT_TIMEOUT} s", b"")
+    assert attempt == Attempt(None, f"timeout after {SHORT_TIMEOUT} s", b"", timed_out=True)
     assert attempt.retryable
     assert not attempt.delivered
 

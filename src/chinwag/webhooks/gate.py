@@ -84,11 +84,7 @@ class Webhooks:
         for (url, _), attempt in zip(urls, attempts, strict=True):
             if not attempt.ok:
                 # 50076 when it timed out, 50056 otherwise: the codes Twilio logs
-                code = (
-                    50076
-                    if attempt.status is None and "timeout" in (attempt.error or "")
-                    else 50056
-                )
+                code = 50076 if attempt.timed_out else 50056
                 log.warning(
                     "pre-event %s rejected by %s (%s, logged as %d)",
                     event_type,

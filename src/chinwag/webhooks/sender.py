@@ -49,12 +49,14 @@ class Attempt:
             "blocked: 10.0.0.1 is a private address"); ``None`` for a 2xx response.
         body: The response body, cut at 64 KiB: a pre-event reply may carry JSON overrides.
         blocked: The target policy refused the URL; no request was sent.
+        timed_out: No answer came within the timeout (Twilio logs this as 50076).
     """
 
     status: int | None
     error: str | None
     body: bytes
     blocked: bool = False
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -116,7 +118,7 @@ class Sender:
             async with asyncio.timeout(self._timeout):
                 return await self._send(url, method, params, auth_token)
         except (TimeoutError, httpx.TimeoutException):
-            return Attempt(None, f"timeout after {self._timeout} s", b"")
+            return Attempt(None, f"timeout after {self._timeout} s", b"", timed_out=True)
         except BlockedTarget as exc:
             return Attempt(None, f"blocked: {exc}", b"", blocked=True)
         except (httpx.HTTPError, OSError) as exc:

@@ -141,14 +141,6 @@ async def count_pending_txn(txn: Txn) -> int:
     return 0 if row is None else int(row["n"])
 
 
-async def next_due_txn(txn: Txn) -> int | None:
-    """When the earliest pending delivery is due (ms), so the dispatcher can sleep till then."""
-    row = await txn.fetchone(
-        "SELECT MIN(next_attempt_at) AS due FROM webhook_deliveries WHERE state = 'pending'"
-    )
-    return None if row is None or row["due"] is None else int(row["due"])
-
-
 async def list_deliveries_txn(txn: Txn, state: DeliveryState | None, limit: int) -> list[Delivery]:
     """The newest deliveries first, optionally of one state (``chinwag webhooks log``)."""
     if state is None:
