@@ -32,7 +32,7 @@ from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.routes import add_routes
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
-from chinwag.storage.engine import create_engine
+from chinwag.storage.engines import create_engine
 from chinwag.webhooks.dispatcher import Dispatcher, DispatchSettings
 from chinwag.webhooks.gate import Webhooks
 from chinwag.webhooks.sender import Sender

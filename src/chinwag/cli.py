@@ -17,7 +17,7 @@ from chinwag import __version__, logs
 from chinwag.config import FIELDS, ConfigError, Settings, export_to_environment, load_settings
 from chinwag.domain.models import Account
 from chinwag.storage import migrate
-from chinwag.storage.engine import UnsupportedDatabaseError, create_engine
+from chinwag.storage.engines import UnsupportedDatabaseError, create_engine
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from chinwag import errors
 from chinwag.storage.database import Database, Txn
-from chinwag.storage.engine import SqliteEngine
+from chinwag.storage.engines.sqlite import SqliteEngine
 
 
 class _FailingCommit:

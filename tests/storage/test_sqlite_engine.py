@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from chinwag import errors
-from chinwag.storage.engine import SqliteEngine, _Checkpointer
+from chinwag.storage.engines.sqlite import SqliteEngine
+from chinwag.storage.engines.wal import Checkpointer
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, TEST_DATABASE_URL
 
@@ -50,7 +51,7 @@ def test_the_wal_restarts_under_a_steady_stream_of_writes(
 ) -> None:
     """A PASSIVE checkpoint alone never catches up with a busy writer, so the WAL would grow
     without bound; each checkpoint cycle ends with writes held back until it has."""
-    monkeypatch.setattr(_Checkpointer, "EVERY", 100)
+    monkeypatch.setattr(Checkpointer, "EVERY", 100)
     path = tmp_path / "s.db"
 
     async def run() -> int:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from chinwag.errors import DatabaseUnavailableError
-from chinwag.storage.engine import Connection, Engine, Row
+from chinwag.storage.engines import Connection, Engine, Row
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chinwag.storage.engine import is_postgres, sqlite_path
+from chinwag.storage.engines import is_postgres, sqlite_path
 
 SchemaState = Literal["empty", "current", "behind", "unknown"]
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from chinwag.domain.models import Page, PageRequest
 from chinwag.storage.database import Txn
-from chinwag.storage.engine import Row
+from chinwag.storage.engines import Row
 
 T = TypeVar("T")
 

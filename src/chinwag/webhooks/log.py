@@ -10,7 +10,7 @@ import orjson
 
 from chinwag.domain.models import Delivery, DeliveryState
 from chinwag.storage.database import Database
-from chinwag.storage.engine import create_engine
+from chinwag.storage.engines import create_engine
 from chinwag.storage.stores import webhooks as store
 from chinwag.webhooks.payloads import webhook_date
 

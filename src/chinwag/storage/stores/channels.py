@@ -7,7 +7,7 @@ from typing import Literal
 
 from chinwag.domain.models import Channel, Page, PageRequest
 from chinwag.storage.database import Txn
-from chinwag.storage.engine import Row
+from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 
 _COLUMNS = (

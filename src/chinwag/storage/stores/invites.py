@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from chinwag.domain.models import Invite, Page, PageRequest
 from chinwag.storage.database import Txn
-from chinwag.storage.engine import Row
+from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 from chinwag.storage.stores.members import identity_filter
 

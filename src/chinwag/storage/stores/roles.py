@@ -6,7 +6,7 @@ import orjson
 
 from chinwag.domain.models import Page, PageRequest, Role
 from chinwag.storage.database import Txn
-from chinwag.storage.engine import Row
+from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 
 _COLUMNS = (

@@ -8,7 +8,7 @@ import orjson
 
 from chinwag.domain.models import Limits, Notification, Page, PageRequest, Service, WebhookTarget
 from chinwag.storage.database import Txn
-from chinwag.storage.engine import Row
+from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 
 _COLUMNS = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from chinwag.domain.models import Page, PageRequest, UserChannel
 from chinwag.storage.database import Txn
-from chinwag.storage.engine import Row
+from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 
 INVITES = 10**15

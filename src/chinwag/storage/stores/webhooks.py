@@ -18,7 +18,7 @@ import orjson
 
 from chinwag.domain.models import Delivery, DeliveryState, NewDelivery
 from chinwag.storage.database import Txn
-from chinwag.storage.engine import Row
+from chinwag.storage.engines import Row
 
 _COLUMNS = (
     "id, account_sid, service_sid, event_type, ordering_key, url, method, params, state, "

@@ -1,0 +1,45 @@
+"""What every engine offers the :class:`~chinwag.storage.database.Database`.
+
+Stores write SQL once, with PostgreSQL-style ``$1`` placeholders; each engine adapts it. The
+engine modules beside this one are the only home of dialect differences.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Protocol
+
+Row = Any  # sqlite3.Row here; asyncpg.Record on PostgreSQL. Both index by column name.
+
+
+class Connection(Protocol):
+    async def fetchone(self, sql: str, args: tuple[Any, ...]) -> Row | None: ...
+    async def fetchall(self, sql: str, args: tuple[Any, ...]) -> list[Row]: ...
+    async def execute(self, sql: str, args: tuple[Any, ...]) -> int: ...
+
+
+class TransactionScope(Protocol):
+    async def __aenter__(self) -> Connection: ...
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class Engine(Protocol):
+    #: appended to a SELECT that reads a row it will change (row lock where the engine has them)
+    for_update: str
+    #: one statement may change several tables (a data-modifying CTE) and, run on its own, is
+    #: its own transaction: see ``Database.run_statement``
+    single_statement_writes: bool
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope: ...
+    def is_unique_violation(self, exc: BaseException) -> bool: ...
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(open connections, idle connections, maximum), for metrics."""
+        ...
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether the transaction was aborted for a reason a retry can overcome."""
+        ...
