@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from chinwag.clock import Clock
 from chinwag.domain.events import Actor, Event
 from chinwag.events.bus import EventBus
 from chinwag.sids import SidGenerator
-from chinwag.storage.database import Database, Txn
+from chinwag.storage.database import Database, Txn, single_statement
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,13 @@ class Deps:
     sids: SidGenerator
     bus: EventBus
     webhooks: WebhookGate = field(default_factory=NoWebhooks)
+
+    def single_statement(self, actor: Actor, fn: F) -> F:
+        """Declare ``fn`` a single-statement unit of work (see
+        :func:`~chinwag.storage.database.single_statement`) unless :meth:`emit` will write
+        outbox rows for ``actor`` beside its statement: those must commit with the change, so
+        the Database then runs it as an ordinary transaction."""
+        return fn if self.webhooks.runs_post(actor) else single_statement(fn)
 
     async def emit(self, txn: Txn, event: Event) -> None:
         """Describe a change made in ``txn``: its post-event webhooks join the transaction and

@@ -71,9 +71,7 @@ async def send_message(
         await deps.emit(txn, MessageAdded(caller.actor, message))
         return message
 
-    # the outbox row must commit with the message: one statement cannot hold both
-    run = deps.db.run_in_txn if deps.webhooks.runs_post(caller.actor) else deps.db.run_statement
-    return await run("send_message", txn_fn)
+    return await deps.db.run_in_txn("send_message", deps.single_statement(caller.actor, txn_fn))
 
 
 async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Message:

@@ -28,25 +28,56 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+#: the attribute :func:`single_statement` sets on a unit of work
+_SINGLE = "chinwag_single_statement"
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+def single_statement(fn: F) -> F:
+    """Declare that the unit of work ``fn`` makes its whole change with one statement, where
+    the engine allows (``Engine.single_statement_writes``), and runs nothing before or after it.
+
+    :meth:`Database.run_in_txn` then runs it without BEGIN/COMMIT on such an engine. Declaring
+    a unit that runs a second statement is a bug: its first statement has already committed on
+    its own, so the second raises :class:`NotSingleStatementError` instead of running.
+    """
+    setattr(fn, _SINGLE, True)
+    return fn
+
+
+class NotSingleStatementError(RuntimeError):
+    """A unit declared with :func:`single_statement` tried to run a second statement."""
+
+
 class Txn:
     """An open transaction (or read scope) handed to store functions ending in ``_txn``."""
 
-    __slots__ = ("_after", "_conn", "engine")
+    __slots__ = ("_after", "_conn", "_spent", "engine")
 
-    def __init__(self, conn: Connection, engine: Engine) -> None:
+    def __init__(self, conn: Connection, engine: Engine, *, single: bool = False) -> None:
         self._conn = conn
         self.engine = engine
         self._after: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
+        #: False while a single-statement unit may still run its statement; None otherwise
+        self._spent: bool | None = False if single else None
+
+    def _statement(self) -> Connection:
+        if self._spent is not None:
+            if self._spent:
+                raise NotSingleStatementError("a single-statement unit ran a second statement")
+            self._spent = True
+        return self._conn
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        return await self._conn.fetchone(sql, args)
+        return await self._statement().fetchone(sql, args)
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
-        return await self._conn.fetchall(sql, args)
+        return await self._statement().fetchall(sql, args)
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run a statement; returns the number of rows it changed."""
-        return await self._conn.execute(sql, args)
+        return await self._statement().execute(sql, args)
 
     @contextmanager
     def on_unique_violation(self, error: Callable[[], Exception]) -> Iterator[None]:
@@ -105,37 +136,18 @@ class Database:
 
         A transient abort (deadlock, serialization failure) re-runs ``fn`` in a new transaction.
         ``desc`` names the unit of work for logs and, later, metrics.
+
+        A unit declared with :func:`single_statement` runs as that one statement where the
+        engine allows (``Engine.single_statement_writes``): without BEGIN/COMMIT, it is its own
+        transaction, saving two round trips and holding row locks only while the server runs
+        it, not while the client is scheduled between statements. Elsewhere, and for every
+        other unit, it is an ordinary transaction.
         """
-        return await self._write(desc, False, fn, *args, **kwargs)
-
-    async def run_statement(
-        self,
-        desc: str,
-        fn: Callable[Concatenate[Txn, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        """Like :meth:`run_in_txn`, for a unit of work that is one statement where the engine
-        allows (``Engine.single_statement_writes``).
-
-        There the statement runs without BEGIN/COMMIT: it is its own transaction, saving two
-        round trips and holding row locks only while the server runs it, not while the client
-        is scheduled between statements. Elsewhere it is an ordinary transaction.
-        """
-        return await self._write(desc, True, fn, *args, **kwargs)
-
-    async def _write(
-        self,
-        desc: str,
-        implicit: bool,
-        fn: Callable[Concatenate[Txn, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
+        implicit = self.engine.single_statement_writes and getattr(fn, _SINGLE, False)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.engine.transaction(write=True, implicit=implicit) as conn:
-                    txn = Txn(conn, self.engine)
+                    txn = Txn(conn, self.engine, single=implicit)
                     result = await fn(txn, *args, **kwargs)
             except DatabaseUnavailableError:
                 self._unavailable_at = time.monotonic()

@@ -29,7 +29,7 @@ class Engine(Protocol):
     #: appended to a SELECT that reads a row it will change (row lock where the engine has them)
     for_update: str
     #: one statement may change several tables (a data-modifying CTE) and, run on its own, is
-    #: its own transaction: see ``Database.run_statement``
+    #: its own transaction: see ``storage.database.single_statement``
     single_statement_writes: bool
 
     async def open(self) -> None: ...

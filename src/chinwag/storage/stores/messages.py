@@ -47,7 +47,7 @@ async def append_message_txn(
 
     The channel UPDATE takes the index, bumps the counters and, on PostgreSQL, is the row lock
     that orders racing writers. Where the engine allows, UPDATE and INSERT are one statement
-    (run with ``Database.run_statement``), so that lock is held only inside the server.
+    (a unit of work declared ``single_statement``), so that lock is held only inside the server.
     """
     claim = (
         "UPDATE channels SET messages_count = messages_count + 1, "
