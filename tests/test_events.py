@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
 from chinwag.domain import events
+from chinwag.events.topics import Topic
 from chinwag.testing import ThreadedServer
+from conftest import sdk_client
 
 
 @pytest.fixture
@@ -68,3 +74,77 @@ def test_a_broken_subscriber_does_not_fail_the_request(
     finally:
         unsubscribe()
     assert [type(e).__name__ for e in published] == ["ChannelAdded"]
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_an_async_subscriber_on_a_topic_gets_its_events(
+    server: ThreadedServer, service: Any
+) -> None:
+    channel = service.channels.create(friendly_name="topic")
+    seen: list[events.Event] = []
+
+    async def on_message(event: events.MessageAdded) -> None:
+        await asyncio.sleep(0)
+        seen.append(event)
+
+    topic = Topic((events.MessageAdded,), channel_sid=channel.sid)
+    unsubscribe = server.app.deps.bus.subscribe(on_message, topic=topic)
+    try:
+        service.channels.create(friendly_name="elsewhere").messages.create(body="not here")
+        message = service.channels(channel.sid).messages.create(body="here")
+        _wait_for(lambda: len(seen) == 1)
+    finally:
+        unsubscribe()
+    assert [type(e).__name__ for e in seen] == ["MessageAdded"]
+    assert seen[0].message.sid == message.sid  # type: ignore[attr-defined]
+
+
+def test_a_slow_subscriber_delays_no_request_and_its_overflow_is_counted(
+    fresh_server: ThreadedServer,
+) -> None:
+    release = threading.Event()
+    seen: list[events.Event] = []
+
+    async def stuck(event: events.Event) -> None:
+        seen.append(event)
+        await asyncio.to_thread(release.wait, 10)
+
+    unsubscribe = fresh_server.app.deps.bus.subscribe(stuck, queue_size=2)
+    try:
+        service = sdk_client(fresh_server).chat.v1.services.create(friendly_name="slow")
+        for body in "abcde":  # would hang if publishing awaited the subscriber
+            service.channels.create(friendly_name=body)
+        _wait_for(lambda: len(seen) == 1)
+        assert [type(e).__name__ for e in seen] == ["ServiceAdded"]  # still stuck on it
+        release.set()
+        _wait_for(lambda: len(seen) == 3)  # then the two it had room for
+    finally:
+        release.set()
+        unsubscribe()
+    with httpx.Client(base_url=fresh_server.url) as http:
+        metrics = http.get("/metrics").text
+    assert "chinwag_bus_events_dropped_total 3.0" in metrics
+
+
+def test_a_failing_async_subscriber_is_logged_and_the_request_succeeds(
+    server: ThreadedServer, service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    failed = threading.Event()
+
+    async def broken(event: events.Event) -> None:
+        failed.set()
+        raise RuntimeError("async subscriber bug")
+
+    unsubscribe = server.app.deps.bus.subscribe(broken)
+    try:
+        assert service.channels.create(friendly_name="fine").friendly_name == "fine"
+        assert failed.wait(5)
+        _wait_for(lambda: "async subscriber bug" in caplog.text)
+    finally:
+        unsubscribe()

@@ -23,7 +23,8 @@ from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
-from chinwag.events.bus import EventBus
+from chinwag.events.local import LocalBus
+from chinwag.events.metrics import BusCollector
 from chinwag.http.auth import BasicAuth
 from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
@@ -64,7 +65,7 @@ async def resolve_account(settings: Settings) -> tuple[Account, bool]:
     db = _database(settings)
     await db.open()
     try:
-        deps = Deps(db, SystemClock(), SidGenerator(), EventBus())
+        deps = Deps(db, SystemClock(), SidGenerator(), LocalBus())
         return await ensure_account(deps, _configured_account(settings))
     finally:
         await db.close()
@@ -120,6 +121,7 @@ class _Lifespan:
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
         await self.chinwag.dispatcher.stop()
+        await self.chinwag.deps.bus.close()
         await self.chinwag.deps.db.close()
 
 
@@ -157,7 +159,9 @@ class ChinwagApp:
             self.dispatcher.wake,
             rest_pre_events=settings.webhook_rest_pre_events,
         )
-        self.deps = Deps(db, clock, sids or SidGenerator(), EventBus(), webhooks)
+        bus = LocalBus()
+        self.metrics.registry.register(BusCollector(bus))
+        self.deps = Deps(db, clock, sids or SidGenerator(), bus, webhooks)
         self.api = Api(self.deps, settings)
         falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
         falcon_app.add_error_handler(Exception, handle_unexpected)
