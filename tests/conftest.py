@@ -32,6 +32,7 @@ from twilio.rest import Client
 
 import spec_contract
 from chinwag.app import create_app
+from chinwag.clock import Clock
 from chinwag.config import Settings
 from chinwag.storage import migrate
 from chinwag.testing import ThreadedServer
@@ -169,12 +170,14 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     dbs.drop_all()
 
 
-def start_server(databases: Databases, **overrides: Any) -> ThreadedServer:
-    """A started server on a fresh copy of the template database."""
+def start_server(
+    databases: Databases, *, clock: Clock | None = None, **overrides: Any
+) -> ThreadedServer:
+    """A started server on a fresh copy of the template database (on ``clock`` if given)."""
     settings = Settings(
         database=databases.new(), account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, **overrides
     )
-    return ThreadedServer(create_app(settings)).start()
+    return ThreadedServer(create_app(settings, clock=clock)).start()
 
 
 @pytest.fixture(scope="session")

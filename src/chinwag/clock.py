@@ -3,10 +3,15 @@
 Timestamps are integer milliseconds since the epoch throughout: portable across SQLite and
 PostgreSQL, ordered, cheap to compare, and precise enough for webhook dates that carry
 milliseconds. Rendering to Twilio's ``YYYY-MM-DDTHH:MM:SSZ`` happens at the HTTP edge.
+
+Whatever waits for a moment on this clock (the webhook dispatcher waiting for a retry to fall
+due) sleeps on the clock too, so a test that advances a :class:`FakeClock` wakes it at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from typing import Protocol
 
@@ -16,20 +21,59 @@ class Clock(Protocol):
         """Current time in integer milliseconds since the Unix epoch (UTC)."""
         ...
 
+    async def sleep_until(self, when_ms: int) -> None:
+        """Return once :meth:`now_ms` has reached ``when_ms`` (at once if it has)."""
+        ...
+
 
 class SystemClock:
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
 
+    async def sleep_until(self, when_ms: int) -> None:
+        delay = (when_ms - self.now_ms()) / 1000
+        if delay > 0:
+            await asyncio.sleep(delay)
+
 
 class FakeClock:
-    """A clock that only moves when told to; for tests of dates and, later, webhook retries."""
+    """A clock that only moves when told to; for tests of dates and webhook retries.
+
+    :meth:`advance` may be called from any thread (a test driving a server that runs its event
+    loop in another thread): it wakes every sleeper whose moment has come, on that sleeper's
+    own loop.
+    """
 
     def __init__(self, start_ms: int = 1_700_000_000_000) -> None:
         self._now = start_ms
+        self._lock = threading.Lock()
+        self._sleepers: list[tuple[int, asyncio.Future[None]]] = []
 
     def now_ms(self) -> int:
         return self._now
 
     def advance(self, seconds: float) -> None:
-        self._now += int(seconds * 1000)
+        with self._lock:
+            self._now += int(seconds * 1000)
+            due = [s for s in self._sleepers if s[0] <= self._now]
+            self._sleepers = [s for s in self._sleepers if s[0] > self._now]
+        for _, future in due:
+            future.get_loop().call_soon_threadsafe(_resolve, future)
+
+    async def sleep_until(self, when_ms: int) -> None:
+        sleeper = (when_ms, asyncio.get_running_loop().create_future())
+        with self._lock:
+            if when_ms <= self._now:
+                return
+            self._sleepers.append(sleeper)
+        try:
+            await sleeper[1]
+        finally:
+            with self._lock:
+                if sleeper in self._sleepers:
+                    self._sleepers.remove(sleeper)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # a sleeper cancelled meanwhile
+        future.set_result(None)

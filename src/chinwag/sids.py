@@ -8,17 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from typing import Final, NewType
-
-AccountSid = NewType("AccountSid", str)
-ServiceSid = NewType("ServiceSid", str)
-RoleSid = NewType("RoleSid", str)
-UserSid = NewType("UserSid", str)
-ChannelSid = NewType("ChannelSid", str)
-MemberSid = NewType("MemberSid", str)
-MessageSid = NewType("MessageSid", str)
-InviteSid = NewType("InviteSid", str)
-CredentialSid = NewType("CredentialSid", str)
+from typing import Final
 
 ACCOUNT: Final = "AC"
 SERVICE: Final = "IS"

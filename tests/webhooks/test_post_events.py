@@ -3,6 +3,7 @@ by the outbox dispatcher to a real HTTP receiver and checked with twilio's Reque
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -11,9 +12,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from webhook_support import FIRE, POST_EVENTS, client, new_service, ok, signed
+from webhook_support import FIRE, POST_EVENTS, client, new_service, ok, signed, wait_recorded
 
+from chinwag.clock import FakeClock
 from chinwag.testing import ThreadedServer
+from chinwag.webhooks.dispatcher import MAX_BACKOFF
+from chinwag.webhooks.log import recent_deliveries
 from conftest import ACCOUNT_SID, Databases, server_env, start_server
 from webhook_receiver import WebhookReceiver
 
@@ -22,8 +26,8 @@ MS_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 @pytest.fixture(scope="module")
 def hooked(databases: Databases) -> Iterator[ThreadedServer]:
-    """A server retrying quickly, so failure tests take fractions of a second."""
-    srv = start_server(databases, webhook_retry_base=0.1, webhook_timeout=1.0)
+    """One server for the tests that only watch events arrive."""
+    srv = start_server(databases, webhook_timeout=1.0)
     yield srv
     srv.stop()
 
@@ -32,6 +36,30 @@ def hooked(databases: Databases) -> Iterator[ThreadedServer]:
 def http(hooked: ThreadedServer) -> Iterator[httpx.Client]:
     with client(hooked.url) as c:
         yield c
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def paused(databases: Databases, clock: FakeClock) -> Iterator[ThreadedServer]:
+    """A server on ``clock``: retries fall due only when the test steps it (backoff 1, 2, 4 s)."""
+    srv = start_server(databases, clock=clock, webhook_timeout=1.0)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def paused_http(paused: ThreadedServer) -> Iterator[httpx.Client]:
+    with client(paused.url) as c:
+        yield c
+
+
+def hooked_service(http: httpx.Client, url: str) -> str:
+    """A Service sending every post-event to ``url``."""
+    return new_service(http, PostWebhookUrl=url, WebhookFilters=POST_EVENTS)
 
 
 def common(params: dict[str, str], event: str, service: str) -> None:
@@ -185,38 +213,58 @@ def test_filters_per_event_urls_and_get(http: httpx.Client, receiver: WebhookRec
 
 
 def test_failures_are_retried_in_order_with_retry_count(
-    http: httpx.Client, receiver: WebhookReceiver
+    paused: ThreadedServer, paused_http: httpx.Client, clock: FakeClock, receiver: WebhookReceiver
 ) -> None:
     receiver.reply("/post", 503)
-    service = new_service(http, PostWebhookUrl=receiver.url("/post"), WebhookFilters=POST_EVENTS)
-    channel = ok(http.post(f"/v1/Services/{service}/Channels"))["sid"]
-    ch = f"/v1/Services/{service}/Channels/{channel}/Messages"
+    service = hooked_service(paused_http, receiver.url("/post"))
+    channel = ok(paused_http.post(f"/v1/Services/{service}/Channels"))["sid"]
     for body in ("one", "two", "three"):
-        ok(http.post(ch, data={"Body": body}, headers=FIRE))
+        path = f"/v1/Services/{service}/Channels/{channel}/Messages"
+        ok(paused_http.post(path, data={"Body": body}, headers=FIRE))
+    for attempt, backoff in enumerate((1, 2), start=1):
+        wait_recorded(paused.url, attempt)
+        clock.advance(backoff)
     receiver.wait_for(3)  # the first message, tried three times; the others wait behind it
     receiver.reply("/post", 200)
-    records = receiver.wait_for(6, timeout=10)
-    first = [r.params for r in records if r.params["Body"] == "one"]
-    assert [p["RetryCount"] for p in first[:3]] == ["0", "1", "2"]
-    delivered = [r.params["Body"] for r in records[-3:]]
-    assert delivered == ["one", "two", "three"]
-    assert all(r.params["Body"] == "one" for r in records[:-2])
+    wait_recorded(paused.url, 3)
+    clock.advance(4)
+    records = receiver.wait_for(6)
+    assert [r.params["Body"] for r in records] == ["one", "one", "one", "one", "two", "three"]
+    assert [r.params["RetryCount"] for r in records] == ["0", "1", "2", "3", "0", "0"]
+
+
+def test_a_retry_is_due_after_its_backoff_on_the_clock(
+    paused: ThreadedServer, paused_http: httpx.Client, clock: FakeClock, receiver: WebhookReceiver
+) -> None:
+    receiver.reply("/post", 503)
+    service = hooked_service(paused_http, receiver.url("/post"))
+    ok(paused_http.post(f"/v1/Services/{service}/Channels", headers=FIRE))
+    wait_recorded(paused.url, 1)
+    (pending,) = asyncio.run(recent_deliveries(paused.app.api.settings.database, "pending", 9))
+    assert (pending.attempts, pending.next_attempt_at) == (1, clock.now_ms() + 1000)
+    receiver.reply("/post", 200)
+    clock.advance(1)
+    assert receiver.wait_for(2)[-1].params["RetryCount"] == "1"
 
 
 def test_receiver_down_then_up_gets_everything_in_order(
-    http: httpx.Client, receiver: WebhookReceiver
+    paused: ThreadedServer, paused_http: httpx.Client, clock: FakeClock, receiver: WebhookReceiver
 ) -> None:
-    service = new_service(http, PostWebhookUrl=receiver.url("/post"), WebhookFilters=POST_EVENTS)
-    channel = ok(http.post(f"/v1/Services/{service}/Channels"))["sid"]
+    service = hooked_service(paused_http, receiver.url("/post"))
+    channel = ok(paused_http.post(f"/v1/Services/{service}/Channels"))["sid"]
     receiver.stop()
-    ch = f"/v1/Services/{service}/Channels/{channel}/Messages"
     for i in range(5):
-        ok(http.post(ch, data={"Body": str(i)}, headers=FIRE))
-    time.sleep(0.8)  # several refused attempts
+        path = f"/v1/Services/{service}/Channels/{channel}/Messages"
+        ok(paused_http.post(path, data={"Body": str(i)}, headers=FIRE))
+    for attempt, backoff in enumerate((1, 2, 4), start=1):  # refused, refused, refused
+        wait_recorded(paused.url, attempt)
+        clock.advance(backoff)
+    wait_recorded(paused.url, 4)
     receiver.start()
-    records = receiver.wait_for(5, timeout=15)
+    clock.advance(8)
+    records = receiver.wait_for(5)
     assert [r.params["Index"] for r in records] == ["0", "1", "2", "3", "4"]
-    assert int(records[0].params["RetryCount"]) > 0
+    assert [r.params["RetryCount"] for r in records] == ["4", "0", "0", "0", "0"]
 
 
 def webhooks_log(database: str, *args: str) -> str:
@@ -232,21 +280,23 @@ def webhooks_log(database: str, *args: str) -> str:
 
 
 def test_a_client_error_is_not_retried_and_shows_in_the_log(
-    hooked: ThreadedServer, http: httpx.Client, receiver: WebhookReceiver
+    paused: ThreadedServer, paused_http: httpx.Client, clock: FakeClock, receiver: WebhookReceiver
 ) -> None:
     receiver.reply("/gone", 404)
-    service = new_service(http, PostWebhookUrl=receiver.url("/gone"), WebhookFilters=POST_EVENTS)
-    ok(http.post(f"/v1/Services/{service}/Channels", headers=FIRE))
-    receiver.wait_for(1)
-    database = hooked.app.api.settings.database
-    deadline = time.monotonic() + 10
-    while "HTTP 404" not in (out := webhooks_log(database, "--state", "failed")):
-        assert time.monotonic() < deadline, out
-        time.sleep(0.1)
+    service = hooked_service(paused_http, receiver.url("/gone"))
+    ok(paused_http.post(f"/v1/Services/{service}/Channels", headers=FIRE))
+    wait_recorded(paused.url, 1)
+    clock.advance(MAX_BACKOFF)
+    # another channel's event: by the time it is recorded, the dispatcher has claimed after the
+    # step, and a retry, had one been scheduled, would be due in that claim
+    ok(paused_http.post(f"/v1/Services/{service}/Channels", headers=FIRE))
+    wait_recorded(paused.url, 2)
+    assert [r.params["RetryCount"] for r in receiver.records] == ["0", "0"]
+    database = paused.app.api.settings.database
+    out = webhooks_log(database, "--state", "failed")
     line = next(line for line in out.splitlines() if receiver.url("/gone") in line)
     assert "onChannelAdded" in line and "attempts=1" in line and "failed" in line
-    time.sleep(0.3)
-    assert len(receiver.records) == 1
+    assert "HTTP 404" in line
     assert '"last_status":404' in webhooks_log(database, "--state", "failed", "--json")
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from chinwag.domain.services import POST_WEBHOOK_EVENTS, PRE_WEBHOOK_EVENTS
 from conftest import ACCOUNT_SID, AUTH_TOKEN
@@ -38,3 +40,26 @@ def ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
 def signed(record: Record) -> Record:
     assert validate_signature(record, AUTH_TOKEN), record
     return record
+
+
+def recorded_attempts(base_url: str) -> int:
+    """Delivery attempts the server has recorded, delivered or not (its ``/metrics``)."""
+    text = httpx.get(f"{base_url}/metrics").text
+    return int(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "chinwag_webhook_attempts"
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        )
+    )
+
+
+def wait_recorded(base_url: str, count: int, timeout: float = 10) -> None:
+    """Wait until ``count`` attempts are recorded: from then on, stepping the clock by the
+    backoff makes the next retry due (stepped earlier, the backoff would start later)."""
+    deadline = time.monotonic() + timeout
+    while (recorded := recorded_attempts(base_url)) < count:
+        assert time.monotonic() < deadline, f"{recorded} of {count} attempts recorded"
+        time.sleep(0.02)

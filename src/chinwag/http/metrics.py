@@ -26,13 +26,14 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
-from prometheus_client.utils import floatToGoString
 
 from chinwag.storage.engines import Engine
 
 #: seconds; chinwag requests take ~0.1-1 ms unloaded, a database stall takes up to seconds
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-_LE = [*(floatToGoString(bound) for bound in BUCKETS), "+Inf"]
+#: the ``le`` labels; ``repr`` writes these bounds as Go does (prometheus_client's own
+#: ``floatToGoString`` is untyped, and ``mypy --strict`` refuses the call)
+_LE = [*(repr(bound) for bound in BUCKETS), "+Inf"]
 
 REQUESTS = "chinwag_requests"
 DURATION = "chinwag_request_duration_seconds"

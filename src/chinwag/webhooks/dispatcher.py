@@ -3,8 +3,21 @@
 The loop claims due deliveries (a lease, see ``stores/webhooks.py``), sends them concurrently,
 and records each outcome: delivered on a 2xx; on a connection error, timeout, 429 or 5xx
 retried after ``retry_base * 2**(attempt-1)`` seconds (at most :data:`MAX_BACKOFF`) until
-``retries`` retries are spent; failed otherwise. It is woken right after a commit that wrote
-deliveries and otherwise polls, which is how it sees other processes' rows and due retries.
+``retries`` retries are spent; failed otherwise.
+
+Every scheduling decision (what is due, when a retry falls due, when a lease expires, what is
+old enough to purge) reads the injected :class:`~chinwag.clock.Clock`. With nothing to send,
+the loop sleeps on that clock until the next delivery falls due, at most ``poll`` seconds, or
+until a commit that wrote deliveries wakes it::
+
+    claim due rows --sent some--> claim again
+        |
+        nothing due
+        v
+    sleep until min(next due, now + poll) --clock reaches it / commit wakes--> claim due rows
+
+The poll is how it sees rows other processes wrote; a test's ``FakeClock.advance`` ends the
+sleep at once, so retry tests step time instead of waiting for it.
 
 Delivery is at least once: a process killed mid-send leaves a lease that expires, and the row
 is sent again. Finished rows are purged after ``retention`` seconds.
@@ -80,7 +93,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._leased: set[int] = set()
-        self._next_purge = 0.0
+        self._next_purge = 0
         self._stopping = False
 
     def wake(self) -> None:
@@ -111,9 +124,12 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while not self._stopping:
+            due: int | None = None
             try:
                 sent = await self.run_once()
                 await self._housekeeping()
+                if not sent:
+                    due = await self.db.run_read("next_webhook_due", store.next_due_txn)
             except DatabaseUnavailableError as exc:  # /healthz says so too; retry next poll
                 log.warning("webhook dispatcher waiting for the database: %s", exc)
                 sent = 0
@@ -121,9 +137,26 @@ class Dispatcher:
                 log.exception("webhook dispatcher cycle failed")
                 sent = 0
             if not sent and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll)
-                self._wake.clear()
+                await self._idle(due)
+
+    async def _idle(self, due: int | None) -> None:
+        """Sleep until ``due`` (at most ``poll``) or until a commit wakes us.
+
+        ``due`` is read from the rows after the last claim, not computed from that claim's
+        time: a retry that fell due meanwhile (a clock advanced between claim and sleep) ends
+        the sleep at once.
+        """
+        deadline = self.clock.now_ms() + int(self.settings.poll * 1000)
+        if due is not None:
+            deadline = min(deadline, due)
+        sleeping = asyncio.ensure_future(self.clock.sleep_until(deadline))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (sleeping, woken):
+                waiter.cancel()
+            self._wake.clear()
 
     async def run_once(self) -> int:
         """Claim and send one batch; returns how many deliveries it attempted."""
@@ -158,7 +191,6 @@ class Dispatcher:
                 attempts,
                 attempt.error or f"HTTP {attempt.status}",
             )
-        self._metrics.attempts.labels("delivered" if attempt.delivered else "failed").inc()
         await self.db.run_in_txn(
             "record_webhook",
             store.record_attempt_txn,
@@ -171,17 +203,19 @@ class Dispatcher:
             now,
         )
         self._leased.discard(d.id)
+        # counted once recorded: a test that sees the count may step the clock past the retry
+        self._metrics.attempts.labels("delivered" if attempt.delivered else "failed").inc()
 
     def backoff(self, attempts: int) -> float:
         """Seconds before retry number ``attempts``: exponential, capped."""
         return min(self.settings.retry_base * 2.0 ** (attempts - 1), MAX_BACKOFF)
 
     async def _housekeeping(self) -> None:
-        """Once every poll interval or so: refresh the pending gauge; purge old records."""
-        loop_now = asyncio.get_running_loop().time()
-        if loop_now < self._next_purge:
+        """Every few seconds of clock time: refresh the pending gauge; purge old records."""
+        now = self.clock.now_ms()
+        if now < self._next_purge:
             return
-        self._next_purge = loop_now + max(self.settings.poll, 5.0)
-        before = self.clock.now_ms() - int(self.settings.retention * 1000)
+        self._next_purge = now + int(max(self.settings.poll, 5.0) * 1000)
+        before = now - int(self.settings.retention * 1000)
         await self.db.run_in_txn("purge_webhooks", store.purge_finished_txn, before)
         self._metrics.pending.set(await self.db.run_read("count_webhooks", store.count_pending_txn))

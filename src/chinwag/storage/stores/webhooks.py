@@ -141,6 +141,20 @@ async def count_pending_txn(txn: Txn) -> int:
     return 0 if row is None else int(row["n"])
 
 
+async def next_due_txn(txn: Txn) -> int | None:
+    """When the next delivery becomes claimable (ms): the earliest of the oldest pending rows
+    of each ordering key, or its lease's end if it is leased; ``None`` if nothing is pending.
+    """
+    row = await txn.fetchone(
+        "SELECT MIN(CASE WHEN d.locked_until > d.next_attempt_at THEN d.locked_until"
+        " ELSE d.next_attempt_at END) AS due FROM webhook_deliveries d"
+        " WHERE d.state = 'pending'"
+        " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.state = 'pending'"
+        "  AND p.ordering_key = d.ordering_key AND p.id < d.id)"
+    )
+    return None if row is None or row["due"] is None else int(row["due"])
+
+
 async def list_deliveries_txn(txn: Txn, state: DeliveryState | None, limit: int) -> list[Delivery]:
     """The newest deliveries first, optionally of one state (``chinwag webhooks log``)."""
     if state is None:
