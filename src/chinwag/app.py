@@ -23,6 +23,7 @@ from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
+from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.bus import EventBus
 from chinwag.http.auth import BasicAuth
 from chinwag.http.context import Api
@@ -157,7 +158,8 @@ class ChinwagApp:
             self.dispatcher.wake,
             rest_pre_events=settings.webhook_rest_pre_events,
         )
-        self.deps = Deps(db, clock, sids or SidGenerator(), EventBus(), webhooks)
+        limits = RateLimits(settings.rate_limit_channel, settings.rate_limit_service)
+        self.deps = Deps(db, clock, sids or SidGenerator(), EventBus(), webhooks, limits)
         self.api = Api(self.deps, settings)
         falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
         falcon_app.add_error_handler(Exception, handle_unexpected)

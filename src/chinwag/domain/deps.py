@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from chinwag.clock import Clock
 from chinwag.domain.events import Actor, Event
+from chinwag.domain.pre_events import PreEvent
+from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.bus import EventBus
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
+
+E = TypeVar("E", bound=PreEvent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +38,7 @@ class WebhookGate(Protocol):
 
     def runs_post(self, actor: Actor) -> bool: ...
 
-    async def pre(
-        self, caller: Caller, service_sid: str, event_type: str, params: Mapping[str, str]
-    ) -> Mapping[str, Any]: ...
+    async def pre(self, caller: Caller, service_sid: str, event: PreEvent) -> Mapping[str, Any]: ...
 
     async def enqueue_txn(self, txn: Txn, event: Event) -> None: ...
 
@@ -50,9 +52,7 @@ class NoWebhooks:
     def runs_post(self, actor: Actor) -> bool:
         return False
 
-    async def pre(
-        self, caller: Caller, service_sid: str, event_type: str, params: Mapping[str, str]
-    ) -> Mapping[str, Any]:
+    async def pre(self, caller: Caller, service_sid: str, event: PreEvent) -> Mapping[str, Any]:
         return {}
 
     async def enqueue_txn(self, txn: Txn, event: Event) -> None:
@@ -66,9 +66,27 @@ class Deps:
     sids: SidGenerator
     bus: EventBus
     webhooks: WebhookGate = field(default_factory=NoWebhooks)
+    limits: RateLimits = field(default_factory=RateLimits)
 
     async def emit(self, txn: Txn, event: Event) -> None:
         """Describe a change made in ``txn``: its post-event webhooks join the transaction and
         the event is published on the bus once the transaction commits."""
         await self.webhooks.enqueue_txn(txn, event)
         txn.call_after(self.bus.publish, event)
+
+    async def pre_event(
+        self, caller: Caller, service_sid: str, build: Callable[[Txn], Awaitable[E]]
+    ) -> E | None:
+        """The pre-event step of every operation that has one.
+
+        If ``caller``'s actions fire pre-events, ``build`` runs in a read transaction (it
+        resolves and authorizes what the action touches, so a refused action calls no
+        endpoint, and returns the pre-event); the gate sends it, *before* the action's write
+        transaction opens. Returns the pre-event with the changes the endpoint asked for
+        applied, for the operation to check and use; None when no pre-event runs.
+        """
+        if not self.webhooks.runs_pre(caller.actor):
+            return None
+        event = await self.db.run_read("pre_event", build)
+        changes = await self.webhooks.pre(caller, service_sid, event)
+        return event.with_changes(changes)
