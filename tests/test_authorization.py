@@ -19,11 +19,13 @@ import pytest
 from chinwag import errors
 from chinwag.app import create_app
 from chinwag.config import Settings
-from chinwag.domain import channels, invites, members, messages, roles, services, users
+from chinwag.domain import channels, invites, members, messages, policy, roles, services, users
+from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR, Actor
-from chinwag.domain.models import PageRequest, Service
+from chinwag.domain.models import Account, PageRequest, Service
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
+from webhook_receiver import WebhookReceiver
 
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)
 PAGE = PageRequest(size=50)
@@ -41,6 +43,7 @@ async def domain(database: str, **settings: Any) -> AsyncIterator[tuple[Deps, Se
     )
     await app.deps.db.open()
     try:
+        app.account, _ = await ensure_account(app.deps, Account(ACCOUNT_SID, AUTH_TOKEN))
         service = await services.create_service(app.deps, ADMIN, services.CreateService("s"))
         yield app.deps, service
     finally:
@@ -308,3 +311,67 @@ def test_rate_limits_count_chat_users_too(databases: Databases) -> None:
             assert room.unique_name == "r"
 
     asyncio.run(main())
+
+
+def test_the_account_owner_is_never_looked_up(
+    databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The REST hot paths stay as they were: the policy reads nothing for the REST actor."""
+
+    async def no_standing(*args: Any) -> None:
+        raise AssertionError("the policy read a standing for the REST API")
+
+    monkeypatch.setattr(policy, "standing_txn", no_standing)
+
+    async def scenario(deps: Deps, service: Service) -> None:
+        both = ("public", "private")
+        room = await channels.create_channel(
+            deps, ADMIN, service.sid, channels.CreateChannel(type="private")
+        )
+        await members.create_member(deps, ADMIN, service.sid, room.sid, members.CreateMember("a"))
+        sent = await messages.send_message(
+            deps, ADMIN, service.sid, room.sid, messages.CreateMessage("x", from_="a")
+        )
+        await messages.fetch_message(deps, ADMIN, service.sid, room.sid, sent.sid)
+        await messages.list_messages(deps, ADMIN, service.sid, room.sid, PAGE)
+        await messages.update_message(
+            deps, ADMIN, service.sid, room.sid, sent.sid, messages.UpdateMessage(body="y")
+        )
+        await messages.delete_message(deps, ADMIN, service.sid, room.sid, sent.sid)
+        await channels.update_channel(
+            deps, ADMIN, service.sid, room.sid, channels.UpdateChannel(attributes="{}")
+        )
+        assert len((await channels.list_channels(deps, ADMIN, service.sid, both, PAGE)).items) == 1
+        await members.delete_member(deps, ADMIN, service.sid, room.sid, "a")
+        await channels.delete_channel(deps, ADMIN, service.sid, room.sid)
+
+    run(databases, scenario)
+
+
+def test_a_refused_action_calls_no_pre_event(databases: Databases) -> None:
+    """The check runs before the endpoint is asked, so it never hears of a refused action;
+    an endpoint's changes are checked by the policy's write transaction as well."""
+    with WebhookReceiver() as receiver:
+
+        async def scenario(deps: Deps, service: Service) -> None:
+            await services.update_service(
+                deps,
+                ADMIN,
+                service.sid,
+                services.UpdateService(
+                    pre_webhook_url=receiver.url("/pre"), webhook_filters=("onMessageSend",)
+                ),
+            )
+            room = await channels.create_channel(deps, ADMIN, service.sid, channels.CreateChannel())
+            send = messages.CreateMessage("hi")
+            await refused(
+                50400, messages.send_message(deps, sdk("bob"), service.sid, room.sid, send)
+            )
+            assert receiver.records == []
+            await members.create_member(
+                deps, ADMIN, service.sid, room.sid, members.CreateMember("bob")
+            )
+            await messages.send_message(deps, sdk("bob"), service.sid, room.sid, send)
+            assert [r.params["EventType"] for r in receiver.records] == ["onMessageSend"]
+
+        run(databases, scenario)

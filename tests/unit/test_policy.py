@@ -18,14 +18,16 @@ A = Action
 NO, NOT_MEMBER = 50107, 50400
 
 
-def svc(*permissions: str, **channel: bool) -> Standing:
+def svc(
+    *permissions: str, public: bool = True, invited: bool = False, creator: bool = False
+) -> Standing:
     """A user whose service role holds ``permissions``, not a member of the channel."""
-    return Standing(frozenset(permissions), **channel)
+    return Standing(frozenset(permissions), public=public, invited=invited, creator=creator)
 
 
-def mem(*permissions: str, service: tuple[str, ...] = (), **channel: bool) -> Standing:
+def mem(*permissions: str, service: tuple[str, ...] = (), public: bool = True) -> Standing:
     """A member whose channel role holds ``permissions``."""
-    return Standing(frozenset(service), frozenset(permissions), member=True, **channel)
+    return Standing(frozenset(service), frozenset(permissions), member=True, public=public)
 
 
 OWN, OTHER = True, False
