@@ -349,8 +349,7 @@ def test_the_account_owner_is_never_looked_up(
 
 
 def test_a_refused_action_calls_no_pre_event(databases: Databases) -> None:
-    """The check runs before the endpoint is asked, so it never hears of a refused action;
-    an endpoint's changes are checked by the policy's write transaction as well."""
+    """The check runs before the endpoint is asked, so it never hears of a refused action."""
     with WebhookReceiver() as receiver:
 
         async def scenario(deps: Deps, service: Service) -> None:

@@ -193,24 +193,31 @@ async def update_channel(
     if is_empty_update(cmd):
         raise errors.NoChannelUpdateParametersError()
     cmd = _check_update(cmd)
+    actions = _update_actions(cmd)
 
     async def build(txn: Txn) -> ChannelUpdate:
-        channel = await check_channel_txn(txn, caller, service_sid, key, *_update_actions(cmd))
+        channel = await check_channel_txn(txn, caller, service_sid, key, *actions)
         return ChannelUpdate(channel, cmd.friendly_name, cmd.unique_name, cmd.attributes)
 
     pre = await deps.pre_event(caller, service_sid, build)
     if pre is not None:
         cmd = _check_update(UpdateChannel(pre.friendly_name, pre.unique_name, pre.attributes))
-    return await do_update_channel(deps, caller, service_sid, key, cmd)
+    return await do_update_channel(deps, caller, service_sid, key, cmd, actions)
 
 
 async def do_update_channel(
-    deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateChannel
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    key: str,
+    cmd: UpdateChannel,
+    actions: tuple[Action, ...],
 ) -> Channel:
+    """``actions``: what the caller asked to change, authorized again here (changes a
+    pre-event endpoint asked for need no permission of the user's)."""
+
     async def txn_fn(txn: Txn) -> Channel:
-        old = await check_channel_txn(
-            txn, caller, service_sid, key, *_update_actions(cmd), for_update=True
-        )
+        old = await check_channel_txn(txn, caller, service_sid, key, *actions, for_update=True)
         new_unique = pick(cmd.unique_name, old.unique_name)
         if new_unique != old.unique_name:
             await _check_name_free(txn, caller.account_sid, service_sid, new_unique)

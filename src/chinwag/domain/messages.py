@@ -196,26 +196,32 @@ async def update_message(
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
     cmd = _check_update(cmd)
+    actions = _update_actions(cmd)
 
     async def build(txn: Txn) -> MessageUpdate:
-        old = await check_message_txn(
-            txn, caller, service_sid, channel_key, sid, *_update_actions(cmd)
-        )
+        old = await check_message_txn(txn, caller, service_sid, channel_key, sid, *actions)
         return MessageUpdate(old, cmd.body, cmd.attributes)
 
     pre = await deps.pre_event(caller, service_sid, build)
     if pre is not None:
         cmd = _check_update(UpdateMessage(pre.body, pre.attributes))
-    return await do_update_message(deps, caller, service_sid, channel_key, sid, cmd)
+    return await do_update_message(deps, caller, service_sid, channel_key, sid, cmd, actions)
 
 
 async def do_update_message(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str, cmd: UpdateMessage
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    cmd: UpdateMessage,
+    actions: tuple[Action, ...],
 ) -> Message:
+    """``actions``: what the caller asked to change, authorized again here (changes a
+    pre-event endpoint asked for need no permission of the user's)."""
+
     async def txn_fn(txn: Txn) -> Message:
-        old = await check_message_txn(
-            txn, caller, service_sid, channel_key, sid, *_update_actions(cmd)
-        )
+        old = await check_message_txn(txn, caller, service_sid, channel_key, sid, *actions)
         new = dataclasses.replace(
             old,
             body=pick(cmd.body, old.body),
