@@ -23,7 +23,7 @@ from chinwag.domain import channels, invites, members, messages, policy, roles, 
 from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR, Actor
-from chinwag.domain.models import Account, PageRequest, Service
+from chinwag.domain.models import Account, Channel, PageRequest, Service
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
 from webhook_receiver import WebhookReceiver
 
@@ -348,20 +348,23 @@ def test_the_account_owner_is_never_looked_up(
     run(databases, scenario)
 
 
+async def room_with_pre_event(deps: Deps, service: Service, url: str, event: str) -> Channel:
+    """A channel created through REST, in a service whose ``event`` pre-event goes to ``url``."""
+    await services.update_service(
+        deps,
+        ADMIN,
+        service.sid,
+        services.UpdateService(pre_webhook_url=url, webhook_filters=(event,)),
+    )
+    return await channels.create_channel(deps, ADMIN, service.sid, channels.CreateChannel())
+
+
 def test_a_refused_action_calls_no_pre_event(databases: Databases) -> None:
     """The check runs before the endpoint is asked, so it never hears of a refused action."""
     with WebhookReceiver() as receiver:
 
         async def scenario(deps: Deps, service: Service) -> None:
-            await services.update_service(
-                deps,
-                ADMIN,
-                service.sid,
-                services.UpdateService(
-                    pre_webhook_url=receiver.url("/pre"), webhook_filters=("onMessageSend",)
-                ),
-            )
-            room = await channels.create_channel(deps, ADMIN, service.sid, channels.CreateChannel())
+            room = await room_with_pre_event(deps, service, receiver.url("/pre"), "onMessageSend")
             send = messages.CreateMessage("hi")
             await refused(
                 50400, messages.send_message(deps, sdk("bob"), service.sid, room.sid, send)
@@ -372,5 +375,31 @@ def test_a_refused_action_calls_no_pre_event(databases: Databases) -> None:
             )
             await messages.send_message(deps, sdk("bob"), service.sid, room.sid, send)
             assert [r.params["EventType"] for r in receiver.records] == ["onMessageSend"]
+
+        run(databases, scenario)
+
+
+def test_changes_a_pre_event_asks_for_need_no_permission(databases: Databases) -> None:
+    with WebhookReceiver() as receiver:
+        receiver.reply("/pre", json={"attributes": {"moderated": True}})
+
+        async def scenario(deps: Deps, service: Service) -> None:
+            room = await room_with_pre_event(deps, service, receiver.url("/pre"), "onMessageUpdate")
+            await members.create_member(
+                deps, ADMIN, service.sid, room.sid, members.CreateMember("bob")
+            )
+            sent = await messages.send_message(
+                deps, sdk("bob"), service.sid, room.sid, messages.CreateMessage("hi")
+            )
+            # "channel user" holds editOwnMessage, not editOwnMessageAttributes
+            edited = await messages.update_message(
+                deps,
+                sdk("bob"),
+                service.sid,
+                room.sid,
+                sent.sid,
+                messages.UpdateMessage(body="hello"),
+            )
+            assert (edited.body, edited.attributes) == ("hello", '{"moderated":true}')
 
         run(databases, scenario)
