@@ -28,8 +28,9 @@ class Caller:
 class WebhookGate(Protocol):
     """The webhook pipeline as domain operations see it (implemented in ``chinwag.webhooks``).
 
-    An action asks :meth:`runs_pre` and, if so, awaits :meth:`pre` *before* its transaction
-    (no transaction is held open while a customer's endpoint thinks); inside the transaction
+    :meth:`Deps.pre_event` asks :meth:`runs_pre` and, if so, hands :meth:`pre` the typed
+    pre-event (the gate renders it to form parameters) *before* the action's transaction (no
+    transaction is held open while a customer's endpoint thinks); inside the transaction
     every event goes through :meth:`enqueue_txn`, which writes the post-event deliveries to the
     outbox so they commit or roll back with the change.
     """
