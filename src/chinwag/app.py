@@ -23,6 +23,7 @@ from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
+from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.local import LocalBus
 from chinwag.events.metrics import BusCollector
 from chinwag.http.auth import BasicAuth
@@ -161,7 +162,8 @@ class ChinwagApp:
         )
         bus = LocalBus()
         self.metrics.registry.register(BusCollector(bus))
-        self.deps = Deps(db, clock, sids or SidGenerator(), bus, webhooks)
+        limits = RateLimits(settings.rate_limit_channel, settings.rate_limit_service)
+        self.deps = Deps(db, clock, sids or SidGenerator(), bus, webhooks, limits)
         self.api = Api(self.deps, settings)
         falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
         falcon_app.add_error_handler(Exception, handle_unexpected)

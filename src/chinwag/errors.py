@@ -201,6 +201,12 @@ class ChannelCreatorRoleNotFoundError(ChinwagError):
     status, code, template = 400, 50106, "Channel creator role not found"
 
 
+class UserNotAuthorizedError(ChinwagError):
+    """A chat user's roles do not grant the action (never raised for the REST API)."""
+
+    status, code, template = 403, 50107, "User not authorized for command"
+
+
 # --- users (502xx) ------------------------------------------------------------------------------
 
 
@@ -222,6 +228,12 @@ class IdentityMatchesSidError(ChinwagError):
 
 class IdentityTooLongError(ChinwagError):
     status, code, template = 400, 50207, "Identity too long"
+
+
+class RoleChangeNotAllowedError(ChinwagError):
+    """A chat user tried to choose a role: only the REST API (the account owner) assigns roles."""
+
+    status, code, template = 403, 50205, "User unauthorized to set role"
 
 
 class UserChannelLimitError(ChinwagError):
@@ -260,6 +272,12 @@ class NoChannelUpdateParametersError(ChinwagError):
 
 
 # --- members (504xx) ----------------------------------------------------------------------------
+
+
+class UserNotMemberError(ChinwagError):
+    """A chat user asked for something only members of the channel may do."""
+
+    status, code, template = 403, 50400, "User not member of channel"
 
 
 class ChannelMemberLimitError(ChinwagError):

@@ -1,4 +1,8 @@
-"""Channels: chat rooms, public or private, addressable by SID or unique name."""
+"""Channels: chat rooms, public or private, addressable by SID or unique name.
+
+Each operation is a check step (validate; resolve and authorize inside a transaction) and a do
+step (the write transaction, which checks again, so nothing changes between check and write).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import pre_events, rules
+from chinwag.domain import policy, rules
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import ChannelAdded, ChannelRemoved, ChannelUpdated
 from chinwag.domain.lookups import get_service, get_service_channel
 from chinwag.domain.models import Channel, ChannelType, Page, PageRequest
+from chinwag.domain.policy import Action
+from chinwag.domain.pre_events import ChannelAdd, ChannelDestroy, ChannelUpdate
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import channels as store
-from chinwag.webhooks import payloads
 
 #: ``created_by`` for channels (and invites) created through the REST API.
 SYSTEM = "system"
@@ -56,35 +61,57 @@ async def _check_name_free(
         raise errors.UniqueNameExistsError()
 
 
+def _check_create(cmd: CreateChannel) -> CreateChannel:
+    rules.check_friendly_name(cmd.friendly_name)
+    _check_unique_name(cmd.unique_name)
+    rules.check_attributes(cmd.attributes)
+    return cmd
+
+
 async def create_channel(
     deps: Deps, caller: Caller, service_sid: str, cmd: CreateChannel
 ) -> Channel:
-    friendly_name = rules.check_friendly_name(cmd.friendly_name)
-    unique_name = _check_unique_name(cmd.unique_name)
-    attributes = rules.check_attributes(cmd.attributes)
+    """A chat user's channel records them as ``created_by``; creating does not join it."""
+    deps.limits.count_service(service_sid)
+    cmd = _check_create(cmd)
     created_by = caller.actor.identity or SYSTEM
-    if deps.webhooks.runs_pre(caller.actor):
-        params = payloads.pre_channel_add(
-            cmd.type, friendly_name, unique_name, attributes, created_by
-        )
-        changes = await deps.webhooks.pre(caller, service_sid, "onChannelAdd", params)
-        friendly_name = rules.check_friendly_name(
-            pre_events.text(changes, "friendlyName", friendly_name)
-        )
-        unique_name = _check_unique_name(pre_events.text(changes, "uniqueName", unique_name))
-        attributes = rules.check_attributes(pre_events.attributes(changes, attributes))
 
+    async def build(txn: Txn) -> ChannelAdd:
+        await check_create_channel_txn(txn, caller, service_sid)
+        return ChannelAdd(cmd.type, cmd.friendly_name, cmd.unique_name, cmd.attributes, created_by)
+
+    pre = await deps.pre_event(caller, service_sid, build)
+    if pre is not None:
+        cmd = _check_create(
+            dataclasses.replace(
+                cmd,
+                friendly_name=pre.friendly_name,
+                unique_name=pre.unique_name,
+                attributes=pre.attributes,
+            )
+        )
+    return await do_create_channel(deps, caller, service_sid, cmd, created_by)
+
+
+async def check_create_channel_txn(txn: Txn, caller: Caller, service_sid: str) -> None:
+    await get_service(txn, caller.account_sid, service_sid)
+    await policy.authorize_txn(txn, caller.actor, service_sid, None, Action.CREATE_CHANNEL)
+
+
+async def do_create_channel(
+    deps: Deps, caller: Caller, service_sid: str, cmd: CreateChannel, created_by: str
+) -> Channel:
     async def txn_fn(txn: Txn) -> Channel:
-        await get_service(txn, caller.account_sid, service_sid)
-        await _check_name_free(txn, caller.account_sid, service_sid, unique_name)
+        await check_create_channel_txn(txn, caller, service_sid)
+        await _check_name_free(txn, caller.account_sid, service_sid, cmd.unique_name)
         now = deps.clock.now_ms()
         channel = Channel(
             sid=deps.sids.new(sids.CHANNEL),
             account_sid=caller.account_sid,
             service_sid=service_sid,
-            friendly_name=friendly_name,
-            unique_name=unique_name,
-            attributes=attributes,
+            friendly_name=cmd.friendly_name,
+            unique_name=cmd.unique_name,
+            attributes=cmd.attributes,
             type=cmd.type,
             created_by=created_by,
             members_count=0,
@@ -101,70 +128,104 @@ async def create_channel(
     return await deps.db.run_in_txn("create_channel", txn_fn)
 
 
-async def fetch_channel(deps: Deps, caller: Caller, service_sid: str, key: str) -> Channel:
-    return await deps.db.run_read(
-        "fetch_channel", get_service_channel, caller.account_sid, service_sid, key
+async def check_channel_txn(
+    txn: Txn,
+    caller: Caller,
+    service_sid: str,
+    key: str,
+    *actions: Action,
+    for_update: bool = False,
+) -> Channel:
+    """Resolve a channel and authorize ``actions`` on it (viewing, when none are given)."""
+    channel = await get_service_channel(
+        txn, caller.account_sid, service_sid, key, for_update=for_update
     )
+    await policy.authorize_txn(txn, caller.actor, service_sid, channel, *actions)
+    return channel
+
+
+async def fetch_channel(deps: Deps, caller: Caller, service_sid: str, key: str) -> Channel:
+    return await deps.db.run_read("fetch_channel", check_channel_txn, caller, service_sid, key)
 
 
 async def list_channels(
     deps: Deps, caller: Caller, service_sid: str, types: Sequence[str], req: PageRequest
 ) -> Page[Channel]:
-    """Channels of the given types; none given means public only, as on Twilio."""
+    """Channels of the given types; none given means public only, as on Twilio. A chat user
+    sees only the private channels they belong to, are invited to or created."""
+    identity = policy.chat_identity(caller.actor)
 
     async def read(txn: Txn) -> Page[Channel]:
         await get_service(txn, caller.account_sid, service_sid)
+        if identity is not None:
+            return await store.list_visible_channels_txn(
+                txn, service_sid, types or ("public",), identity, req
+            )
         return await store.list_channels_txn(txn, service_sid, types or ("public",), req)
 
     return await deps.db.run_read("list_channels", read)
 
 
+def _check_update(cmd: UpdateChannel) -> UpdateChannel:
+    if cmd.friendly_name is not UNSET:
+        rules.check_friendly_name(cmd.friendly_name)
+    if cmd.unique_name is not UNSET:
+        _check_unique_name(cmd.unique_name)
+    if cmd.attributes is not UNSET:
+        rules.check_attributes(cmd.attributes)
+    return cmd
+
+
+def _update_actions(cmd: UpdateChannel) -> tuple[Action, ...]:
+    """Names and attributes are separate permissions (reference 5.1)."""
+    actions = []
+    if cmd.friendly_name is not UNSET or cmd.unique_name is not UNSET:
+        actions.append(Action.EDIT_CHANNEL_NAME)
+    if cmd.attributes is not UNSET:
+        actions.append(Action.EDIT_CHANNEL_ATTRIBUTES)
+    return tuple(actions)
+
+
 async def update_channel(
     deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateChannel
 ) -> Channel:
+    deps.limits.count_channel(service_sid, key)
     if is_empty_update(cmd):
         raise errors.NoChannelUpdateParametersError()
-    friendly_name = cmd.friendly_name
-    if friendly_name is not UNSET:
-        rules.check_friendly_name(friendly_name)
-    unique_name = cmd.unique_name
-    if unique_name is not UNSET:
-        unique_name = _check_unique_name(unique_name)
-    attributes = cmd.attributes
-    if attributes is not UNSET:
-        attributes = rules.check_attributes(attributes)
-    if deps.webhooks.runs_pre(caller.actor):
-        current = await deps.db.run_read(
-            "pre_update_channel", get_service_channel, caller.account_sid, service_sid, key
-        )
-        proposed = dataclasses.replace(
-            current,
-            friendly_name=pick(friendly_name, current.friendly_name),
-            unique_name=pick(unique_name, current.unique_name),
-            attributes=pick(attributes, current.attributes),
-        )
-        changes = await deps.webhooks.pre(
-            caller, service_sid, "onChannelUpdate", payloads.channel_fields(proposed)
-        )
-        if "friendlyName" in changes:
-            friendly_name = rules.check_friendly_name(
-                pre_events.text(changes, "friendlyName", None)
-            )
-        if "uniqueName" in changes:
-            unique_name = _check_unique_name(pre_events.text(changes, "uniqueName", None))
-        if "attributes" in changes:
-            attributes = rules.check_attributes(pre_events.attributes(changes, None))
+    cmd = _check_update(cmd)
+    actions = _update_actions(cmd)
+
+    async def build(txn: Txn) -> ChannelUpdate:
+        channel = await check_channel_txn(txn, caller, service_sid, key, *actions)
+        return ChannelUpdate(channel, cmd.friendly_name, cmd.unique_name, cmd.attributes)
+
+    pre = await deps.pre_event(caller, service_sid, build)
+    if pre is not None:
+        cmd = _check_update(UpdateChannel(pre.friendly_name, pre.unique_name, pre.attributes))
+    return await do_update_channel(deps, caller, service_sid, key, cmd, actions)
+
+
+async def do_update_channel(
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    key: str,
+    cmd: UpdateChannel,
+    actions: tuple[Action, ...],
+) -> Channel:
+    """``actions``: what the caller asked to change, authorized again here (changes a
+    pre-event endpoint asked for need no permission of the user's)."""
 
     async def txn_fn(txn: Txn) -> Channel:
-        old = await get_service_channel(txn, caller.account_sid, service_sid, key, for_update=True)
-        new_unique = pick(unique_name, old.unique_name)
+        old = await check_channel_txn(txn, caller, service_sid, key, *actions, for_update=True)
+        new_unique = pick(cmd.unique_name, old.unique_name)
         if new_unique != old.unique_name:
             await _check_name_free(txn, caller.account_sid, service_sid, new_unique)
         new = dataclasses.replace(
             old,
-            friendly_name=pick(friendly_name, old.friendly_name),
+            friendly_name=pick(cmd.friendly_name, old.friendly_name),
             unique_name=new_unique,
-            attributes=pick(attributes, old.attributes),
+            attributes=pick(cmd.attributes, old.attributes),
             date_updated=deps.clock.now_ms(),
         )
         with txn.on_unique_violation(errors.UniqueNameExistsError):
@@ -176,17 +237,20 @@ async def update_channel(
 
 
 async def delete_channel(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
-    if deps.webhooks.runs_pre(caller.actor):
-        doomed = await deps.db.run_read(
-            "pre_delete_channel", get_service_channel, caller.account_sid, service_sid, key
-        )
-        await deps.webhooks.pre(
-            caller, service_sid, "onChannelDestroy", payloads.channel_fields(doomed)
-        )
+    deps.limits.count_service(service_sid)
 
+    async def build(txn: Txn) -> ChannelDestroy:
+        channel = await check_channel_txn(txn, caller, service_sid, key, Action.DESTROY_CHANNEL)
+        return ChannelDestroy(channel)
+
+    await deps.pre_event(caller, service_sid, build)
+    await do_delete_channel(deps, caller, service_sid, key)
+
+
+async def do_delete_channel(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
     async def txn_fn(txn: Txn) -> None:
-        channel = await get_service_channel(
-            txn, caller.account_sid, service_sid, key, for_update=True
+        channel = await check_channel_txn(
+            txn, caller, service_sid, key, Action.DESTROY_CHANNEL, for_update=True
         )
         await store.delete_channel_txn(txn, channel)
         await deps.emit(txn, ChannelRemoved(caller.actor, channel))

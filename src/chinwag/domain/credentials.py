@@ -10,10 +10,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import policy, rules
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import CredentialAdded, CredentialRemoved, CredentialUpdated
 from chinwag.domain.models import Credential, CredentialType, Page, PageRequest
+from chinwag.domain.policy import Action
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import credentials as store
@@ -50,6 +51,7 @@ async def _get(txn: Txn, account_sid: str, sid: str) -> Credential:
 
 
 async def create_credential(deps: Deps, caller: Caller, cmd: CreateCredential) -> Credential:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     rules.check_friendly_name(cmd.friendly_name)
     now = deps.clock.now_ms()
     credential = Credential(
@@ -75,10 +77,12 @@ async def create_credential(deps: Deps, caller: Caller, cmd: CreateCredential) -
 
 
 async def fetch_credential(deps: Deps, caller: Caller, sid: str) -> Credential:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     return await deps.db.run_read("fetch_credential", _get, caller.account_sid, sid)
 
 
 async def list_credentials(deps: Deps, caller: Caller, req: PageRequest) -> Page[Credential]:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     return await deps.db.run_read(
         "list_credentials", store.list_credentials_txn, caller.account_sid, req
     )
@@ -87,6 +91,7 @@ async def list_credentials(deps: Deps, caller: Caller, req: PageRequest) -> Page
 async def update_credential(
     deps: Deps, caller: Caller, sid: str, cmd: UpdateCredential
 ) -> Credential:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
 
@@ -110,6 +115,8 @@ async def update_credential(
 
 
 async def delete_credential(deps: Deps, caller: Caller, sid: str) -> None:
+    policy.authorize(caller.actor, Action.ADMINISTER)
+
     async def txn_fn(txn: Txn) -> None:
         credential = await _get(txn, caller.account_sid, sid)
         await store.delete_credential_txn(txn, credential.sid)

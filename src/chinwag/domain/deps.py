@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from chinwag.clock import Clock
+from chinwag.domain import policy
 from chinwag.domain.events import Actor, Event
+from chinwag.domain.pre_events import PreEvent
+from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.bus import EventBus
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn, single_statement
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+E = TypeVar("E", bound=PreEvent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +31,9 @@ class Caller:
 class WebhookGate(Protocol):
     """The webhook pipeline as domain operations see it (implemented in ``chinwag.webhooks``).
 
-    An action asks :meth:`runs_pre` and, if so, awaits :meth:`pre` *before* its transaction
-    (no transaction is held open while a customer's endpoint thinks); inside the transaction
+    :meth:`Deps.pre_event` asks :meth:`runs_pre` and, if so, hands :meth:`pre` the typed
+    pre-event (the gate renders it to form parameters) *before* the action's transaction (no
+    transaction is held open while a customer's endpoint thinks); inside the transaction
     every event goes through :meth:`enqueue_txn`, which writes the post-event deliveries to the
     outbox so they commit or roll back with the change.
     """
@@ -36,9 +42,7 @@ class WebhookGate(Protocol):
 
     def runs_post(self, actor: Actor) -> bool: ...
 
-    async def pre(
-        self, caller: Caller, service_sid: str, event_type: str, params: Mapping[str, str]
-    ) -> Mapping[str, Any]: ...
+    async def pre(self, caller: Caller, service_sid: str, event: PreEvent) -> Mapping[str, Any]: ...
 
     async def enqueue_txn(self, txn: Txn, event: Event) -> None: ...
 
@@ -52,9 +56,7 @@ class NoWebhooks:
     def runs_post(self, actor: Actor) -> bool:
         return False
 
-    async def pre(
-        self, caller: Caller, service_sid: str, event_type: str, params: Mapping[str, str]
-    ) -> Mapping[str, Any]:
+    async def pre(self, caller: Caller, service_sid: str, event: PreEvent) -> Mapping[str, Any]:
         return {}
 
     async def enqueue_txn(self, txn: Txn, event: Event) -> None:
@@ -68,16 +70,37 @@ class Deps:
     sids: SidGenerator
     bus: EventBus
     webhooks: WebhookGate = field(default_factory=NoWebhooks)
+    limits: RateLimits = field(default_factory=RateLimits)
 
     def single_statement(self, actor: Actor, fn: F) -> F:
         """Declare ``fn`` a single-statement unit of work (see
-        :func:`~chinwag.storage.database.single_statement`) unless :meth:`emit` will write
-        outbox rows for ``actor`` beside its statement: those must commit with the change, so
-        the Database then runs it as an ordinary transaction."""
-        return fn if self.webhooks.runs_post(actor) else single_statement(fn)
+        :func:`~chinwag.storage.database.single_statement`) unless more than its statement must
+        commit with the change: the policy's check of a chat user (which reads roles inside the
+        transaction), or the outbox rows :meth:`emit` writes for ``actor``. The Database then
+        runs it as an ordinary transaction."""
+        if policy.is_checked(actor) or self.webhooks.runs_post(actor):
+            return fn
+        return single_statement(fn)
 
     async def emit(self, txn: Txn, event: Event) -> None:
         """Describe a change made in ``txn``: its post-event webhooks join the transaction and
         the event is published on the bus once the transaction commits."""
         await self.webhooks.enqueue_txn(txn, event)
         txn.call_after(self.bus.publish, event)
+
+    async def pre_event(
+        self, caller: Caller, service_sid: str, build: Callable[[Txn], Awaitable[E]]
+    ) -> E | None:
+        """The pre-event step of every operation that has one.
+
+        If ``caller``'s actions fire pre-events, ``build`` runs in a read transaction (it
+        resolves and authorizes what the action touches, so a refused action calls no
+        endpoint, and returns the pre-event); the gate sends it, *before* the action's write
+        transaction opens. Returns the pre-event with the changes the endpoint asked for
+        applied, for the operation to check and use; None when no pre-event runs.
+        """
+        if not self.webhooks.runs_pre(caller.actor):
+            return None
+        event = await self.db.run_read("pre_event", build)
+        changes = await self.webhooks.pre(caller, service_sid, event)
+        return event.with_changes(changes)

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import rules
-from chinwag.domain.channels import SYSTEM
+from chinwag.domain import policy, rules
+from chinwag.domain.channels import SYSTEM, check_channel_txn
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import InviteAdded, InviteRemoved
 from chinwag.domain.lookups import get_role_of_type, get_service, get_service_channel
 from chinwag.domain.models import Invite, Page, PageRequest
+from chinwag.domain.policy import Action
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import invites as store
 from chinwag.storage.stores import members as member_store
@@ -27,10 +28,18 @@ class CreateInvite:
 async def create_invite(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateInvite
 ) -> Invite:
+    deps.limits.count_channel(service_sid, channel_key)
+    policy.authorize_role_choice(caller.actor, cmd.role_sid)
+    return await do_create_invite(deps, caller, service_sid, channel_key, cmd)
+
+
+async def do_create_invite(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateInvite
+) -> Invite:
     async def txn_fn(txn: Txn) -> Invite:
         service = await get_service(txn, caller.account_sid, service_sid)
-        channel = await get_service_channel(
-            txn, caller.account_sid, service_sid, channel_key, for_update=True
+        channel = await check_channel_txn(
+            txn, caller, service_sid, channel_key, Action.INVITE_MEMBER, for_update=True
         )
         identity = rules.check_identity(cmd.identity)
         role = await get_role_of_type(
@@ -67,13 +76,20 @@ async def create_invite(
     return await deps.db.run_in_txn("create_invite", txn_fn)
 
 
-async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Invite:
-    channel = await get_service_channel(txn, account_sid, service_sid, channel_key)
+async def check_invite_txn(
+    txn: Txn, caller: Caller, service_sid: str, channel_key: str, sid: str, *actions: Action
+) -> Invite:
+    """Resolve an invite and authorize ``actions`` on it (viewing, when none are given); an
+    invite is the actor's own when it invites them."""
+    channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
     invite = None
     if sids.looks_like(sids.INVITE, sid):
         invite = await store.find_invite_txn(txn, channel.sid, sid)
     if invite is None:
         raise errors.NotFoundError()
+    await policy.authorize_txn(
+        txn, caller.actor, service_sid, channel, *actions, owner=invite.identity
+    )
     return invite
 
 
@@ -81,7 +97,7 @@ async def fetch_invite(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
 ) -> Invite:
     return await deps.db.run_read(
-        "fetch_invite", _get, caller.account_sid, service_sid, channel_key, sid
+        "fetch_invite", check_invite_txn, caller, service_sid, channel_key, sid
     )
 
 
@@ -94,7 +110,7 @@ async def list_invites(
     req: PageRequest,
 ) -> Page[Invite]:
     async def read(txn: Txn) -> Page[Invite]:
-        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        channel = await check_channel_txn(txn, caller, service_sid, channel_key)
         return await store.list_invites_txn(txn, channel.sid, identities, req)
 
     return await deps.db.run_read("list_invites", read)
@@ -103,8 +119,18 @@ async def list_invites(
 async def delete_invite(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
 ) -> None:
+    """Revoke an invite (``inviteMember``), or decline one's own (no permission needed)."""
+    deps.limits.count_channel(service_sid, channel_key)
+    await do_delete_invite(deps, caller, service_sid, channel_key, sid)
+
+
+async def do_delete_invite(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+) -> None:
     async def txn_fn(txn: Txn) -> None:
-        invite = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
+        invite = await check_invite_txn(
+            txn, caller, service_sid, channel_key, sid, Action.DELETE_INVITE
+        )
         await store.delete_invite_txn(txn, invite.sid)
         await deps.emit(txn, InviteRemoved(caller.actor, invite))
 

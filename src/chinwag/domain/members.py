@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import policy, rules
+from chinwag.domain.channels import check_channel_txn
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import (
     InviteRemoved,
@@ -27,7 +28,9 @@ from chinwag.domain.lookups import (
     get_service,
     get_service_channel,
 )
-from chinwag.domain.models import Member, Page, PageRequest
+from chinwag.domain.models import Channel, Member, Page, PageRequest, Service
+from chinwag.domain.policy import Action
+from chinwag.domain.pre_events import MemberAdd, MemberRemove
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.domain.users import new_user_txn
 from chinwag.storage.database import Txn
@@ -35,7 +38,6 @@ from chinwag.storage.stores import channels as channel_store
 from chinwag.storage.stores import invites as invite_store
 from chinwag.storage.stores import members as store
 from chinwag.storage.stores import users as user_store
-from chinwag.webhooks import payloads
 
 
 @dataclass(frozen=True)
@@ -53,22 +55,64 @@ class UpdateMember:
 async def create_member(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
 ) -> Member:
-    if deps.webhooks.runs_pre(caller.actor):
-        await _pre_member_add(deps, caller, service_sid, channel_key, cmd)
+    """Add a member; a chat user adding themselves joins (``joinChannel``, and an invite for a
+    private channel they did not create), adding anyone else needs ``addMember``."""
+    deps.limits.count_channel(service_sid, channel_key)
+    policy.authorize_role_choice(caller.actor, cmd.role_sid)
 
+    async def build(txn: Txn) -> MemberAdd:
+        service, channel, identity = await check_create_member_txn(
+            txn, caller, service_sid, channel_key, cmd
+        )
+        role_sid, _ = _role_for(service, channel, identity, cmd.role_sid)
+        return MemberAdd(channel, identity, role_sid)
+
+    await deps.pre_event(caller, service_sid, build)
+    return await do_create_member(deps, caller, service_sid, channel_key, cmd)
+
+
+async def check_create_member_txn(
+    txn: Txn,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    cmd: CreateMember,
+    *,
+    for_update: bool = False,
+) -> tuple[Service, Channel, str]:
+    """The service, the channel and the checked identity, once the actor may add it."""
+    service = await get_service(txn, caller.account_sid, service_sid)
+    channel = await get_service_channel(
+        txn, caller.account_sid, service_sid, channel_key, for_update=for_update
+    )
+    identity = rules.check_identity(cmd.identity)
+    action = Action.JOIN_CHANNEL if identity == caller.actor.identity else Action.ADD_MEMBER
+    await policy.authorize_txn(txn, caller.actor, service_sid, channel, action)
+    return service, channel, identity
+
+
+def _role_for(
+    service: Service, channel: Channel, identity: str, role_sid: str | None
+) -> tuple[str | None, type[errors.ChinwagError]]:
+    """The role a new member gets, and the error if it is not a channel role: the one named,
+    else the service's creator role for the channel's creator (who can only be a chat user:
+    REST channels are created by ``system``, which is no identity), else its default role."""
+    if role_sid:
+        return role_sid, errors.ChannelRoleNotFoundError
+    if identity == channel.created_by:
+        return service.default_channel_creator_role_sid, errors.ChannelCreatorRoleNotFoundError
+    return service.default_channel_role_sid, errors.ChannelRoleNotFoundError
+
+
+async def do_create_member(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
+) -> Member:
     async def txn_fn(txn: Txn) -> Member:
-        service = await get_service(txn, caller.account_sid, service_sid)
-        channel = await get_service_channel(
-            txn, caller.account_sid, service_sid, channel_key, for_update=True
+        service, channel, identity = await check_create_member_txn(
+            txn, caller, service_sid, channel_key, cmd, for_update=True
         )
-        identity = rules.check_identity(cmd.identity)
-        role = await get_role_of_type(
-            txn,
-            service_sid,
-            cmd.role_sid or service.default_channel_role_sid,
-            "channel",
-            errors.ChannelRoleNotFoundError,
-        )
+        role_sid, role_error = _role_for(service, channel, identity, cmd.role_sid)
+        role = await get_role_of_type(txn, service_sid, role_sid, "channel", role_error)
         if await store.find_member_txn(txn, channel.sid, "identity", identity) is not None:
             raise errors.MemberAlreadyExistsError()
         if channel.members_count >= service.limits.channel_members:
@@ -115,33 +159,33 @@ async def create_member(
     return await deps.db.run_in_txn("create_member", txn_fn)
 
 
-async def _pre_member_add(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
-) -> None:
-    """onMemberAdd, before the transaction; the role is the one the member would get."""
-
-    async def read(txn: Txn) -> tuple[str, str | None]:
-        service = await get_service(txn, caller.account_sid, service_sid)
-        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
-        return channel.sid, cmd.role_sid or service.default_channel_role_sid
-
-    channel_sid, role_sid = await deps.db.run_read("pre_create_member", read)
-    identity = rules.check_identity(cmd.identity)
-    reason = "JOINED" if caller.actor.identity == identity else "ADDED"
-    params = payloads.pre_member_add(channel_sid, identity, role_sid, reason)
-    await deps.webhooks.pre(caller, service_sid, "onMemberAdd", params)
-
-
-async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, key: str) -> Member:
-    channel = await get_service_channel(txn, account_sid, service_sid, channel_key)
-    return await get_member(txn, channel.sid, key)
+async def check_member_txn(
+    txn: Txn,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    key: str,
+    *actions: Action,
+    for_update: bool = False,
+    lock_channel: bool = False,
+) -> Member:
+    """Resolve a member and authorize ``actions`` on it (viewing, when none are given); the
+    member is the actor's own when it is the actor's membership."""
+    channel = await get_service_channel(
+        txn, caller.account_sid, service_sid, channel_key, for_update=lock_channel
+    )
+    member = await get_member(txn, channel.sid, key, for_update=for_update)
+    await policy.authorize_txn(
+        txn, caller.actor, service_sid, channel, *actions, owner=member.identity
+    )
+    return member
 
 
 async def fetch_member(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
 ) -> Member:
     return await deps.db.run_read(
-        "fetch_member", _get, caller.account_sid, service_sid, channel_key, key
+        "fetch_member", check_member_txn, caller, service_sid, channel_key, key
     )
 
 
@@ -154,7 +198,7 @@ async def list_members(
     req: PageRequest,
 ) -> Page[Member]:
     async def read(txn: Txn) -> Page[Member]:
-        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        channel = await check_channel_txn(txn, caller, service_sid, channel_key)
         return await store.list_members_txn(txn, channel.sid, identities, req)
 
     return await deps.db.run_read("list_members", read)
@@ -163,15 +207,26 @@ async def list_members(
 async def update_member(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str, cmd: UpdateMember
 ) -> Member:
-    """Change a member's role or consumption horizon (which also stamps the time it moved)."""
+    """Change a member's role or consumption horizon (which also stamps the time it moved).
+
+    A chat user may move only their own horizon, and may not change roles.
+    """
+    deps.limits.count_channel(service_sid, channel_key)
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
     if isinstance(cmd.last_consumed_message_index, int) and cmd.last_consumed_message_index < 0:
         raise errors.InvalidConsumedIndexError()
+    policy.authorize_role_choice(caller.actor, cmd.role_sid)
+    return await do_update_member(deps, caller, service_sid, channel_key, key, cmd)
 
+
+async def do_update_member(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str, cmd: UpdateMember
+) -> Member:
     async def txn_fn(txn: Txn) -> Member:
-        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
-        old = await get_member(txn, channel.sid, key, for_update=True)
+        old = await check_member_txn(
+            txn, caller, service_sid, channel_key, key, Action.ADVANCE_CONSUMPTION, for_update=True
+        )
         role_sid = old.role_sid
         if cmd.role_sid is not UNSET:
             role = await get_role_of_type(
@@ -200,21 +255,36 @@ async def update_member(
 async def delete_member(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
 ) -> None:
-    if deps.webhooks.runs_pre(caller.actor):
-        doomed = await deps.db.run_read(
-            "pre_delete_member", _get, caller.account_sid, service_sid, channel_key, key
-        )
-        reason = payloads.member_reason(caller.actor, doomed, False)
-        params = payloads.pre_member_remove(doomed, reason)
-        await deps.webhooks.pre(caller, service_sid, "onMemberRemove", params)
+    """Remove a member; a chat user removing themselves leaves (``leaveChannel``), removing
+    anyone else needs ``removeMember``."""
+    deps.limits.count_channel(service_sid, channel_key)
 
-    async def txn_fn(txn: Txn) -> None:
-        channel = await get_service_channel(
-            txn, caller.account_sid, service_sid, channel_key, for_update=True
+    async def build(txn: Txn) -> MemberRemove:
+        doomed = await check_member_txn(
+            txn, caller, service_sid, channel_key, key, Action.REMOVE_MEMBER
         )
-        member = await get_member(txn, channel.sid, key, for_update=True)
+        return MemberRemove(doomed)
+
+    await deps.pre_event(caller, service_sid, build)
+    await do_delete_member(deps, caller, service_sid, channel_key, key)
+
+
+async def do_delete_member(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
+) -> None:
+    async def txn_fn(txn: Txn) -> None:
+        member = await check_member_txn(
+            txn,
+            caller,
+            service_sid,
+            channel_key,
+            key,
+            Action.REMOVE_MEMBER,
+            for_update=True,
+            lock_channel=True,
+        )
         await store.delete_member_txn(txn, member.sid)
-        await channel_store.add_members_count_txn(txn, channel.sid, -1)
+        await channel_store.add_members_count_txn(txn, member.channel_sid, -1)
         await user_store.add_joined_channels_txn(txn, service_sid, member.identity, -1)
         await deps.emit(txn, MemberRemoved(caller.actor, member))
 

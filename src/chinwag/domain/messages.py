@@ -1,4 +1,8 @@
-"""Messages: sent to a channel, indexed from 0 per channel, never renumbered."""
+"""Messages: sent to a channel, indexed from 0 per channel, never renumbered.
+
+Each operation is a check step (validate; resolve and authorize inside a transaction) and a do
+step (the write transaction, which checks again, so nothing changes between check and write).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,17 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import pre_events, rules
-from chinwag.domain.channels import SYSTEM
+from chinwag.domain import policy, rules
+from chinwag.domain.channels import SYSTEM, check_channel_txn
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import MessageAdded, MessageRemoved, MessageUpdated
 from chinwag.domain.lookups import channel_column, get_service_channel
-from chinwag.domain.models import Message, NewMessage, Page, PageRequest
+from chinwag.domain.models import Channel, Message, NewMessage, Page, PageRequest
+from chinwag.domain.policy import Action
+from chinwag.domain.pre_events import MessageRemove, MessageSend, MessageUpdate
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import messages as store
-from chinwag.webhooks import payloads
 
 
 @dataclass(frozen=True)
@@ -37,34 +42,63 @@ def _check_body(body: str) -> str:
     return body
 
 
+def _author(caller: Caller, from_: str | None) -> str:
+    """A chat user writes as themselves [inferred]; the REST API as anyone (``system`` when
+    unnamed)."""
+    identity = caller.actor.identity
+    if policy.is_checked(caller.actor) and from_ is not None and from_ != identity:
+        raise errors.UserNotAuthorizedError()
+    author = from_ or identity or SYSTEM
+    if len(author) > rules.AUTHOR_MAX:
+        raise errors.AuthorTooLongError()
+    return author
+
+
 async def send_message(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMessage
 ) -> Message:
     """The hot path: everything but storing happens outside the transaction, and storing is a
-    single statement where the engine allows it."""
+    single statement where the engine allows it (for the REST API, whom the policy does not
+    check, so no query is added)."""
+    deps.limits.count_channel(service_sid, channel_key)
     body = _check_body(cmd.body)
     attributes = rules.check_attributes(cmd.attributes)
-    author = cmd.from_ or caller.actor.identity or SYSTEM
-    if len(author) > rules.AUTHOR_MAX:
-        raise errors.AuthorTooLongError()
-    by = channel_column(channel_key)
+    author = _author(caller, cmd.from_)
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
-    if deps.webhooks.runs_pre(caller.actor):
-        channel = await deps.db.run_read(
-            "pre_send_message", get_service_channel, caller.account_sid, service_sid, channel_key
-        )
-        params = payloads.pre_message_send(channel.sid, body, attributes, author)
-        changes = await deps.webhooks.pre(caller, service_sid, "onMessageSend", params)
-        body = _check_body(pre_events.text(changes, "body", body) or "")
-        attributes = rules.check_attributes(pre_events.attributes(changes, attributes))
-    sid = deps.sids.new(sids.MESSAGE)
 
+    async def build(txn: Txn) -> MessageSend:
+        channel = await check_send_message_txn(txn, caller, service_sid, channel_key)
+        return MessageSend(channel, body, attributes, author)
+
+    pre = await deps.pre_event(caller, service_sid, build)
+    if pre is not None:
+        body = _check_body(pre.body)
+        attributes = rules.check_attributes(pre.attributes)
     new = NewMessage(
-        sid, caller.account_sid, service_sid, author, body, attributes, deps.clock.now_ms()
+        deps.sids.new(sids.MESSAGE),
+        caller.account_sid,
+        service_sid,
+        author,
+        body,
+        attributes,
+        deps.clock.now_ms(),
     )
+    return await do_send_message(deps, caller, channel_key, new)
+
+
+async def check_send_message_txn(
+    txn: Txn, caller: Caller, service_sid: str, channel_key: str
+) -> Channel:
+    return await check_channel_txn(txn, caller, service_sid, channel_key, Action.SEND_MESSAGE)
+
+
+async def do_send_message(deps: Deps, caller: Caller, channel_key: str, new: NewMessage) -> Message:
+    by = channel_column(channel_key)
 
     async def txn_fn(txn: Txn) -> Message:
+        if policy.is_checked(caller.actor):  # the REST API's append resolves the channel itself
+            await check_send_message_txn(txn, caller, new.service_sid, channel_key)
         message = await store.append_message_txn(txn, by, channel_key, new)
         if message is None:
             raise errors.NotFoundError()
@@ -85,11 +119,38 @@ async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, s
     return message
 
 
+async def check_message_txn(
+    txn: Txn,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    *actions: Action,
+) -> Message:
+    """Resolve a message and authorize ``actions`` on it (reading, when none are given).
+
+    The REST API reads the message in one query; a chat user's standing needs the channel.
+    """
+    if not policy.is_checked(caller.actor):
+        return await _get(txn, caller.account_sid, service_sid, channel_key, sid)
+    channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+    message = await _get(txn, caller.account_sid, service_sid, channel.sid, sid)
+    await policy.authorize_txn(
+        txn,
+        caller.actor,
+        service_sid,
+        channel,
+        *(actions or (Action.READ_MESSAGES,)),
+        owner=message.author,
+    )
+    return message
+
+
 async def fetch_message(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
 ) -> Message:
     return await deps.db.run_read(
-        "fetch_message", _get, caller.account_sid, service_sid, channel_key, sid
+        "fetch_message", check_message_txn, caller, service_sid, channel_key, sid
     )
 
 
@@ -99,43 +160,71 @@ async def list_messages(
     """By index, ascending unless ``req.descending`` (``Order=desc``)."""
 
     async def read(txn: Txn) -> Page[Message]:
-        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        channel = await check_channel_txn(
+            txn, caller, service_sid, channel_key, Action.READ_MESSAGES
+        )
         return await store.list_messages_txn(txn, channel.sid, req)
 
     return await deps.db.run_read("list_messages", read)
+
+
+def _update_actions(cmd: UpdateMessage) -> tuple[Action, ...]:
+    """Body and attributes are separate permissions (reference 5.1)."""
+    actions = []
+    if cmd.body is not UNSET:
+        actions.append(Action.EDIT_MESSAGE)
+    if cmd.attributes is not UNSET:
+        actions.append(Action.EDIT_MESSAGE_ATTRIBUTES)
+    return tuple(actions)
+
+
+def _check_update(cmd: UpdateMessage) -> UpdateMessage:
+    if cmd.body is not UNSET:
+        _check_body(cmd.body)
+    if cmd.attributes is not UNSET:
+        rules.check_attributes(cmd.attributes)
+    return cmd
 
 
 async def update_message(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str, cmd: UpdateMessage
 ) -> Message:
     """Edit body and/or attributes; sending a Body marks the message ``was_edited``."""
+    deps.limits.count_channel(service_sid, channel_key)
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
-    body = cmd.body if cmd.body is UNSET else _check_body(cmd.body)
-    attributes = cmd.attributes
-    if attributes is not UNSET:
-        attributes = rules.check_attributes(attributes)
-    if deps.webhooks.runs_pre(caller.actor):
-        old = await deps.db.run_read(
-            "pre_update_message", _get, caller.account_sid, service_sid, channel_key, sid
-        )
-        proposed = dataclasses.replace(
-            old, body=pick(body, old.body), attributes=pick(attributes, old.attributes)
-        )
-        params = payloads.pre_message_change(proposed, "ModifiedBy", caller.actor)
-        changes = await deps.webhooks.pre(caller, service_sid, "onMessageUpdate", params)
-        if "body" in changes:
-            body = _check_body(pre_events.text(changes, "body", proposed.body) or "")
-        if "attributes" in changes:
-            attributes = rules.check_attributes(pre_events.attributes(changes, None))
+    cmd = _check_update(cmd)
+    actions = _update_actions(cmd)
+
+    async def build(txn: Txn) -> MessageUpdate:
+        old = await check_message_txn(txn, caller, service_sid, channel_key, sid, *actions)
+        return MessageUpdate(old, cmd.body, cmd.attributes)
+
+    pre = await deps.pre_event(caller, service_sid, build)
+    if pre is not None:
+        cmd = _check_update(UpdateMessage(pre.body, pre.attributes))
+    return await do_update_message(deps, caller, service_sid, channel_key, sid, cmd, actions)
+
+
+async def do_update_message(
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    cmd: UpdateMessage,
+    actions: tuple[Action, ...],
+) -> Message:
+    """``actions``: what the caller asked to change, authorized again here (changes a
+    pre-event endpoint asked for need no permission of the user's)."""
 
     async def txn_fn(txn: Txn) -> Message:
-        old = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
+        old = await check_message_txn(txn, caller, service_sid, channel_key, sid, *actions)
         new = dataclasses.replace(
             old,
-            body=pick(body, old.body),
-            attributes=pick(attributes, old.attributes),
-            was_edited=old.was_edited or body is not UNSET,
+            body=pick(cmd.body, old.body),
+            attributes=pick(cmd.attributes, old.attributes),
+            was_edited=old.was_edited or cmd.body is not UNSET,
             date_updated=deps.clock.now_ms(),
         )
         await store.update_message_txn(txn, new)
@@ -148,15 +237,25 @@ async def update_message(
 async def delete_message(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
 ) -> None:
-    if deps.webhooks.runs_pre(caller.actor):
-        doomed = await deps.db.run_read(
-            "pre_delete_message", _get, caller.account_sid, service_sid, channel_key, sid
-        )
-        params = payloads.pre_message_change(doomed, "RemovedBy", caller.actor)
-        await deps.webhooks.pre(caller, service_sid, "onMessageRemove", params)
+    deps.limits.count_channel(service_sid, channel_key)
 
+    async def build(txn: Txn) -> MessageRemove:
+        doomed = await check_message_txn(
+            txn, caller, service_sid, channel_key, sid, Action.DELETE_MESSAGE
+        )
+        return MessageRemove(doomed)
+
+    await deps.pre_event(caller, service_sid, build)
+    await do_delete_message(deps, caller, service_sid, channel_key, sid)
+
+
+async def do_delete_message(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+) -> None:
     async def txn_fn(txn: Txn) -> None:
-        message = await _get(txn, caller.account_sid, service_sid, channel_key, sid)
+        message = await check_message_txn(
+            txn, caller, service_sid, channel_key, sid, Action.DELETE_MESSAGE
+        )
         if not await store.delete_message_txn(txn, message):
             raise errors.NotFoundError()
         await deps.emit(txn, MessageRemoved(caller.actor, message))

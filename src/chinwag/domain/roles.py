@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import policy, rules
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import RoleAdded, RoleRemoved, RoleUpdated
 from chinwag.domain.lookups import get_service
 from chinwag.domain.models import Page, PageRequest, Role, RoleType
 from chinwag.domain.permissions import VALID, canonical
+from chinwag.domain.policy import Action
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import roles as store
 
@@ -57,6 +58,9 @@ async def _get(txn: Txn, account_sid: str, service_sid: str, sid: str) -> Role:
 
 
 async def create_role(deps: Deps, caller: Caller, service_sid: str, cmd: CreateRole) -> Role:
+    deps.limits.count_service(service_sid)
+    policy.authorize(caller.actor, Action.ADMINISTER)
+
     async def txn_fn(txn: Txn) -> Role:
         await get_service(txn, caller.account_sid, service_sid)
         if cmd.friendly_name == "":
@@ -83,10 +87,13 @@ async def create_role(deps: Deps, caller: Caller, service_sid: str, cmd: CreateR
 
 
 async def fetch_role(deps: Deps, caller: Caller, service_sid: str, sid: str) -> Role:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     return await deps.db.run_read("fetch_role", _get, caller.account_sid, service_sid, sid)
 
 
 async def list_roles(deps: Deps, caller: Caller, service_sid: str, req: PageRequest) -> Page[Role]:
+    policy.authorize(caller.actor, Action.ADMINISTER)
+
     async def read(txn: Txn) -> Page[Role]:
         await get_service(txn, caller.account_sid, service_sid)
         return await store.list_roles_txn(txn, service_sid, req)
@@ -98,6 +105,8 @@ async def update_role(
     deps: Deps, caller: Caller, service_sid: str, sid: str, cmd: UpdateRole
 ) -> Role:
     """Replace the role's whole permission set; it applies at once to everyone holding it."""
+    deps.limits.count_service(service_sid)
+    policy.authorize(caller.actor, Action.ADMINISTER)
 
     async def txn_fn(txn: Txn) -> Role:
         old = await _get(txn, caller.account_sid, service_sid, sid)
@@ -115,6 +124,8 @@ async def update_role(
 
 async def delete_role(deps: Deps, caller: Caller, service_sid: str, sid: str) -> None:
     """Deleting a role in use is allowed, as on Twilio; holders keep the dangling SID."""
+    deps.limits.count_service(service_sid)
+    policy.authorize(caller.actor, Action.ADMINISTER)
 
     async def txn_fn(txn: Txn) -> None:
         role = await _get(txn, caller.account_sid, service_sid, sid)

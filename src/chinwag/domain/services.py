@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import policy, rules
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import ServiceAdded, ServiceRemoved, ServiceUpdated
 from chinwag.domain.lookups import get_role_of_type, get_service
@@ -22,6 +22,7 @@ from chinwag.domain.models import (
     WebhookTarget,
 )
 from chinwag.domain.permissions import DEFAULT_ROLES
+from chinwag.domain.policy import Action
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import roles as role_store
@@ -101,6 +102,7 @@ def _check_friendly_name(value: str) -> str:
 
 
 async def create_service(deps: Deps, caller: Caller, cmd: CreateService) -> Service:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     friendly_name = _check_friendly_name(cmd.friendly_name)
     now = deps.clock.now_ms()
     sid = deps.sids.new(sids.SERVICE)
@@ -131,10 +133,12 @@ async def create_service(deps: Deps, caller: Caller, cmd: CreateService) -> Serv
 
 
 async def fetch_service(deps: Deps, caller: Caller, sid: str) -> Service:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     return await deps.db.run_read("fetch_service", get_service, caller.account_sid, sid)
 
 
 async def list_services(deps: Deps, caller: Caller, req: PageRequest) -> Page[Service]:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     return await deps.db.run_read("list_services", store.list_services_txn, caller.account_sid, req)
 
 
@@ -212,6 +216,7 @@ async def _role_or(
 
 
 async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateService) -> Service:
+    policy.authorize(caller.actor, Action.ADMINISTER)
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
 
@@ -297,6 +302,8 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
 
 
 async def delete_service(deps: Deps, caller: Caller, sid: str) -> None:
+    policy.authorize(caller.actor, Action.ADMINISTER)
+
     async def txn_fn(txn: Txn) -> None:
         service = await get_service(txn, caller.account_sid, sid, for_update=True)
         await store.delete_service_txn(txn, service.sid)

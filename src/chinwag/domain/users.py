@@ -6,16 +6,17 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import policy, rules
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import UserAdded, UserRemoved, UserUpdated
 from chinwag.domain.lookups import get_role_of_type, get_service, get_user
 from chinwag.domain.models import Page, PageRequest, Service, User, UserChannel
+from chinwag.domain.policy import Action
+from chinwag.domain.pre_events import UserUpdate
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import user_channels as user_channel_store
 from chinwag.storage.stores import users as store
-from chinwag.webhooks import payloads
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ async def new_user_txn(
 
 
 async def create_user(deps: Deps, caller: Caller, service_sid: str, cmd: CreateUser) -> User:
+    deps.limits.count_service(service_sid)
+    policy.authorize(caller.actor, Action.ADMINISTER)
+
     async def txn_fn(txn: Txn) -> User:
         service = await get_service(txn, caller.account_sid, service_sid)
         identity = rules.check_identity(cmd.identity)
@@ -113,27 +117,51 @@ async def list_users(deps: Deps, caller: Caller, service_sid: str, req: PageRequ
     return await deps.db.run_read("list_users", read)
 
 
+async def check_user_txn(
+    txn: Txn, caller: Caller, service_sid: str, key: str, *, for_update: bool = False
+) -> User:
+    """Resolve a user a chat user may edit: themselves (``editOwnUserInfo``) or anyone
+    (``editAnyUserInfo``)."""
+    await get_service(txn, caller.account_sid, service_sid)
+    user = await get_user(txn, service_sid, key, for_update=for_update)
+    await policy.authorize_txn(
+        txn,
+        caller.actor,
+        service_sid,
+        None,
+        Action.EDIT_USER_INFO,
+        owner=user.identity,
+    )
+    return user
+
+
 async def update_user(
     deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateUser
 ) -> User:
+    deps.limits.count_service(service_sid)
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
-    if deps.webhooks.runs_pre(caller.actor):
-        current = await deps.db.run_read(
-            "pre_update_user", _get, caller.account_sid, service_sid, key
-        )
+    policy.authorize_role_choice(caller.actor, cmd.role_sid)
+
+    async def build(txn: Txn) -> UserUpdate:
+        current = await check_user_txn(txn, caller, service_sid, key)
         proposed = dataclasses.replace(
             current,
             role_sid=pick(cmd.role_sid, current.role_sid),
             attributes=pick(cmd.attributes, current.attributes),
             friendly_name=pick(cmd.friendly_name, current.friendly_name),
         )
-        params = payloads.user_fields(proposed)
-        await deps.webhooks.pre(caller, service_sid, "onUserUpdate", params)
+        return UserUpdate(proposed)
 
+    await deps.pre_event(caller, service_sid, build)
+    return await do_update_user(deps, caller, service_sid, key, cmd)
+
+
+async def do_update_user(
+    deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateUser
+) -> User:
     async def txn_fn(txn: Txn) -> User:
-        await get_service(txn, caller.account_sid, service_sid)
-        old = await get_user(txn, service_sid, key, for_update=True)
+        old = await check_user_txn(txn, caller, service_sid, key, for_update=True)
         role_sid = old.role_sid
         if cmd.role_sid is not UNSET:
             role = await get_role_of_type(
@@ -157,6 +185,9 @@ async def update_user(
 
 
 async def delete_user(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
+    deps.limits.count_service(service_sid)
+    policy.authorize(caller.actor, Action.ADMINISTER)
+
     async def txn_fn(txn: Txn) -> None:
         await get_service(txn, caller.account_sid, service_sid)
         user = await get_user(txn, service_sid, key, for_update=True)
@@ -178,6 +209,9 @@ async def list_user_channels(
     async def read(txn: Txn) -> Page[UserChannel]:
         service = await get_service(txn, caller.account_sid, service_sid)
         user = await get_user(txn, service_sid, key)
+        await policy.authorize_txn(
+            txn, caller.actor, service_sid, None, Action.LIST_USER_CHANNELS, owner=user.identity
+        )
         page = await user_channel_store.list_user_channels_txn(
             txn, caller.account_sid, service_sid, user.identity, req
         )

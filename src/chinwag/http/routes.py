@@ -16,7 +16,6 @@ import falcon.asgi
 from chinwag import errors
 from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
-from chinwag.http.rate_limit import RateLimits, Scope
 from chinwag.http.resources import (
     channels,
     credentials,
@@ -43,8 +42,6 @@ class Route:
     path: str
     operation_id: str
     handler: Handler
-    #: which actions-per-second limit the operation counts against (mutations only)
-    limit: Scope | None = None
 
 
 ROUTES: tuple[Route, ...] = (
@@ -59,64 +56,46 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", S, "UpdateService", services.update_service),
     Route("DELETE", S, "DeleteService", services.delete_service),
     Route("GET", f"{S}/Roles", "ListRole", roles.list_roles),
-    Route("POST", f"{S}/Roles", "CreateRole", roles.create_role, limit="service"),
+    Route("POST", f"{S}/Roles", "CreateRole", roles.create_role),
     Route("GET", f"{S}/Roles/{{role}}", "FetchRole", roles.fetch_role),
-    Route("POST", f"{S}/Roles/{{role}}", "UpdateRole", roles.update_role, limit="service"),
-    Route("DELETE", f"{S}/Roles/{{role}}", "DeleteRole", roles.delete_role, limit="service"),
+    Route("POST", f"{S}/Roles/{{role}}", "UpdateRole", roles.update_role),
+    Route("DELETE", f"{S}/Roles/{{role}}", "DeleteRole", roles.delete_role),
     Route("GET", f"{S}/Users", "ListUser", users.list_users),
-    Route("POST", f"{S}/Users", "CreateUser", users.create_user, limit="service"),
+    Route("POST", f"{S}/Users", "CreateUser", users.create_user),
     Route("GET", f"{S}/Users/{{user}}", "FetchUser", users.fetch_user),
-    Route("POST", f"{S}/Users/{{user}}", "UpdateUser", users.update_user, limit="service"),
-    Route("DELETE", f"{S}/Users/{{user}}", "DeleteUser", users.delete_user, limit="service"),
+    Route("POST", f"{S}/Users/{{user}}", "UpdateUser", users.update_user),
+    Route("DELETE", f"{S}/Users/{{user}}", "DeleteUser", users.delete_user),
     Route(
         "GET", f"{S}/Users/{{user}}/Channels", "ListUserChannel", user_channels.list_user_channels
     ),
     Route("GET", f"{S}/Channels", "ListChannel", channels.list_channels),
-    Route("POST", f"{S}/Channels", "CreateChannel", channels.create_channel, limit="service"),
+    Route("POST", f"{S}/Channels", "CreateChannel", channels.create_channel),
     Route("GET", CH, "FetchChannel", channels.fetch_channel),
-    Route("POST", CH, "UpdateChannel", channels.update_channel, limit="channel"),
-    Route("DELETE", CH, "DeleteChannel", channels.delete_channel, limit="service"),
+    Route("POST", CH, "UpdateChannel", channels.update_channel),
+    Route("DELETE", CH, "DeleteChannel", channels.delete_channel),
     Route("GET", f"{CH}/Members", "ListMember", members.list_members),
-    Route("POST", f"{CH}/Members", "CreateMember", members.create_member, limit="channel"),
+    Route("POST", f"{CH}/Members", "CreateMember", members.create_member),
     Route("GET", f"{CH}/Members/{{member}}", "FetchMember", members.fetch_member),
-    Route(
-        "POST", f"{CH}/Members/{{member}}", "UpdateMember", members.update_member, limit="channel"
-    ),
-    Route(
-        "DELETE", f"{CH}/Members/{{member}}", "DeleteMember", members.delete_member, limit="channel"
-    ),
+    Route("POST", f"{CH}/Members/{{member}}", "UpdateMember", members.update_member),
+    Route("DELETE", f"{CH}/Members/{{member}}", "DeleteMember", members.delete_member),
     Route("GET", f"{CH}/Messages", "ListMessage", messages.list_messages),
-    Route("POST", f"{CH}/Messages", "CreateMessage", messages.create_message, limit="channel"),
+    Route("POST", f"{CH}/Messages", "CreateMessage", messages.create_message),
     Route("GET", f"{CH}/Messages/{{message}}", "FetchMessage", messages.fetch_message),
-    Route(
-        "POST",
-        f"{CH}/Messages/{{message}}",
-        "UpdateMessage",
-        messages.update_message,
-        limit="channel",
-    ),
-    Route(
-        "DELETE",
-        f"{CH}/Messages/{{message}}",
-        "DeleteMessage",
-        messages.delete_message,
-        limit="channel",
-    ),
+    Route("POST", f"{CH}/Messages/{{message}}", "UpdateMessage", messages.update_message),
+    Route("DELETE", f"{CH}/Messages/{{message}}", "DeleteMessage", messages.delete_message),
     Route("GET", f"{CH}/Invites", "ListInvite", invites.list_invites),
-    Route("POST", f"{CH}/Invites", "CreateInvite", invites.create_invite, limit="channel"),
+    Route("POST", f"{CH}/Invites", "CreateInvite", invites.create_invite),
     Route("GET", f"{CH}/Invites/{{invite}}", "FetchInvite", invites.fetch_invite),
-    Route(
-        "DELETE", f"{CH}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite, limit="channel"
-    ),
+    Route("DELETE", f"{CH}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite),
 )
 
 
 class _PathResource:
     """The Falcon resource for one path: an ``on_<method>`` responder per route row."""
 
-    def __init__(self, api: Api, routes: list[Route], limits: RateLimits) -> None:
+    def __init__(self, api: Api, routes: list[Route]) -> None:
         for route in routes:
-            setattr(self, f"on_{route.method.lower()}", _bind(api, route, limits))
+            setattr(self, f"on_{route.method.lower()}", _bind(api, route))
         self._allowed = [route.method for route in routes]
 
     async def on_options(
@@ -126,8 +105,8 @@ class _PathResource:
         raise falcon.HTTPMethodNotAllowed(self._allowed)
 
 
-def _bind(api: Api, route: Route, limits: RateLimits) -> Callable[..., Awaitable[None]]:
-    handler, scope, operation_id = route.handler, route.limit, route.operation_id
+def _bind(api: Api, route: Route) -> Callable[..., Awaitable[None]]:
+    handler, operation_id = route.handler, route.operation_id
 
     async def responder(
         req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
@@ -136,7 +115,6 @@ def _bind(api: Api, route: Route, limits: RateLimits) -> Callable[..., Awaitable
         if any("\x00" in value for value in params.values()):
             raise errors.NotFoundError()
         req.scope[OPERATION] = operation_id
-        limits.check(scope, params)
         await handler(_api_for(api, req), req, resp, **params)
 
     return responder
@@ -154,6 +132,5 @@ def add_routes(app: falcon.asgi.App[Any, Any], api: Api) -> None:
     by_path: dict[str, list[Route]] = {}
     for route in ROUTES:
         by_path.setdefault(route.path, []).append(route)
-    limits = RateLimits(api.settings)
     for path, routes in by_path.items():
-        app.add_route(path, _PathResource(api, routes, limits))
+        app.add_route(path, _PathResource(api, routes))

@@ -25,6 +25,7 @@ from chinwag.domain.deps import Caller
 from chinwag.domain.events import Actor, Event
 from chinwag.domain.lookups import get_service
 from chinwag.domain.models import NewDelivery
+from chinwag.domain.pre_events import PreEvent
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.stores import services as service_store
 from chinwag.storage.stores import webhooks as store
@@ -58,15 +59,14 @@ class Webhooks:
     def runs_post(self, actor: Actor) -> bool:
         return actor.source == "SDK" or actor.webhook_enabled
 
-    async def pre(
-        self, caller: Caller, service_sid: str, event_type: str, params: Mapping[str, str]
-    ) -> Mapping[str, Any]:
+    async def pre(self, caller: Caller, service_sid: str, event: PreEvent) -> Mapping[str, Any]:
         """Call the pre-event's URLs; every one must answer 200 within the timeout.
 
         Returns the changes the endpoints asked for (reference 6.5: a JSON object such as
         ``{"body": "..."}``), later URLs (the per-event URL is called first) overriding earlier
         ones. Raises :class:`~chinwag.errors.WebhookRejectedError` (50056) otherwise.
         """
+        event_type, params = payloads.pre_event(event, caller.actor)
         service = await self.db.run_read(
             "webhook_service", get_service, caller.account_sid, service_sid
         )

@@ -1,4 +1,5 @@
-"""The form parameters of each webhook event (reference 6.4), built from domain objects.
+"""The form parameters of each webhook event (reference 6.4), rendered from domain events and
+pre-events.
 
 Every value is a string; dates carry milliseconds (``2020-03-14T17:04:44.742Z``); optional
 values (Attributes, FriendlyName, UniqueName, RoleSid) are left out when unset. ``RetryCount``
@@ -24,6 +25,18 @@ from chinwag.domain.events import (
     UserUpdated,
 )
 from chinwag.domain.models import Channel, Member, Message, User
+from chinwag.domain.pre_events import (
+    ChannelAdd,
+    ChannelDestroy,
+    ChannelUpdate,
+    MemberAdd,
+    MemberRemove,
+    MessageRemove,
+    MessageSend,
+    MessageUpdate,
+    PreEvent,
+    UserUpdate,
+)
 
 Params = dict[str, str]
 
@@ -111,8 +124,12 @@ def by_whom(actor: Actor) -> str:
 
 
 def member_reason(actor: Actor, member: Member, added: bool) -> str:
+    return _reason(actor, member.identity, added)
+
+
+def _reason(actor: Actor, identity: str, added: bool) -> str:
     """A user acting on their own membership joined or left; anyone else added or removed."""
-    own = actor.identity is not None and actor.identity == member.identity
+    own = actor.identity is not None and actor.identity == identity
     if added:
         return "JOINED" if own else "ADDED"
     return "LEFT" if own else "REMOVED"
@@ -177,45 +194,46 @@ def _in_channel(
     return PostEvent(event_type, obj.account_sid, obj.service_sid, channel_sid, channel_sid, params)
 
 
-# Pre-events describe an action about to happen: they carry no SID for an object being
-# created, and no Index or dates the action has not produced yet (reference 6.4).
+def pre_event(event: PreEvent, actor: Actor) -> tuple[str, Params]:
+    """A pre-event's type and its parameters but the common ones (reference 6.4): an action
+    about to happen carries no SID for an object being created, and no Index or dates it has
+    not produced yet."""
+    match event:
+        case MessageSend(channel=c, body=body, attributes=attributes, author=author):
+            params = {"ChannelSid": c.sid, "Body": body, "From": author}
+            _put(params, "Attributes", attributes)
+            return "onMessageSend", params
+        case MessageUpdate():
+            return "onMessageUpdate", _message_change(event.proposed, "ModifiedBy", actor)
+        case MessageRemove(message=m):
+            return "onMessageRemove", _message_change(m, "RemovedBy", actor)
+        case ChannelAdd():
+            params = {"ChannelType": event.type, "CreatedBy": event.created_by}
+            _put(params, "FriendlyName", event.friendly_name)
+            _put(params, "UniqueName", event.unique_name)
+            _put(params, "Attributes", event.attributes)
+            return "onChannelAdd", params
+        case ChannelUpdate():
+            return "onChannelUpdate", channel_fields(event.proposed)
+        case ChannelDestroy(channel=c):
+            return "onChannelDestroy", channel_fields(c)
+        case MemberAdd(channel=c, identity=identity, role_sid=role_sid):
+            params = {"ChannelSid": c.sid, "Identity": identity}
+            params["Reason"] = _reason(actor, identity, True)
+            _put(params, "RoleSid", role_sid)
+            return "onMemberAdd", params
+        case MemberRemove(member=m):
+            params = member_fields(m, member_reason(actor, m, False))
+            del params["DateCreated"]
+            return "onMemberRemove", params
+        case UserUpdate(user=u):
+            return "onUserUpdate", user_fields(u)
+    raise TypeError(f"not a pre-event: {event!r}")
 
 
-def pre_message_send(channel_sid: str, body: str, attributes: str | None, author: str) -> Params:
-    params = {"ChannelSid": channel_sid, "Body": body, "From": author}
-    _put(params, "Attributes", attributes)
-    return params
-
-
-def pre_message_change(m: Message, by_key: str, actor: Actor) -> Params:
+def _message_change(m: Message, by_key: str, actor: Actor) -> Params:
     """onMessageUpdate (``by_key`` ModifiedBy, with the new body) / onMessageRemove (RemovedBy)."""
     params = message_fields(m)
     del params["Index"]
     params[by_key] = by_whom(actor)
-    return params
-
-
-def pre_channel_add(
-    channel_type: str,
-    friendly_name: str | None,
-    unique_name: str | None,
-    attributes: str | None,
-    created_by: str,
-) -> Params:
-    params = {"ChannelType": channel_type, "CreatedBy": created_by}
-    _put(params, "FriendlyName", friendly_name)
-    _put(params, "UniqueName", unique_name)
-    _put(params, "Attributes", attributes)
-    return params
-
-
-def pre_member_add(channel_sid: str, identity: str, role_sid: str | None, reason: str) -> Params:
-    params = {"ChannelSid": channel_sid, "Identity": identity, "Reason": reason}
-    _put(params, "RoleSid", role_sid)
-    return params
-
-
-def pre_member_remove(m: Member, reason: str) -> Params:
-    params = member_fields(m, reason)
-    del params["DateCreated"]
     return params

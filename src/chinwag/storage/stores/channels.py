@@ -119,3 +119,21 @@ async def delete_channel_txn(txn: Txn, c: Channel) -> None:
     for table in ("messages", "message_tombstones", "members", "invites"):
         await txn.execute(f"DELETE FROM {table} WHERE channel_sid = $1", c.sid)
     await txn.execute("DELETE FROM channels WHERE sid = $1", c.sid)
+
+
+async def list_visible_channels_txn(
+    txn: Txn, service_sid: str, types: Sequence[str], identity: str, req: PageRequest
+) -> Page[Channel]:
+    """Channels of the given types a chat user may see: public ones, and private ones they
+    belong to, are invited to, or created."""
+    type_filter = "" if set(types) >= {"public", "private"} else " AND type = $3"
+    where = (
+        "service_sid = $1 AND (type = 'public' OR created_by = $2 "
+        "OR sid IN (SELECT channel_sid FROM members WHERE service_sid = $1 AND identity = $2) "
+        "OR sid IN (SELECT channel_sid FROM invites WHERE service_sid = $1 AND identity = $2))"
+        f"{type_filter}"
+    )
+    args = (service_sid, identity) if not type_filter else (service_sid, identity, types[0])
+    return await fetch_page_txn(
+        txn, f"SELECT {_COLUMNS} FROM channels WHERE {where}", args, "id", req, _channel
+    )

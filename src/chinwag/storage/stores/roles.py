@@ -74,3 +74,41 @@ async def update_role_txn(txn: Txn, r: Role) -> None:
 
 async def delete_role_txn(txn: Txn, sid: str) -> None:
     await txn.execute("DELETE FROM roles WHERE sid = $1", sid)
+
+
+async def find_user_permissions_txn(txn: Txn, service_sid: str, identity: str) -> tuple[str, ...]:
+    """The permissions of a user's service role, in one query.
+
+    An identity with no User row yet holds the service's default service role (the role its
+    User gets when it is created on first use); a dangling role SID holds nothing.
+    """
+    row = await txn.fetchone(
+        "SELECT r.permissions FROM roles r WHERE r.service_sid = $1 AND r.sid = COALESCE("
+        "(SELECT u.role_sid FROM users u WHERE u.service_sid = $1 AND u.identity = $2), "
+        "(SELECT s.default_service_role_sid FROM services s WHERE s.sid = $1))",
+        service_sid,
+        identity,
+    )
+    return () if row is None else tuple(orjson.loads(row["permissions"]))
+
+
+async def find_channel_standing_txn(
+    txn: Txn, channel_sid: str, identity: str
+) -> tuple[tuple[str, ...] | None, bool]:
+    """A user's channel-role permissions (None when not a member) and whether they hold an
+    invite to the channel, in one query."""
+    row = await txn.fetchone(
+        "SELECT m.sid AS member_sid, r.permissions, EXISTS("
+        "SELECT 1 FROM invites i WHERE i.channel_sid = $1 AND i.identity = $2) AS invited "
+        "FROM (SELECT 1 AS one) AS o "
+        "LEFT JOIN members m ON m.channel_sid = $1 AND m.identity = $2 "
+        "LEFT JOIN roles r ON r.sid = m.role_sid",
+        channel_sid,
+        identity,
+    )
+    assert row is not None  # one row by construction
+    permissions: tuple[str, ...] | None = None
+    if row["member_sid"] is not None:
+        raw = row["permissions"]
+        permissions = () if raw is None else tuple(orjson.loads(raw))
+    return permissions, bool(row["invited"])
