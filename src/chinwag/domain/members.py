@@ -166,8 +166,12 @@ async def update_member(
     """Change a member's role or consumption horizon (which also stamps the time it moved)."""
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
-    if isinstance(cmd.last_consumed_message_index, int) and cmd.last_consumed_message_index < 0:
-        raise errors.InvalidConsumedIndexError()
+    if isinstance(cmd.last_consumed_message_index, int):
+        rules.check_in_range(
+            cmd.last_consumed_message_index,
+            rules.MESSAGE_INDEX_RANGE,
+            errors.InvalidConsumedIndexError,
+        )
 
     async def txn_fn(txn: Txn) -> Member:
         channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
