@@ -29,6 +29,7 @@ from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
+from chinwag.http.raw_path import RawPathRouting
 from chinwag.http.routes import add_routes
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
@@ -159,7 +160,8 @@ class ChinwagApp:
         )
         self.deps = Deps(db, clock, sids or SidGenerator(), EventBus(), webhooks)
         self.api = Api(self.deps, settings)
-        falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
+        middleware: list[Any] = [_Lifespan(self), RawPathRouting()]
+        falcon_app = falcon.asgi.App(middleware=middleware)
         falcon_app.add_error_handler(Exception, handle_unexpected)
         falcon_app.add_error_handler(falcon.HTTPError, handle_http_error)
         falcon_app.add_error_handler(errors.ChinwagError, handle_chinwag_error)
