@@ -88,6 +88,7 @@ def _announce_account(account: Account) -> None:
         "chinwag: generated the API account for this database (the token is shown only once):\n"
         f"  CHINWAG_ACCOUNT_SID={account.sid}\n"
         f"  CHINWAG_AUTH_TOKEN={account.auth_token}",
+        file=sys.stderr,
         flush=True,
     )
 
