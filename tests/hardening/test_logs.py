@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-
 from cli_process import serving
+
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env
 
 ENV = server_env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
