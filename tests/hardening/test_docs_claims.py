@@ -30,7 +30,7 @@ def test_readme_node_example_has_no_top_level_await(tmp_path: Path) -> None:
         depth += line.count("{") - line.count("}")
     node = shutil.which("node")
     if node:  # node parses it as CommonJS too, when it is installed
-        script = tmp_path / "chat.js"
+        script = tmp_path / "chat.cjs"  # require() makes it CommonJS
         script.write_text(example)
         result = subprocess.run([node, "--check", str(script)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
