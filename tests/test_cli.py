@@ -132,7 +132,7 @@ def test_db_upgrade_sets_up_a_new_database(tmp_path: Path) -> None:
     assert "schema at revision" in result.stdout
 
 
-def test_routes_lists_every_operation() -> None:
+def test_routes_lists_every_operation_and_the_open_paths() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chinwag.cli", "routes"],
         env=server_env(),
@@ -141,7 +141,7 @@ def test_routes_lists_every_operation() -> None:
         timeout=30,
     )
     assert result.returncode == 0
-    assert len(result.stdout.splitlines()) == 40
+    assert len(result.stdout.splitlines()) == 40 + 2  # /healthz and /metrics
 
 
 def test_several_workers_share_one_generated_account(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import falcon
 import falcon.asgi
@@ -19,7 +20,7 @@ import falcon.asgi
 from chinwag import errors, logs
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
-from chinwag.domain.accounts import ensure_account
+from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
@@ -31,6 +32,7 @@ from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
+from chinwag.http.raw_path import RawPathRouting
 from chinwag.http.routes import add_routes
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
@@ -40,6 +42,8 @@ from chinwag.webhooks.gate import Webhooks
 from chinwag.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _database(settings: Settings) -> Database:
@@ -58,18 +62,34 @@ def _configured_account(settings: Settings) -> Account | None:
     return None
 
 
+async def _with_deps(settings: Settings, fn: Callable[[Deps], Awaitable[T]]) -> T:
+    """Run ``fn`` with the database open, outside any server (for the CLI's start-up steps)."""
+    db = _database(settings)
+    await db.open()
+    try:
+        return await fn(Deps(db, SystemClock(), SidGenerator(), LocalBus()))
+    finally:
+        await db.close()
+
+
 async def resolve_account(settings: Settings) -> tuple[Account, bool]:
     """The account to serve, generating and storing one if none is configured or stored.
 
     Returns the account and whether it was just generated (so its token can be shown once).
     """
-    db = _database(settings)
-    await db.open()
-    try:
-        deps = Deps(db, SystemClock(), SidGenerator(), LocalBus())
-        return await ensure_account(deps, _configured_account(settings))
-    finally:
-        await db.close()
+    return await _with_deps(
+        settings, lambda deps: ensure_account(deps, _configured_account(settings))
+    )
+
+
+async def stored_account(settings: Settings) -> Account | None:
+    """The account stored in the database, for ``chinwag account show``."""
+    return await _with_deps(settings, find_stored_account)
+
+
+async def hidden_accounts(settings: Settings, account_sid: str) -> list[str]:
+    """Other accounts whose data the database holds and serving ``account_sid`` hides."""
+    return await _with_deps(settings, lambda deps: other_account_sids(deps, account_sid))
 
 
 class _Health:
@@ -165,7 +185,8 @@ class ChinwagApp:
         limits = RateLimits(settings.rate_limit_channel, settings.rate_limit_service)
         self.deps = Deps(db, clock, sids or SidGenerator(), bus, webhooks, limits)
         self.api = Api(self.deps, settings)
-        falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
+        middleware: list[Any] = [_Lifespan(self), RawPathRouting()]
+        falcon_app = falcon.asgi.App(middleware=middleware)
         falcon_app.add_error_handler(Exception, handle_unexpected)
         falcon_app.add_error_handler(falcon.HTTPError, handle_http_error)
         falcon_app.add_error_handler(errors.ChinwagError, handle_chinwag_error)

@@ -81,7 +81,7 @@ FIELDS: tuple[Field, ...] = (
         "NORMAL survives a process kill; FULL also survives power loss, at a write cost.",
     ),
     Field("max_body_bytes", "CHINWAG_MAX_BODY_BYTES", "Largest request body accepted (413 above)."),
-    Field("log_level", "CHINWAG_LOG_LEVEL", "debug, info, warning or error."),
+    Field("log_level", "CHINWAG_LOG_LEVEL", "debug, info, warning, error or critical."),
     Field("workers", "CHINWAG_WORKERS", "Server processes sharing the port."),
     Field("pool_size", "CHINWAG_POOL_SIZE", "PostgreSQL connections per process."),
     Field("log_format", "CHINWAG_LOG_FORMAT", "Access log lines as text or json."),
@@ -128,6 +128,7 @@ FIELDS: tuple[Field, ...] = (
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def load_settings(
@@ -219,6 +220,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("sqlite_synchronous must be NORMAL or FULL")
     if not 0 <= s.port <= 65535:
         raise ConfigError("port must be between 0 and 65535")
+    if s.log_level not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
     if s.log_format not in ("text", "json"):
         raise ConfigError("log_format must be text or json")
     if s.rate_limit_channel < 0 or s.rate_limit_service < 0:

@@ -6,7 +6,7 @@ dictionary's "Programmable Chat:" prefix). Handlers and domain code *raise* thes
 renderer in ``chinwag.http.errors`` turns them into the wire form.
 
 Statuses of chat-specific codes are not published by Twilio; the choices follow
-``shared/reference/twilio-chat-v1.md`` section 3.3 (409 duplicates, 403 limits, 400 validation).
+the conventions of Twilio's other APIs (409 duplicates, 403 limits, 400 validation).
 """
 
 from __future__ import annotations

@@ -29,3 +29,18 @@ async def ensure_account(deps: Deps, configured: Account | None) -> tuple[Accoun
         return account, True
 
     return await deps.db.run_in_txn("ensure_account", txn_fn)
+
+
+async def find_stored_account(deps: Deps) -> Account | None:
+    """The account stored in the database (the generated one), if any; changes nothing."""
+    return await deps.db.run_read("find_stored_account", store.find_first_account_txn)
+
+
+async def other_account_sids(deps: Deps, account_sid: str) -> list[str]:
+    """Accounts other than ``account_sid`` that the database holds, whose data the API hides.
+
+    Every row is scoped by account, so serving a configured account on a database that holds
+    another account's data shows none of it: the CLI warns when this is not empty.
+    """
+    held = await deps.db.run_read("list_account_sids", store.list_account_sids_txn)
+    return [sid for sid in held if sid != account_sid]

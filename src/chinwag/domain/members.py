@@ -214,8 +214,12 @@ async def update_member(
     deps.limits.count_channel(service_sid, channel_key)
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
-    if isinstance(cmd.last_consumed_message_index, int) and cmd.last_consumed_message_index < 0:
-        raise errors.InvalidConsumedIndexError()
+    if isinstance(cmd.last_consumed_message_index, int):
+        rules.check_in_range(
+            cmd.last_consumed_message_index,
+            rules.MESSAGE_INDEX_RANGE,
+            errors.InvalidConsumedIndexError,
+        )
     policy.authorize_role_choice(caller.actor, cmd.role_sid)
     return await do_update_member(deps, caller, service_sid, channel_key, key, cmd)
 

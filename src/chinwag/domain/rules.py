@@ -21,6 +21,14 @@ AUTHOR_MAX = 256  # [inferred]
 TEMPLATE_MAX = 1024  # [inferred]
 RESERVED_IDENTITIES = frozenset({"system"})  # [inferred] the author name REST messages use
 
+# Integer parameters: one range each, the same on both engines (docs/behaviour.md). Values the
+# reference leaves open are bounded by what every engine and client can hold exactly: a 32-bit
+# column for the service settings, JavaScript's safe integers for a message index.
+INT32_MAX = 2_147_483_647
+SECONDS_RANGE = range(INT32_MAX + 1)  # TypingIndicatorTimeout, ConsumptionReportInterval
+SERVICE_LIMIT_RANGE = range(1, 1001)  # Limits.ChannelMembers, Limits.UserChannels [doc]
+MESSAGE_INDEX_RANGE = range(2**53)  # LastConsumedMessageIndex
+
 
 def check_friendly_name(value: str | None, limit: int = NAME_MAX) -> str | None:
     if value is not None and len(value) > limit:
@@ -38,6 +46,13 @@ def check_attributes(value: str | None) -> str | None:
         orjson.loads(value)
     except orjson.JSONDecodeError:
         raise errors.AttributesNotJsonError() from None
+    return value
+
+
+def check_in_range(value: int, allowed: range, error: type[errors.ChinwagError]) -> int:
+    """An integer parameter inside its documented range, else ``error`` (a 400)."""
+    if value not in allowed:
+        raise error()
     return value
 
 

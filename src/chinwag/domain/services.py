@@ -54,8 +54,6 @@ POST_WEBHOOK_EVENTS = (
 )
 WEBHOOK_EVENTS = frozenset(PRE_WEBHOOK_EVENTS + POST_WEBHOOK_EVENTS)
 
-LIMIT_RANGE = range(1, 1001)
-
 
 @dataclass(frozen=True)
 class CreateService:
@@ -145,17 +143,13 @@ async def list_services(deps: Deps, caller: Caller, req: PageRequest) -> Page[Se
 def _check_limit(value: int | Unset, old: int, error: type[errors.ChinwagError]) -> int:
     if value is UNSET:
         return old
-    if value not in LIMIT_RANGE:
-        raise error()
-    return value
+    return rules.check_in_range(value, rules.SERVICE_LIMIT_RANGE, error)
 
 
-def _check_non_negative(value: int | Unset, old: int, error: type[errors.ChinwagError]) -> int:
+def _check_seconds(value: int | Unset, old: int, error: type[errors.ChinwagError]) -> int:
     if value is UNSET:
         return old
-    if value < 0:
-        raise error()
-    return value
+    return rules.check_in_range(value, rules.SECONDS_RANGE, error)
 
 
 def _apply_notifications(
@@ -257,12 +251,12 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
             friendly_name=friendly_name,
             read_status_enabled=pick(cmd.read_status_enabled, old.read_status_enabled),
             reachability_enabled=pick(cmd.reachability_enabled, old.reachability_enabled),
-            typing_indicator_timeout=_check_non_negative(
+            typing_indicator_timeout=_check_seconds(
                 cmd.typing_indicator_timeout,
                 old.typing_indicator_timeout,
                 errors.InvalidTypingIndicatorError,
             ),
-            consumption_report_interval=_check_non_negative(
+            consumption_report_interval=_check_seconds(
                 cmd.consumption_report_interval,
                 old.consumption_report_interval,
                 errors.InvalidConsumptionIntervalError,

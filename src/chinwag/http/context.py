@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import falcon.asgi
 
@@ -34,5 +33,5 @@ class Api:
 
     def list_url(self, req: falcon.asgi.Request) -> str:
         """The requested list URL without query: meta URLs echo the path as requested
-        (aliases included, reference open question 29)."""
-        return self.base_url(req) + quote(req.path)
+        (aliases included, still percent-encoded: see ``chinwag.http.raw_path``)."""
+        return self.base_url(req) + req.path

@@ -4,8 +4,11 @@ It is the one place that sees every request's status and duration, so it both lo
 and feeds the metrics. Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's
 do, so an operator can match a client's report to a log line. Each request is logged once, after
 its response is sent: method, path, status, duration and request id, as text or as one JSON
-object per line. Lines go to the ``chinwag.access`` logger at INFO, so ``--log-level warning``
-turns them off at the cost of one level check.
+object per line (with a UTC ``time``). Lines go to the ``chinwag.access`` logger at INFO, so
+``--log-level warning`` turns them off at the cost of one level check.
+
+The path is logged percent-encoded, as it was sent and routed (``chinwag.http.raw_path``): a
+decoded ``%0A`` or terminal escape would let anyone forge log lines without credentials.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
 
 from chinwag.http.metrics import Metrics
+from chinwag.http.raw_path import encoded_path
 
 log = logging.getLogger("chinwag.access")
 
@@ -59,10 +64,11 @@ class Observe:
                 self._log(scope, status, seconds, request_id)
 
     def _log(self, scope: dict[str, Any], status: int, seconds: float, request_id: str) -> None:
-        method, path, ms = scope["method"], scope["path"], round(seconds * 1000, 3)
+        method, path, ms = scope["method"], encoded_path(scope), round(seconds * 1000, 3)
         if self.json:
             line = orjson.dumps(
                 {
+                    "time": _utc_now(),
                     "method": method,
                     "path": path,
                     "status": status,
@@ -73,3 +79,8 @@ class Observe:
             log.info(line)
         else:
             log.info("%s %s %d %.3fms %s", method, path, status, ms, request_id)
+
+
+def _utc_now() -> str:
+    """ISO-8601 UTC with milliseconds, as log shippers parse without configuration."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -13,9 +13,9 @@ from typing import Any
 
 import falcon.asgi
 
-from chinwag import errors
 from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
+from chinwag.http.raw_path import segment
 from chinwag.http.resources import (
     channels,
     credentials,
@@ -111,9 +111,7 @@ def _bind(api: Api, route: Route) -> Callable[..., Awaitable[None]]:
     async def responder(
         req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
     ) -> None:
-        # No SID, name or identity contains NUL, and PostgreSQL text cannot hold one.
-        if any("\x00" in value for value in params.values()):
-            raise errors.NotFoundError()
+        params = {name: segment(value) for name, value in params.items()}
         req.scope[OPERATION] = operation_id
         await handler(_api_for(api, req), req, resp, **params)
 

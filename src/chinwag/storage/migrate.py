@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from chinwag.storage import pg_url
 from chinwag.storage.engines import is_postgres, sqlite_path
 
 SchemaState = Literal["empty", "current", "behind", "unknown"]
@@ -33,14 +34,11 @@ def _config() -> Config:
     return cfg
 
 
-def _asyncpg_url(url: str) -> str:
-    return "postgresql+asyncpg://" + url.split("://", 1)[1]
-
-
 def _run(url: str, fn: Callable[[sa.Connection], T]) -> T:
     """Run ``fn`` with a connection in one transaction, on either engine.
 
-    PostgreSQL goes through SQLAlchemy's asyncpg dialect, so chinwag needs no second driver.
+    PostgreSQL goes through SQLAlchemy's asyncpg dialect, so chinwag needs no second driver;
+    connections are made by :func:`pg_url.connect`, which reads the URL as the server does.
     """
     if is_postgres(url):
         return asyncio.run(_run_async(url, fn))
@@ -56,7 +54,11 @@ def _run(url: str, fn: Callable[[sa.Connection], T]) -> T:
 
 
 async def _run_async(url: str, fn: Callable[[sa.Connection], T]) -> T:
-    engine = create_async_engine(_asyncpg_url(url), poolclass=sa.pool.NullPool)
+    engine = create_async_engine(
+        "postgresql+asyncpg://",
+        async_creator=lambda: pg_url.connect(url),
+        poolclass=sa.pool.NullPool,
+    )
     try:
         async with engine.begin() as conn:
             return await conn.run_sync(fn)

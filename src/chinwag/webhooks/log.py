@@ -26,6 +26,12 @@ async def recent_deliveries(
         await db.close()
 
 
+#: The column titles over :func:`as_text` lines (a date is 24 characters wide).
+TEXT_HEADER = (
+    f"{'ID':>8}  {'CREATED':<24}  {'STATE':<9}  {'ATTEMPTS':<11}  {'EVENT':<18}  REQUEST  OUTCOME"
+)
+
+
 def as_text(d: Delivery) -> str:
     """One line: when, what, where, how it went (the error, or the last HTTP status)."""
     outcome = d.last_error or ("-" if d.last_status is None else f"HTTP {d.last_status}")

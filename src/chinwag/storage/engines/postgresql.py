@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from chinwag.errors import DatabaseUnavailableError
+from chinwag.storage import pg_url
 from chinwag.storage.engines.base import Connection, Row, TransactionScope
 
 
@@ -107,6 +108,7 @@ class PostgresEngine:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
+        self.dsn = pg_url.dsn(url)  # checks sslmode before anything connects
         self.pool_size = pool_size
         self._pool: Any = None
 
@@ -119,7 +121,7 @@ class PostgresEngine:
         import asyncpg
 
         self._pool = await asyncpg.create_pool(
-            self.url,
+            self.dsn,
             min_size=min(2, self.pool_size),
             max_size=self.pool_size,
             statement_cache_size=1024,

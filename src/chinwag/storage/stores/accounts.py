@@ -18,3 +18,18 @@ async def insert_account_txn(txn: Txn, account: Account, now: int) -> None:
         account.auth_token,
         now,
     )
+
+
+async def list_account_sids_txn(txn: Txn) -> list[str]:
+    """Every account SID the database holds: the stored account and owners of top-level data.
+
+    Services and credentials are the roots every other row hangs from, so these three tables
+    name every account with data (both are indexed by account).
+    """
+    rows = await txn.fetchall(
+        "SELECT sid AS account_sid FROM accounts"
+        " UNION SELECT DISTINCT account_sid FROM services"
+        " UNION SELECT DISTINCT account_sid FROM credentials"
+        " ORDER BY account_sid"
+    )
+    return [row["account_sid"] for row in rows]
