@@ -43,18 +43,6 @@ RULES = (
     Rule("chinwag.storage", "chinwag.realtime"),
 )
 
-# TODO(issue 10): the domain still builds webhook parameters itself; these edges go when the
-# typed pre-events land, and so do these lines (the test fails on an exception no longer used).
-KNOWN_VIOLATIONS = frozenset(
-    {
-        ("chinwag.domain.channels", "chinwag.webhooks.payloads"),
-        ("chinwag.domain.members", "chinwag.webhooks.payloads"),
-        ("chinwag.domain.messages", "chinwag.webhooks.payloads"),
-        ("chinwag.domain.users", "chinwag.webhooks.payloads"),
-    }
-)
-
-
 def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
@@ -105,9 +93,7 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> set[tuple[str, st
 
 
 def test_imports_follow_the_layers() -> None:
-    found = violations(PACKAGE)
-    assert found - KNOWN_VIOLATIONS == set(), "imports against the layering"
-    assert KNOWN_VIOLATIONS - found == set(), "fixed: remove from KNOWN_VIOLATIONS"
+    assert violations(PACKAGE) == set(), "imports against the layering"
 
 
 def test_a_forbidden_import_is_found_in_any_form(tmp_path: Path) -> None:
