@@ -43,6 +43,7 @@ RULES = (
     Rule("chinwag.storage", "chinwag.realtime"),
 )
 
+
 def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 

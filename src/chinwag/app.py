@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
 
 import falcon
 import falcon.asgi
@@ -21,6 +22,7 @@ from chinwag import errors, logs
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
+from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
@@ -43,8 +45,6 @@ from chinwag.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 
 def _database(settings: Settings) -> Database:
     return Database(
@@ -56,18 +56,20 @@ def _database(settings: Settings) -> Database:
     )
 
 
-def _configured_account(settings: Settings) -> Account | None:
+def configured_account(settings: Settings) -> Account | None:
     if settings.account_sid and settings.auth_token:
         return Account(settings.account_sid, settings.auth_token)
     return None
 
 
-async def _with_deps(settings: Settings, fn: Callable[[Deps], Awaitable[T]]) -> T:
-    """Run ``fn`` with the database open, outside any server (for the CLI's start-up steps)."""
+@asynccontextmanager
+async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
+    """The domain's dependencies on an open database, for one-shot work outside a server
+    (``serve``'s start-up, CLI commands): no webhooks are sent from here."""
     db = _database(settings)
     await db.open()
     try:
-        return await fn(Deps(db, SystemClock(), SidGenerator(), LocalBus()))
+        yield Deps(db, SystemClock(), SidGenerator(), LocalBus())
     finally:
         await db.close()
 
@@ -77,19 +79,20 @@ async def resolve_account(settings: Settings) -> tuple[Account, bool]:
 
     Returns the account and whether it was just generated (so its token can be shown once).
     """
-    return await _with_deps(
-        settings, lambda deps: ensure_account(deps, _configured_account(settings))
-    )
+    async with open_deps(settings) as deps:
+        return await ensure_account(deps, configured_account(settings))
 
 
 async def stored_account(settings: Settings) -> Account | None:
     """The account stored in the database, for ``chinwag account show``."""
-    return await _with_deps(settings, find_stored_account)
+    async with open_deps(settings) as deps:
+        return await find_stored_account(deps)
 
 
 async def hidden_accounts(settings: Settings, account_sid: str) -> list[str]:
     """Other accounts whose data the database holds and serving ``account_sid`` hides."""
-    return await _with_deps(settings, lambda deps: other_account_sids(deps, account_sid))
+    async with open_deps(settings) as deps:
+        return await other_account_sids(deps, account_sid)
 
 
 class _Health:
@@ -126,7 +129,8 @@ async def _ping(txn: Txn) -> None:
 
 
 class _Lifespan:
-    """Falcon lifespan middleware: open the database and resolve the account on startup."""
+    """Falcon lifespan middleware: open the database, resolve the account and make the
+    configured API key exist on startup (every worker does; the key's upsert is idempotent)."""
 
     def __init__(self, chinwag: ChinwagApp) -> None:
         self.chinwag = chinwag
@@ -134,7 +138,12 @@ class _Lifespan:
     async def process_startup(self, scope: Any, event: Any) -> None:
         app = self.chinwag
         await app.deps.db.open()
-        account, _ = await ensure_account(app.deps, _configured_account(app.api.settings))
+        settings = app.api.settings
+        account, _ = await ensure_account(app.deps, configured_account(settings))
+        if settings.api_key_sid and settings.api_key_secret:
+            await ensure_api_key(
+                app.deps, account.sid, settings.api_key_sid, settings.api_key_secret
+            )
         app.account = account
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
@@ -193,7 +202,7 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
-        self.auth = BasicAuth(falcon_app)
+        self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
         )
@@ -202,6 +211,11 @@ class ChinwagApp:
         """The key webhook signatures are made with: the served account's auth token."""
         assert self.account is not None  # set at startup, before any request or delivery
         return self.account.auth_token
+
+    async def _check_key(self, key_sid: str, secret: bytes) -> bool:
+        """REST credentials of an API key: a live key of the served account."""
+        assert self.account is not None  # set at startup, before any request
+        return await key_secret_matches(self.deps, self.account.sid, key_sid, secret)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self._asgi(scope, receive, send)

@@ -19,6 +19,7 @@ MEMBER: Final = "MB"
 MESSAGE: Final = "IM"
 INVITE: Final = "IN"
 CREDENTIAL: Final = "CR"
+API_KEY: Final = "SK"
 
 _SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 

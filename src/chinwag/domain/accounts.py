@@ -44,3 +44,10 @@ async def other_account_sids(deps: Deps, account_sid: str) -> list[str]:
     """
     held = await deps.db.run_read("list_account_sids", store.list_account_sids_txn)
     return [sid for sid in held if sid != account_sid]
+
+
+async def find_account(deps: Deps, configured: Account | None) -> Account | None:
+    """The account a server would serve, without generating one (for read-only commands)."""
+    if configured is not None:
+        return configured
+    return await find_stored_account(deps)
