@@ -79,7 +79,7 @@ def test_read_only_key_commands_do_not_create_a_database(tmp_path: Path) -> None
     for args in (("keys", "list"), ("keys", "delete", CONFIGURED_KEY)):
         result = chinwag(database, *args)
         assert result.returncode == 2
-        assert result.stderr.startswith("chinwag: no database at ")
+        assert result.stderr.startswith("chinwag: no chinwag database at ")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -23,7 +23,7 @@ from chinwag.domain.access_tokens import ClientGrant, authenticate, key_is_live
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR, Event, UserAdded
 from chinwag.domain.models import ApiKey, PageRequest, Service
-from chinwag.events.bus import EventBus
+from chinwag.events.local import LocalBus
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database
 from chinwag.storage.engines import create_engine
@@ -67,7 +67,7 @@ class World:
 async def world(url: str) -> AsyncIterator[World]:
     # twilio-node stamps its tokens with the real time, so the fake clock starts there
     clock = FakeClock(int(time.time()) * 1000)
-    deps = Deps(Database(create_engine(url)), clock, SidGenerator(), EventBus())
+    deps = Deps(Database(create_engine(url)), clock, SidGenerator(), LocalBus())
     await deps.db.open()
     try:
         service = await services.create_service(deps, ADMIN, services.CreateService("chat"))

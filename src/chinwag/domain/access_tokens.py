@@ -34,7 +34,7 @@ from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import Actor
 from chinwag.domain.lookups import get_service
 from chinwag.domain.models import User
-from chinwag.domain.users import CreateUser, create_user
+from chinwag.domain.users import CreateUser, do_create_user
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import users as user_store
 
@@ -243,7 +243,7 @@ async def _ensure_user(deps: Deps, account_sid: str, claims: Claims) -> None:
         return
     caller = Caller(account_sid, Actor("SDK", claims.identity))
     try:
-        await create_user(deps, caller, claims.service_sid, CreateUser(claims.identity))
+        await do_create_user(deps, caller, claims.service_sid, CreateUser(claims.identity))
     except errors.UserAlreadyExistsError:
         return  # another connection of the same identity created it first
     except errors.NotFoundError:

@@ -75,6 +75,13 @@ async def new_user_txn(
 async def create_user(deps: Deps, caller: Caller, service_sid: str, cmd: CreateUser) -> User:
     deps.limits.count_service(service_sid)
     policy.authorize(caller.actor, Action.ADMINISTER)
+    return await do_create_user(deps, caller, service_sid, cmd)
+
+
+async def do_create_user(deps: Deps, caller: Caller, service_sid: str, cmd: CreateUser) -> User:
+    """Store a new user, unchecked: for :func:`create_user` once authorized, and for a chat
+    user's first connect, where the server itself signs the identity in (a chat user may not
+    create users, but a valid token creates its own)."""
 
     async def txn_fn(txn: Txn) -> User:
         service = await get_service(txn, caller.account_sid, service_sid)
