@@ -224,11 +224,10 @@ def test_failures_are_retried_in_order_with_retry_count(
     for attempt, backoff in enumerate((1, 2), start=1):
         wait_recorded(paused.url, attempt)
         clock.advance(backoff)
-    receiver.wait_for(3)  # the first message, tried three times; the others wait behind it
+    wait_recorded(paused.url, 3)  # the first message, tried three times; the others wait
     receiver.reply("/post", 200)
-    wait_recorded(paused.url, 3)
     clock.advance(4)
-    records = receiver.wait_for(6)
+    records = receiver.wait_for(6, timeout=30)
     assert [r.params["Body"] for r in records] == ["one", "one", "one", "one", "two", "three"]
     assert [r.params["RetryCount"] for r in records] == ["0", "1", "2", "3", "0", "0"]
 
@@ -262,7 +261,7 @@ def test_receiver_down_then_up_gets_everything_in_order(
     wait_recorded(paused.url, 4)
     receiver.start()
     clock.advance(8)
-    records = receiver.wait_for(5)
+    records = receiver.wait_for(5, timeout=30)
     assert [r.params["Index"] for r in records] == ["0", "1", "2", "3", "4"]
     assert [r.params["RetryCount"] for r in records] == ["4", "0", "0", "0", "0"]
 

@@ -56,7 +56,7 @@ def recorded_attempts(base_url: str) -> int:
     )
 
 
-def wait_recorded(base_url: str, count: int, timeout: float = 10) -> None:
+def wait_recorded(base_url: str, count: int, timeout: float = 30) -> None:
     """Wait until ``count`` attempts are recorded: from then on, stepping the clock by the
     backoff makes the next retry due (stepped earlier, the backoff would start later)."""
     deadline = time.monotonic() + timeout
