@@ -13,7 +13,7 @@ import hmac
 from typing import Any
 
 from chinwag import errors
-from chinwag.http.errors import WWW_AUTHENTICATE, error_body
+from chinwag.http.errors import WWW_AUTHENTICATE, send_error
 
 Scope = dict[str, Any]
 ASGIApp = Any
@@ -64,16 +64,5 @@ class BasicAuth:
         if self._allowed(header):
             await self.app(scope, receive, send)
             return
-        body = error_body(errors.AuthenticationError())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", WWW_AUTHENTICATE.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        challenge = (b"www-authenticate", WWW_AUTHENTICATE.encode())
+        await send_error(send, errors.AuthenticationError(), [challenge])
