@@ -115,9 +115,14 @@ class _PathResource:
     """The Falcon resource for one path: an ``on_<method>`` responder per route row."""
 
     def __init__(self, api: Api, routes: list[Route], limits: RateLimits) -> None:
+        self._allowed = []
         for route in routes:
-            setattr(self, f"on_{route.method.lower()}", _bind(api, route, limits))
-        self._allowed = [route.method for route in routes]
+            responder = _bind(api, route, limits)
+            setattr(self, f"on_{route.method.lower()}", responder)
+            self._allowed.append(route.method)
+            if route.method == "GET":  # HEAD is GET without the body (RFC 9110 9.3.2)
+                self.on_head = responder
+                self._allowed.append("HEAD")
 
     async def on_options(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **_: str
@@ -136,6 +141,7 @@ def _bind(api: Api, route: Route, limits: RateLimits) -> Callable[..., Awaitable
         if any("\x00" in value for value in params.values()):
             raise errors.NotFoundError()
         req.scope[OPERATION] = operation_id
+        api.base_url(req)  # an invalid Host is refused before anything changes
         limits.check(scope, params)
         await handler(_api_for(api, req), req, resp, **params)
 
