@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import resource
 import socket
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,8 +17,13 @@ from raw_http import (
     hardened,
     parse,
     read_response,
+    start,
+    stop,
     wait_for_close,
 )
+
+from chinwag.http.connection import FILE_HEADROOM
+from conftest import Databases
 
 __all__ = ["hardened"]
 
@@ -98,3 +105,18 @@ def test_stalled_connections_over_the_limit_do_not_lock_others_out(hardened: Ser
     finally:
         for sock in stalled:
             sock.close()
+
+
+def test_server_raises_its_open_file_limit_to_fit_max_connections(databases: Databases) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # inherited by the server
+    try:
+        server = start(databases, "--max-connections", "300")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        limits = Path(f"/proc/{server.proc.pid}/limits").read_text()
+        line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
+        assert int(line.split()[3]) == 300 + FILE_HEADROOM
+    finally:
+        stop(server)

@@ -86,10 +86,10 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._waiting_since = self._last_read = self.loop.time()
+        self._waiting_since = self.loop.time()
         self._arm(self.limits.header_timeout, self._on_header_timeout)
         if len(self.connections) > self.limits.max_connections and not self._make_room():
-            log.warning("connection limit (%d) reached: refusing", self.limits.max_connections)
+            log.warning("connection limit (%d) reached", self.limits.max_connections)
             self._refuse(errors.ServiceUnavailableError())
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -125,8 +125,9 @@ class HttpProtocol(HttpToolsProtocol):
     # Reading
 
     def data_received(self, data: bytes) -> None:
-        self._last_read = self.loop.time()
-        if not self._in_body:
+        if self._in_body:
+            self._last_read = self.loop.time()
+        else:
             self._head_bytes += len(data)
         super().data_received(data)
         if self.transport.is_closing() or self.parser is None:
@@ -135,6 +136,7 @@ class HttpProtocol(HttpToolsProtocol):
             self._refuse(errors.HeadersTooLargeError(limit=self.limits.max_header_bytes))
         elif self._timer is None:
             if self._in_body:
+                self._last_read = self.loop.time()
                 self._arm(self.limits.body_timeout, self._on_body_timeout)
             elif self._in_head:
                 self._arm(self.limits.header_timeout, self._on_header_timeout)
@@ -151,8 +153,9 @@ class HttpProtocol(HttpToolsProtocol):
         self._in_head = True
 
     def on_headers_complete(self) -> None:
-        head = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
-        if head > self.limits.max_header_bytes:  # it came in one read, with more bytes
+        if self._head_bytes > self.limits.max_header_bytes and self._head_size() > (
+            self.limits.max_header_bytes
+        ):  # it came in one read, with more bytes after it
             self._head_too_large = True
             raise ValueError("request head too large")  # the parser reports it as its error
         self._disarm()
@@ -161,6 +164,9 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         if self._draining and self.cycle is not None:
             self.cycle.keep_alive = False
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
 
     def on_message_complete(self) -> None:
         self._disarm()
@@ -213,6 +219,7 @@ class HttpProtocol(HttpToolsProtocol):
         as gone (``http.disconnect``), so nothing of it is committed.
         """
         self._disarm()
+        log.info("%s: %d %s", _peer(self.client), error.status, error.to_dict()["message"])
         cycle = self.cycle
         if cycle is None or not cycle.response_started or self._idle():
             self.transport.write(_error_response(error, self.server_state.default_headers))
@@ -239,6 +246,10 @@ class HttpProtocol(HttpToolsProtocol):
             self.transport.close()
         elif self._in_head:
             self._arm(self.limits.header_timeout, self._on_header_timeout)
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "unknown client"
 
 
 def _error_response(error: errors.ChinwagError, default_headers: Headers) -> bytes:

@@ -18,6 +18,10 @@ from chinwag.domain.events import API_ACTOR, API_WEBHOOK_ACTOR
 _HOST = re.compile(r"(?:[A-Za-z0-9_.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 
 
+#: Where a request's base URL is kept once checked (on ``req.context``).
+_BASE_URL = "chinwag_base_url"
+
+
 def _first(value: str) -> str:
     return value.partition(",")[0].strip()
 
@@ -45,11 +49,14 @@ class Api:
         """
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
-        scheme = _first(req.forwarded_scheme).lower()
-        host = _first(req.forwarded_host)
-        if scheme not in ("http", "https") or not _HOST.fullmatch(host):
-            raise errors.MalformedRequestError(detail="Invalid Host or X-Forwarded-* header")
-        return f"{scheme}://{host}"
+        base: str | None = req.context.get(_BASE_URL)
+        if base is None:
+            scheme = _first(req.forwarded_scheme).lower()
+            host = _first(req.forwarded_host)
+            if scheme not in ("http", "https") or not _HOST.fullmatch(host):
+                raise errors.MalformedRequestError(detail="Invalid Host or X-Forwarded-* header")
+            base = req.context[_BASE_URL] = f"{scheme}://{host}"
+        return base
 
     def list_url(self, req: falcon.asgi.Request) -> str:
         """The requested list URL without query: meta URLs echo the path as requested

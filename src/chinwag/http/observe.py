@@ -6,11 +6,12 @@ its body ends is noted on the scope (:data:`CLIENT_GONE`), because Falcon's body
 ``http.disconnect`` as a normal end, and a cut-off body must never be taken for a whole one.
 An exception that escapes everything below is answered as Twilio's 500, not the server's text.
 
-Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's
-do, so an operator can match a client's report to a log line. Each request is logged once, after
-its response is sent: method, path, status, duration and request id, as text or as one JSON
-object per line. Lines go to the ``chinwag.access`` logger at INFO, so ``--log-level warning``
-turns them off at the cost of one level check.
+Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's do, so an operator can
+match a client's report to a log line. Each request is logged once, after its response is sent:
+method, path, status, duration and request id, as text or as one JSON object per line; a request
+whose client left before any response is logged with nginx's 499. Lines go to the
+``chinwag.access`` logger at INFO, so ``--log-level warning`` turns them off at the cost of one
+level check.
 """
 
 from __future__ import annotations
