@@ -115,7 +115,7 @@ class _PathResource:
     """The Falcon resource for one path: an ``on_<method>`` responder per route row."""
 
     def __init__(self, api: Api, routes: list[Route], limits: RateLimits) -> None:
-        self._allowed = []
+        self._allowed: list[str] = []
         for route in routes:
             responder = _bind(api, route, limits)
             setattr(self, f"on_{route.method.lower()}", responder)
