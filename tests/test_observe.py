@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 
+from chinwag.http.metrics import Metrics
+from chinwag.http.observe import Observe
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
 
@@ -84,3 +88,30 @@ def test_metrics_count_requests_by_operation_and_status(server: ThreadedServer) 
     assert count(missing, text) == count(missing, before) + 1
     assert 'chinwag_request_duration_seconds_bucket{le="0.005",operation="ListCredential"}' in text
     assert count("chinwag_db_connections_max", text) >= 1
+
+
+def test_an_error_escaping_every_layer_is_answered_as_twilio_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Below Falcon's own error handler (a middleware bug), the answer is still Twilio's 500."""
+
+    async def broken(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise RuntimeError("secret detail")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "path": "/v1/Services", "headers": []}
+    observe = Observe(broken, Metrics(engine=None))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(observe(scope, receive, send))
+    assert sent[0]["status"] == 500
+    error = orjson.loads(sent[1]["body"])
+    assert (error["status"], error["code"]) == (500, 20500)
+    assert "secret detail" not in sent[1]["body"].decode()
+    assert "secret detail" in caplog.text

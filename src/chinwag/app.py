@@ -112,6 +112,8 @@ class _Health:
         await self.db.run_read("healthz", _ping)
         resp.media = {"status": "ok"}
 
+    on_head = on_get  # load balancers probe with HEAD; Falcon drops the body
+
 
 class _MetricsEndpoint:
     """``GET /metrics`` in Prometheus text format (no credentials, like ``/healthz``)."""
@@ -122,6 +124,8 @@ class _MetricsEndpoint:
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         resp.content_type = "text/plain; version=0.0.4; charset=utf-8"
         resp.data = self.metrics.render()
+
+    on_head = on_get
 
 
 async def _ping(txn: Txn) -> None:

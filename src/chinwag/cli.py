@@ -217,6 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
         resolve_account,
         with_account,
     )
+    from chinwag.http.connection import fit_open_file_limit, http_protocol
 
     settings = _settings(args)
     create_engine(settings.database)  # reject unsupported URLs before touching anything
@@ -241,9 +242,12 @@ def _serve(args: argparse.Namespace) -> int:
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long, then
         # run the lifespan shutdown (closing the database cleanly) and exit 0.
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # httptools with chinwag's timeouts and limits, answering in Twilio's JSON
+        "http": http_protocol(settings),
     }
     if sys.platform != "win32":
-        options.update(http="httptools", loop="uvloop")
+        options.update(loop="uvloop")
+    fit_open_file_limit(settings.max_connections)
     # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal, which would end
     # the process "killed by SIGTERM". A graceful stop is a success: exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)

@@ -35,7 +35,7 @@ class Settings:
     api_key_sid: str | None = None
     api_key_secret: str | None = None
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
-    max_body_bytes: int = 262_144
+    max_body_bytes: int = 1_048_576
     log_level: str = "info"
     workers: int = 1
     pool_size: int = 10
@@ -48,6 +48,10 @@ class Settings:
     webhook_log_retention: int = 7 * 24 * 3600
     webhook_rest_pre_events: bool = False
     webhook_block_private: bool = False
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_header_bytes: int = 16_384
+    max_connections: int = 1000
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,11 @@ FIELDS: tuple[Field, ...] = (
         "CHINWAG_SQLITE_SYNCHRONOUS",
         "NORMAL survives a process kill; FULL also survives power loss, at a write cost.",
     ),
-    Field("max_body_bytes", "CHINWAG_MAX_BODY_BYTES", "Largest request body accepted (413 above)."),
+    Field(
+        "max_body_bytes",
+        "CHINWAG_MAX_BODY_BYTES",
+        "Largest request body accepted (413 above); the default fits the largest legal request.",
+    ),
     Field("log_level", "CHINWAG_LOG_LEVEL", "debug, info, warning, error or critical."),
     Field("workers", "CHINWAG_WORKERS", "Server processes sharing the port."),
     Field("pool_size", "CHINWAG_POOL_SIZE", "PostgreSQL connections per process."),
@@ -132,6 +140,26 @@ FIELDS: tuple[Field, ...] = (
         "webhook_block_private",
         "CHINWAG_WEBHOOK_BLOCK_PRIVATE",
         "true: never call webhook URLs that resolve to private or loopback addresses.",
+    ),
+    Field(
+        "header_timeout",
+        "CHINWAG_HEADER_TIMEOUT",
+        "Seconds a new connection has to send its request line and headers (408 after).",
+    ),
+    Field(
+        "body_timeout",
+        "CHINWAG_BODY_TIMEOUT",
+        "Seconds a request body may pause between two reads (408 after; nothing is stored).",
+    ),
+    Field(
+        "max_header_bytes",
+        "CHINWAG_MAX_HEADER_BYTES",
+        "Largest request line plus headers accepted (431 above).",
+    ),
+    Field(
+        "max_connections",
+        "CHINWAG_MAX_CONNECTIONS",
+        "Open connections per process; past it the one waiting longest on its client closes.",
     ),
 )
 
@@ -240,8 +268,12 @@ def _validate(s: Settings) -> None:
         raise ConfigError("webhook_timeout must be in (0, 60] and webhook_retry_base above 0")
     if s.webhook_retries < 0 or s.webhook_log_retention < 0:
         raise ConfigError("webhook_retries and webhook_log_retention cannot be negative")
-    if s.max_body_bytes < 1024:
-        raise ConfigError("max_body_bytes must be at least 1024")
+    if s.max_body_bytes < 1024 or s.max_header_bytes < 1024:
+        raise ConfigError("max_body_bytes and max_header_bytes must be at least 1024")
+    if s.header_timeout <= 0 or s.body_timeout <= 0:
+        raise ConfigError("header_timeout and body_timeout must be above 0")
+    if s.max_connections < 1:
+        raise ConfigError("max_connections must be at least 1")
     if (s.account_sid is None) != (s.auth_token is None):
         raise ConfigError("set both account_sid and auth_token, or neither")
     if s.account_sid is not None and not sids.looks_like(sids.ACCOUNT, s.account_sid):

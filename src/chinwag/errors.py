@@ -66,6 +66,18 @@ class PayloadTooLargeError(ChinwagError):
     status, code, template = 413, 20001, "Request body exceeds the limit of {limit} bytes"
 
 
+class RequestTimeoutError(ChinwagError):
+    """A request's head or body stopped arriving (the server's read timeouts). No Twilio code."""
+
+    status, code, template = 408, 20001, "The request did not arrive in time"
+
+
+class HeadersTooLargeError(ChinwagError):
+    """Request line and headers over the configured cap. No Twilio code; 20001 as for 413."""
+
+    status, code, template = 431, 20001, "Request headers exceed the limit of {limit} bytes"
+
+
 class AuthenticationError(ChinwagError):
     status, code, template = 401, 20003, "Authenticate"
 

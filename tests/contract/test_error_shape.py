@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chinwag.config import Settings
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN
 from spec_contract import check_exchange, operation_for
@@ -254,7 +255,7 @@ def test_duplicate_identity(http: httpx.Client, service_url: str) -> None:
 
 
 def test_body_over_size_cap(http: httpx.Client) -> None:
-    big = "FriendlyName=" + "a" * 300_000  # default cap: 262144 bytes
+    big = "FriendlyName=" + "a" * Settings().max_body_bytes  # one byte over the default cap
     response = http.post(
         "/v1/Services",
         content=big.encode(),

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from chinwag import errors
-from chinwag.http.errors import WWW_AUTHENTICATE, error_body
+from chinwag.http.errors import WWW_AUTHENTICATE, send_error
 
 Scope = dict[str, Any]
 ASGIApp = Any
@@ -81,21 +81,10 @@ class BasicAuth:
         try:
             allowed = self._is_account(header) or await self._allowed(header)
         except errors.ChinwagError as exc:  # the database is unavailable: 503, not a 401
-            await _send_error(send, exc)
+            await send_error(send, exc)
             return
         if allowed:
             await self.app(scope, receive, send)
         else:
-            await _send_error(send, errors.AuthenticationError())
-
-
-async def _send_error(send: Any, error: errors.ChinwagError) -> None:
-    body = error_body(error)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if isinstance(error, errors.AuthenticationError):
-        headers.append((b"www-authenticate", WWW_AUTHENTICATE.encode()))
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+            challenge = (b"www-authenticate", WWW_AUTHENTICATE.encode())
+            await send_error(send, errors.AuthenticationError(), [challenge])

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 import falcon.asgi
 
+from chinwag import errors
 from chinwag.config import Settings
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR, API_WEBHOOK_ACTOR
+
+#: A host name (letters, digits, ``-``, ``_``, dots) or a bracketed IPv6 literal, and a port.
+_HOST = re.compile(r"(?:[A-Za-z0-9_.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+
+
+#: Where a request's base URL is kept once checked (on ``req.context``).
+_BASE_URL = "chinwag_base_url"
+
+
+def _first(value: str) -> str:
+    return value.partition(",")[0].strip()
 
 
 @dataclass
@@ -26,10 +39,23 @@ class Api:
 
     def base_url(self, req: falcon.asgi.Request) -> str:
         """Scheme and host for ``url``/``links``/``meta``: ``--public-url``, else the request's
-        own (honouring ``Forwarded``/``X-Forwarded-*`` from a proxy)."""
+        own (honouring ``Forwarded``/``X-Forwarded-*`` from a proxy).
+
+        A header that lists several values (proxies appending theirs) counts by its first
+        entry, the one the client-facing proxy saw. A host or scheme that is not one is refused
+        (400), never reflected into URLs; the route responder asks before the handler runs, so
+        such a request changes nothing.
+        """
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
-        return f"{req.forwarded_scheme}://{req.forwarded_host}"
+        base: str | None = req.context.get(_BASE_URL)
+        if base is None:
+            scheme = _first(req.forwarded_scheme).lower()
+            host = _first(req.forwarded_host)
+            if scheme not in ("http", "https") or not _HOST.fullmatch(host):
+                raise errors.MalformedRequestError(detail="Invalid Host or X-Forwarded-* header")
+            base = req.context[_BASE_URL] = f"{scheme}://{host}"
+        return base
 
     def list_url(self, req: falcon.asgi.Request) -> str:
         """The requested list URL without query: meta URLs echo the path as requested

@@ -8,6 +8,7 @@ logged with their traceback and answered with a generic 500: their text never re
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import falcon
@@ -28,6 +29,27 @@ def resource_path(path: str) -> str:
 
 def error_body(error: errors.ChinwagError) -> bytes:
     return orjson.dumps(error.to_dict())
+
+
+async def send_error(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    error: errors.ChinwagError,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer ``error`` through a raw ASGI ``send``, for middleware that runs before Falcon."""
+    body = error_body(error)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _render(

@@ -20,6 +20,7 @@ import falcon.asgi
 
 from chinwag import errors
 from chinwag.domain.unset import UNSET, Unset
+from chinwag.http.observe import CLIENT_GONE
 
 _INT = re.compile(r"[+-]?[0-9]{1,18}")
 MAX_FIELDS = 1000
@@ -125,12 +126,22 @@ def _parse(text: str) -> Form:
 
 
 async def read_form(req: falcon.asgi.Request, limit: int) -> Form:
-    """The POST body as a form; bodies over ``limit`` bytes are refused with 413."""
+    """The POST body as a form; bodies over ``limit`` bytes are refused with 413.
+
+    Only a whole body counts: one shorter than its ``Content-Length``, or whose client left
+    before its last chunk, is refused before anything acts on it.
+    """
     if req.content_length is not None and req.content_length > limit:
         raise errors.PayloadTooLargeError(limit=limit)
     body = await req.stream.read(limit + 1)
     if len(body) > limit:
         raise errors.PayloadTooLargeError(limit=limit)
+    if req.scope.get(CLIENT_GONE) or (
+        req.content_length is not None and len(body) != req.content_length
+    ):
+        # The client left mid-body; the stream ended early. Acting on the part would store
+        # a cut-off message, so nothing is done (the answer reaches no one).
+        raise errors.MalformedRequestError(detail="The request body ended before it was complete")
     if not body:
         return Form([])
     media_type, _, params = (req.content_type or _FORM_TYPE).partition(";")

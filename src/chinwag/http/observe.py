@@ -1,11 +1,18 @@
 """Request ids, access logs and metrics, as pure ASGI middleware around everything else.
 
 It is the one place that sees every request's status and duration, so it both logs the request
-and feeds the metrics. Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's
-do, so an operator can match a client's report to a log line. Each request is logged once, after
-its response is sent: method, path, status, duration and request id, as text or as one JSON
-object per line (with a UTC ``time``). Lines go to the ``chinwag.access`` logger at INFO, so
-``--log-level warning`` turns them off at the cost of one level check.
+and feeds the metrics. It also sees every event the client sends: a client that leaves before
+its body ends is noted on the scope (:data:`CLIENT_GONE`), because Falcon's body stream reads
+``http.disconnect`` as a normal end, and a cut-off body must never be taken for a whole one.
+An exception that escapes everything below is answered as Twilio's 500, not the server's text.
+
+Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's do, so an operator can
+match a client's report to a log line. Each request is logged once, after its response is sent:
+method, path, status, duration and request id, as text or as one JSON object per line (with a
+UTC ``time``); a request
+whose client left before any response is logged with nginx's 499. Lines go to the
+``chinwag.access`` logger at INFO, so ``--log-level warning`` turns them off at the cost of one
+level check.
 
 The path is logged percent-encoded, as it was sent and routed (``chinwag.http.raw_path``): a
 decoded ``%0A`` or terminal escape would let anyone forge log lines without credentials.
@@ -21,16 +28,25 @@ from typing import Any, Literal
 
 import orjson
 
+from chinwag import errors
+from chinwag.http.errors import send_error
 from chinwag.http.metrics import Metrics
 from chinwag.http.raw_path import encoded_path
 
 log = logging.getLogger("chinwag.access")
+errors_log = logging.getLogger(__name__)
+
+#: The status logged for a request that got no response because its client left (nginx's 499).
+CLIENT_CLOSED_REQUEST = 499
 
 LogFormat = Literal["text", "json"]
 
 
 #: Set on the ASGI scope by the route responder: the spec operationId that handled the request.
 OPERATION = "chinwag.operation"
+
+#: Set on the ASGI scope when the client disconnected while the app was reading the request.
+CLIENT_GONE = "chinwag.client_gone"
 
 
 class Observe:
@@ -46,7 +62,7 @@ class Observe:
         request_id = "RQ" + os.urandom(16).hex()
         header = (b"twilio-request-id", request_id.encode())
         start = time.perf_counter()
-        status = 500
+        status = 0
 
         async def send_with_id(message: dict[str, Any]) -> None:
             nonlocal status
@@ -55,9 +71,21 @@ class Observe:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
+        async def receive_noting_disconnect() -> dict[str, Any]:
+            event: dict[str, Any] = await receive()
+            if event["type"] == "http.disconnect":
+                scope[CLIENT_GONE] = True
+            return event
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_noting_disconnect, send_with_id)
+        except Exception:
+            if status:
+                raise  # the response has started: only closing the connection is left
+            errors_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await send_error(send_with_id, errors.InternalError())
         finally:
+            status = status or CLIENT_CLOSED_REQUEST
             seconds = time.perf_counter() - start
             self.metrics.observe(scope.get(OPERATION, "none"), status, seconds)
             if log.isEnabledFor(logging.INFO):

@@ -94,9 +94,14 @@ class _PathResource:
     """The Falcon resource for one path: an ``on_<method>`` responder per route row."""
 
     def __init__(self, api: Api, routes: list[Route]) -> None:
+        self._allowed: list[str] = []
         for route in routes:
-            setattr(self, f"on_{route.method.lower()}", _bind(api, route))
-        self._allowed = [route.method for route in routes]
+            responder = _bind(api, route)
+            setattr(self, f"on_{route.method.lower()}", responder)
+            self._allowed.append(route.method)
+            if route.method == "GET":  # HEAD is GET without the body (RFC 9110 9.3.2)
+                self.on_head = responder
+                self._allowed.append("HEAD")
 
     async def on_options(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **_: str
@@ -113,6 +118,7 @@ def _bind(api: Api, route: Route) -> Callable[..., Awaitable[None]]:
     ) -> None:
         params = {name: segment(value) for name, value in params.items()}
         req.scope[OPERATION] = operation_id
+        api.base_url(req)  # an invalid Host is refused before anything changes
         await handler(_api_for(api, req), req, resp, **params)
 
     return responder

@@ -14,6 +14,7 @@ from types import TracebackType
 import uvicorn
 
 from chinwag.app import ChinwagApp
+from chinwag.http.connection import http_protocol
 
 
 class ThreadedServer:
@@ -24,7 +25,13 @@ class ThreadedServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, 0))
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            app,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            http=http_protocol(app.api.settings),
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True

@@ -1,0 +1,65 @@
+"""SIGTERM under load: every request the server took is answered; later ones are refused.
+
+Clients on kept-alive connections and clients opening a connection per request post until the
+server stops. The only failure allowed is a refused connection (the server stopped accepting);
+a reset or a connection closed under a sent request is the bug this guards against.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import httpx
+from raw_http import AUTH, new_channel, start
+
+from conftest import Databases
+
+KEPT_ALIVE_CLIENTS = 6
+NEW_CONNECTION_CLIENTS = 4
+
+
+def test_sigterm_answers_every_request_it_took(databases: Databases) -> None:
+    server = start(databases)
+    channel = new_channel(server)
+    answered: list[int] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def post(client: httpx.Client) -> bool:
+        try:
+            answered.append(client.post(f"{channel}/Messages", data={"Body": "x"}).status_code)
+        except httpx.ConnectError:
+            return False  # refused: the server stopped accepting
+        except httpx.TransportError as exc:
+            failures.append(exc)
+            return False
+        return True
+
+    def kept_alive() -> None:
+        with httpx.Client(base_url=server.base, auth=AUTH, timeout=15) as client:
+            while not stop.is_set() and post(client):
+                pass
+
+    def new_connection_each_time() -> None:
+        limits = httpx.Limits(max_keepalive_connections=0)
+        while not stop.is_set():
+            with httpx.Client(base_url=server.base, auth=AUTH, timeout=15, limits=limits) as c:
+                if not post(c):
+                    return
+
+    threads = [threading.Thread(target=kept_alive) for _ in range(KEPT_ALIVE_CLIENTS)]
+    threads += [
+        threading.Thread(target=new_connection_each_time) for _ in range(NEW_CONNECTION_CLIENTS)
+    ]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=30) == 0
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert answered and all(status == 201 for status in answered), sorted(set(answered))
+    assert not failures, [repr(f) for f in failures[:5]]
