@@ -118,6 +118,11 @@ def _serve(args: argparse.Namespace) -> int:
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long, then
         # run the lifespan shutdown (closing the database cleanly) and exit 0.
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # client connections (Twilsock): refuse oversized messages in the WebSocket layer,
+        # and drop peers that stop answering pings
+        "ws_max_size": settings.gateway_max_frame_bytes,
+        "ws_ping_interval": settings.gateway_ping_interval,
+        "ws_ping_timeout": settings.gateway_ping_timeout,
     }
     if sys.platform != "win32":
         options.update(http="httptools", loop="uvloop")
