@@ -195,7 +195,6 @@ class ChinwagApp:
 
 def _gateway(settings: Settings, deps: Deps, metrics: Metrics) -> Gateway:
     limits = Limits(
-        max_frame_bytes=settings.gateway_max_frame_bytes,
         max_body_bytes=settings.max_body_bytes,
         upstream_rate=settings.gateway_upstream_rate,
         upstream_concurrency=settings.gateway_upstream_concurrency,

@@ -22,7 +22,7 @@
         |  API key deleted ........... close 401 (auth failure)        WS 1000
         |  SIGTERM ................... close 308 (offload: reconnect)  WS 1001
         |  outbound queue overflow ... close 308 (reconnect, replay)   WS 1013
-        |  broken frame (any state) .. close 406 (can't parse)         WS 1002/1003/1009
+        |  broken frame (any state) .. close 406 (can't parse)         WS 1002/1003
         |  client close / socket lost
         v
       +-----------------+
@@ -33,7 +33,9 @@ Frames leave through one bounded queue drained by one writer task, so replies, n
 and the final ``close`` keep their order and a slow client never blocks anyone else: past
 :data:`OUTBOUND_QUEUE` frames it is closed with 308 and reconnects (Sync replays what it
 missed). Each upstream request runs as its own task, at most ``gateway_upstream_concurrency``
-at once and ``gateway_upstream_rate`` per second; more answer ``http_status`` 429.
+at once and ``gateway_upstream_rate`` per second; more answer ``http_status`` 429. A message
+over ``gateway_max_frame_bytes`` never reaches the session: the WebSocket layer (uvicorn's
+``ws_max_size``) closes the connection with 1009.
 """
 
 from __future__ import annotations
@@ -98,7 +100,6 @@ class Admission(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_frame_bytes: int
     max_body_bytes: int
     upstream_rate: int
     upstream_concurrency: int
@@ -289,9 +290,6 @@ class Session:
         if self.state is State.CLOSED:
             return
         self.env.counters.frames_in += 1
-        if len(data) > self.env.limits.max_frame_bytes:
-            self.protocol_error("frame larger than the limit", ws_code=1009)
-            return
         try:
             frame = decode(data)
         except FrameError as exc:
