@@ -29,6 +29,12 @@ transport.get = async (url, ...rest) => {
   return response;
 };
 
+// Until the Sync objects exist, the SDK's own initialisation rejects (404 from Sync): report
+// it instead of letting Node end the process.
+process.on("unhandledRejection", (e) =>
+  out({ event: "unhandledRejection", message: String(e && e.message), status: e && e.status })
+);
+
 setTimeout(() => {
   out({ event: "done" });
   process.exit(0);
