@@ -14,6 +14,8 @@ import dataclasses
 import functools
 import gc
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import falcon
@@ -24,6 +26,7 @@ from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account
+from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
@@ -57,10 +60,22 @@ def _database(settings: Settings) -> Database:
     )
 
 
-def _configured_account(settings: Settings) -> Account | None:
+def configured_account(settings: Settings) -> Account | None:
     if settings.account_sid and settings.auth_token:
         return Account(settings.account_sid, settings.auth_token)
     return None
+
+
+@asynccontextmanager
+async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
+    """The domain's dependencies on an open database, for one-shot work outside a server
+    (``serve``'s start-up, CLI commands): no webhooks are sent from here."""
+    db = _database(settings)
+    await db.open()
+    try:
+        yield Deps(db, SystemClock(), SidGenerator(), EventBus())
+    finally:
+        await db.close()
 
 
 async def resolve_account(settings: Settings) -> tuple[Account, bool]:
@@ -68,13 +83,8 @@ async def resolve_account(settings: Settings) -> tuple[Account, bool]:
 
     Returns the account and whether it was just generated (so its token can be shown once).
     """
-    db = _database(settings)
-    await db.open()
-    try:
-        deps = Deps(db, SystemClock(), SidGenerator(), EventBus())
-        return await ensure_account(deps, _configured_account(settings))
-    finally:
-        await db.close()
+    async with open_deps(settings) as deps:
+        return await ensure_account(deps, configured_account(settings))
 
 
 class _Health:
@@ -119,7 +129,12 @@ class _Lifespan:
     async def process_startup(self, scope: Any, event: Any) -> None:
         app = self.chinwag
         await app.deps.db.open()
-        account, _ = await ensure_account(app.deps, _configured_account(app.api.settings))
+        settings = app.api.settings
+        account, _ = await ensure_account(app.deps, configured_account(settings))
+        if settings.api_key_sid and settings.api_key_secret:
+            await ensure_api_key(
+                app.deps, account.sid, settings.api_key_sid, settings.api_key_secret
+            )
         app.account = account
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
@@ -176,7 +191,7 @@ class ChinwagApp:
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
         self.gateway = _gateway(settings, self.deps, self.metrics)
-        self.auth = BasicAuth(falcon_app)
+        self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
         )
@@ -185,6 +200,11 @@ class ChinwagApp:
         """The key webhook signatures are made with: the served account's auth token."""
         assert self.account is not None  # set at startup, before any request or delivery
         return self.account.auth_token
+
+    async def _check_key(self, key_sid: str, secret: bytes) -> bool:
+        """REST credentials of an API key: a live key of the served account."""
+        assert self.account is not None  # set at startup, before any request
+        return await key_secret_matches(self.deps, self.account.sid, key_sid, secret)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":

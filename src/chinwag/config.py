@@ -32,6 +32,8 @@ class Settings:
     public_url: str | None = None
     account_sid: str | None = None
     auth_token: str | None = None
+    api_key_sid: str | None = None
+    api_key_secret: str | None = None
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
     max_body_bytes: int = 262_144
     log_level: str = "info"
@@ -85,6 +87,12 @@ FIELDS: tuple[Field, ...] = (
         "Account SID allowed to call the API (AC + 32 hex). Unset: generated on first start.",
     ),
     Field("auth_token", "CHINWAG_AUTH_TOKEN", "Auth token for the account."),
+    Field(
+        "api_key_sid",
+        "CHINWAG_API_KEY_SID",
+        "API key (SK + 32 hex) that serve makes exist for the account, to sign access tokens.",
+    ),
+    Field("api_key_secret", "CHINWAG_API_KEY_SECRET", "Secret of that API key."),
     Field(
         "sqlite_synchronous",
         "CHINWAG_SQLITE_SYNCHRONOUS",
@@ -309,5 +317,9 @@ def _validate(s: Settings) -> None:
         raise ConfigError("set both account_sid and auth_token, or neither")
     if s.account_sid is not None and not sids.looks_like(sids.ACCOUNT, s.account_sid):
         raise ConfigError("account_sid must be AC followed by 32 hex digits")
+    if (s.api_key_sid is None) != (s.api_key_secret is None):
+        raise ConfigError("set both api_key_sid and api_key_secret, or neither")
+    if s.api_key_sid is not None and not sids.looks_like(sids.API_KEY, s.api_key_sid):
+        raise ConfigError("api_key_sid must be SK followed by 32 hex digits")
     if s.public_url is not None and not s.public_url.startswith(("http://", "https://")):
         raise ConfigError("public_url must start with http:// or https://")

@@ -1,11 +1,14 @@
 """``authenticate`` on a real database (SQLite, or PostgreSQL with CHINWAG_TEST_DATABASE_URL).
 
-Tokens are minted by twilio-python's ``AccessToken``, as a customer's back end makes them.
+Tokens are minted by twilio-python's ``AccessToken`` and by twilio-node's (``tests/tokens_node``,
+pinned by its lock file), as a customer's back end makes them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -25,10 +28,12 @@ from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database
 from chinwag.storage.engine import create_engine
 from conftest import ACCOUNT_SID, Databases
+from tokens_node_support import tokens_node
 
 OTHER_ACCOUNT = "AC" + "9" * 32
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)
-START_S = 1_800_000_000
+#: twilio-node stamps tokens with the real time, so the fake clock starts there
+START_S = int(time.time())
 
 
 class World:
@@ -125,6 +130,28 @@ def test_concurrent_first_connects_of_one_identity_make_one_user(databases: Data
         assert {g.identity for g in grants} == {"carol"}
         page = await users.list_users(w.deps, ADMIN, w.service.sid, PageRequest(size=50))
         assert [u.identity for u in page.items] == ["carol"]
+
+    run(databases, scenario)
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])
+def test_twilio_node_tokens_verify(databases: Databases, algorithm: str) -> None:
+    async def scenario(w: World) -> None:
+        args = [ACCOUNT_SID, w.key.sid, w.key.secret, w.service.sid, "dora", algorithm, "600"]
+        minted = subprocess.run(
+            ["node", str(tokens_node() / "mint.js"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        grant = await authenticate(w.deps, minted.stdout.strip())
+        assert (grant.identity, grant.service_sid, grant.endpoint_id) == (
+            "dora",
+            w.service.sid,
+            "node:dora",
+        )
+        assert START_S * 1000 < grant.expires_at_ms <= (START_S + 660) * 1000
 
     run(databases, scenario)
 

@@ -55,6 +55,17 @@ async def find_api_key(deps: Deps, account_sid: str, sid: str) -> ApiKey | None:
     return await deps.db.run_read("find_api_key", store.find_api_key_txn, account_sid, sid)
 
 
+async def named_api_key(deps: Deps, account_sid: str, friendly_name: str) -> tuple[ApiKey, bool]:
+    """The newest key of the account with this friendly name, or a new one; whether it is new.
+
+    ``chinwag token`` signs with such a key, so running it again does not pile up keys.
+    """
+    named = [k for k in await list_api_keys(deps, account_sid) if k.friendly_name == friendly_name]
+    if named:
+        return named[-1], False
+    return await create_api_key(deps, account_sid, friendly_name), True
+
+
 async def delete_api_key(deps: Deps, account_sid: str, sid: str) -> None:
     """Delete the key; tokens it signed and REST calls made with it fail from now on."""
 
