@@ -99,3 +99,25 @@ def test_deleting_the_key_ends_its_connections(gateway: GatewayServer) -> None:
         client.wait_for("disconnected", timeout=10)
         client.drain(2.5)  # a 401 close is final: the client does not come back
         assert [e["event"] for e in client.events].count("connected") == 1
+
+
+def test_notifications_reach_the_client_for_its_registered_types_only(
+    gateway: GatewayServer,
+) -> None:
+    service = gateway.service()
+    with connect(gateway, gateway.token(service, "alice")) as client:
+
+        def notify_everyone() -> None:
+            for session in gateway.server.app.gateway.connections.sessions:
+                session.notify("com.twilio.rtd.cds.list", b'{"not":"registered"}')
+                session.notify("twilio.sync.event", b'{"event_type":"test"}')
+
+        gateway.server.call_soon(notify_everyone)
+        message = client.wait_for("message")
+        assert message == {
+            "event": "message",
+            "type": "twilio.sync.event",
+            "payload": {"event_type": "test"},
+        }
+        client.drain(0.5)
+        assert [e for e in client.events if e["event"] == "message"] == [message]
