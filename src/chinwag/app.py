@@ -1,6 +1,8 @@
 """``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
 
-The returned app is ``Observe(BasicAuth(falcon_app))``. The database opens and the account is
+HTTP requests reach ``Observe(BasicAuth(falcon_app))``; WebSocket scopes go to the Twilsock
+gateway first, since clients authenticate with an access token inside the socket, not with
+Basic auth. The database opens and the account is
 resolved in the ASGI lifespan startup, before the server accepts requests. ``chinwag serve``
 resolves the account once, before any worker starts (:func:`resolve_account`), so workers never
 race to generate one; :func:`create_app_from_environment` is the factory each worker calls.
@@ -9,6 +11,7 @@ race to generate one; :func:`create_app_from_environment` is the factory each wo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -21,6 +24,7 @@ import falcon.asgi
 from chinwag import errors, logs
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
+from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
 from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
 from chinwag.domain.deps import Caller, Deps
@@ -36,6 +40,9 @@ from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.raw_path import RawPathRouting
 from chinwag.http.routes import add_routes
+from chinwag.realtime.twilsock.gateway import Connections, Gateway
+from chinwag.realtime.twilsock.session import Limits, SessionEnv
+from chinwag.realtime.upstream import Router
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.engines import create_engine
@@ -152,8 +159,10 @@ class _Lifespan:
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
+        app.gateway.start()
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
+        await self.chinwag.gateway.stop()
         await self.chinwag.dispatcher.stop()
         await self.chinwag.deps.bus.close()
         await self.chinwag.deps.db.close()
@@ -206,6 +215,7 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
+        self.gateway = _gateway(settings, self.deps, self.metrics)
         self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
@@ -222,7 +232,38 @@ class ChinwagApp:
         return await key_secret_matches(self.deps, self.account.sid, key_sid, secret)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self._asgi(scope, receive, send)
+        if scope["type"] == "websocket":
+            await self.gateway(scope, receive, send)
+        else:
+            await self._asgi(scope, receive, send)
+
+
+def _gateway(settings: Settings, deps: Deps, metrics: Metrics) -> Gateway:
+    limits = Limits(
+        max_body_bytes=settings.max_body_bytes,
+        upstream_rate=settings.gateway_upstream_rate,
+        upstream_concurrency=settings.gateway_upstream_concurrency,
+        init_timeout=settings.gateway_init_timeout,
+        token_warning=settings.gateway_token_warning,
+    )
+    connections = Connections(
+        settings.gateway_max_connections, settings.gateway_max_connections_per_identity
+    )
+    env = SessionEnv(
+        deps,
+        limits,
+        functools.partial(access_tokens.authenticate, deps),
+        Router(),
+        connections,
+        metrics.gateway,
+    )
+    return Gateway(
+        env,
+        connections,
+        functools.partial(access_tokens.key_is_live, deps),
+        key_check_interval=settings.gateway_key_check_interval,
+        public_url=settings.public_url,
+    )
 
 
 def create_app(

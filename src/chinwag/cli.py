@@ -244,6 +244,11 @@ def _serve(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # httptools with chinwag's timeouts and limits, answering in Twilio's JSON
         "http": http_protocol(settings),
+        # client connections (Twilsock): refuse oversized messages in the WebSocket layer,
+        # and drop peers that stop answering pings
+        "ws_max_size": settings.gateway_max_frame_bytes,
+        "ws_ping_interval": settings.gateway_ping_interval,
+        "ws_ping_timeout": settings.gateway_ping_timeout,
     }
     if sys.platform != "win32":
         options.update(loop="uvloop")

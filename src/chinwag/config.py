@@ -52,6 +52,16 @@ class Settings:
     body_timeout: float = 30.0
     max_header_bytes: int = 16_384
     max_connections: int = 1000
+    gateway_max_connections: int = 20_000
+    gateway_max_connections_per_identity: int = 20
+    gateway_max_frame_bytes: int = 1_048_576
+    gateway_upstream_rate: int = 50
+    gateway_upstream_concurrency: int = 16
+    gateway_init_timeout: float = 10.0
+    gateway_token_warning: float = 180.0
+    gateway_key_check_interval: float = 5.0
+    gateway_ping_interval: float = 20.0
+    gateway_ping_timeout: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,56 @@ FIELDS: tuple[Field, ...] = (
         "max_connections",
         "CHINWAG_MAX_CONNECTIONS",
         "Open connections per process; past it the one waiting longest on its client closes.",
+    ),
+    Field(
+        "gateway_max_connections",
+        "CHINWAG_GATEWAY_MAX_CONNECTIONS",
+        "Client (Twilsock) connections one process holds; past it, init is answered 429.",
+    ),
+    Field(
+        "gateway_max_connections_per_identity",
+        "CHINWAG_GATEWAY_MAX_CONNECTIONS_PER_IDENTITY",
+        "Client connections one identity of a service may hold per process (429 past it).",
+    ),
+    Field(
+        "gateway_max_frame_bytes",
+        "CHINWAG_GATEWAY_MAX_FRAME_BYTES",
+        "Largest WebSocket message a client may send; a larger one closes the connection.",
+    ),
+    Field(
+        "gateway_upstream_rate",
+        "CHINWAG_GATEWAY_UPSTREAM_RATE",
+        "Upstream requests per second per connection (bursts of as many); more get 429.",
+    ),
+    Field(
+        "gateway_upstream_concurrency",
+        "CHINWAG_GATEWAY_UPSTREAM_CONCURRENCY",
+        "Upstream requests one connection may have in progress at once; more get 429.",
+    ),
+    Field(
+        "gateway_init_timeout",
+        "CHINWAG_GATEWAY_INIT_TIMEOUT",
+        "Seconds a new connection has to complete init before it is closed.",
+    ),
+    Field(
+        "gateway_token_warning",
+        "CHINWAG_GATEWAY_TOKEN_WARNING",
+        "Seconds before a client's token expires that it is told (tokenAboutToExpire).",
+    ),
+    Field(
+        "gateway_key_check_interval",
+        "CHINWAG_GATEWAY_KEY_CHECK_INTERVAL",
+        "Seconds between checks that connected clients' API keys still exist.",
+    ),
+    Field(
+        "gateway_ping_interval",
+        "CHINWAG_GATEWAY_PING_INTERVAL",
+        "Seconds between WebSocket pings to each client connection.",
+    ),
+    Field(
+        "gateway_ping_timeout",
+        "CHINWAG_GATEWAY_PING_TIMEOUT",
+        "Seconds a client has to answer a ping before its connection is dropped.",
     ),
 )
 
@@ -274,6 +334,20 @@ def _validate(s: Settings) -> None:
         raise ConfigError("header_timeout and body_timeout must be above 0")
     if s.max_connections < 1:
         raise ConfigError("max_connections must be at least 1")
+    if min(s.gateway_max_connections, s.gateway_max_connections_per_identity) < 1:
+        raise ConfigError("gateway connection limits must be at least 1")
+    if min(s.gateway_upstream_rate, s.gateway_upstream_concurrency) < 1:
+        raise ConfigError("gateway_upstream_rate and gateway_upstream_concurrency must be >= 1")
+    if s.gateway_max_frame_bytes < 4096:
+        raise ConfigError("gateway_max_frame_bytes must be at least 4096")
+    gateway_seconds = (
+        s.gateway_init_timeout,
+        s.gateway_key_check_interval,
+        s.gateway_ping_interval,
+        s.gateway_ping_timeout,
+    )
+    if min(gateway_seconds) <= 0 or s.gateway_token_warning < 0:
+        raise ConfigError("gateway timeouts and intervals must be above 0 seconds")
     if (s.account_sid is None) != (s.auth_token is None):
         raise ConfigError("set both account_sid and auth_token, or neither")
     if s.account_sid is not None and not sids.looks_like(sids.ACCOUNT, s.account_sid):

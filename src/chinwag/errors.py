@@ -103,6 +103,13 @@ class NotFoundError(ChinwagError):
         super().__init__(path=path)
 
 
+class TooManyRequestsError(ChinwagError):
+    """A client connection over its upstream request rate or concurrency, or a connection
+    refused because its identity or the process holds too many already."""
+
+    status, code, template = 429, 20429, "Too Many Requests"
+
+
 class InternalError(ChinwagError):
     status, code, template = 500, 20500, "Internal Server Error"
 

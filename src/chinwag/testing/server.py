@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
@@ -25,12 +26,16 @@ class ThreadedServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, 0))
         self.port: int = self._sock.getsockname()[1]
+        settings = app.api.settings
         config = uvicorn.Config(
             app,
             lifespan="on",
             log_level="warning",
             access_log=False,
-            http=http_protocol(app.api.settings),
+            http=http_protocol(settings),
+            ws_max_size=settings.gateway_max_frame_bytes,
+            ws_ping_interval=settings.gateway_ping_interval,
+            ws_ping_timeout=settings.gateway_ping_timeout,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -49,6 +54,10 @@ class ThreadedServer:
                 raise RuntimeError("chinwag test server did not start")
             time.sleep(0.01)
         return self
+
+    def call_soon(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` on the server's event loop thread (where the app's state lives)."""
+        self._server.servers[0].get_loop().call_soon_threadsafe(callback)
 
     def stop(self) -> None:
         self._server.should_exit = True
