@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from chinwag.storage.engine import create_engine
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import ChatGrant
 
@@ -31,10 +30,11 @@ from chinwag.config import Settings
 from chinwag.domain.api_keys import create_api_key, delete_api_key
 from chinwag.domain.deps import Deps
 from chinwag.domain.models import ApiKey
-from chinwag.events.bus import EventBus
+from chinwag.events.local import LocalBus
 from chinwag.realtime.twilsock.codec import Frame, decode, encode
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database
+from chinwag.storage.engines import create_engine
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
 
@@ -167,7 +167,7 @@ async def _with_deps(database: str, action: Callable[[Deps], Awaitable[T]]) -> T
     db = Database(create_engine(database))
     await db.open()
     try:
-        return await action(Deps(db, SystemClock(), SidGenerator(), EventBus()))
+        return await action(Deps(db, SystemClock(), SidGenerator(), LocalBus()))
     finally:
         await db.close()
 

@@ -135,6 +135,13 @@ async def fetch_service(deps: Deps, caller: Caller, sid: str) -> Service:
     return await deps.db.run_read("fetch_service", get_service, caller.account_sid, sid)
 
 
+async def fetch_client_service(deps: Deps, caller: Caller, sid: str) -> Service:
+    """The service a chat client is signed in to (``sid`` comes from its verified token), for
+    the options its Configuration carries. Reading a service is otherwise an administrator's
+    action; a client needs only its own."""
+    return await deps.db.run_read("fetch_service", get_service, caller.account_sid, sid)
+
+
 async def list_services(deps: Deps, caller: Caller, req: PageRequest) -> Page[Service]:
     policy.authorize(caller.actor, Action.ADMINISTER)
     return await deps.db.run_read("list_services", store.list_services_txn, caller.account_sid, req)

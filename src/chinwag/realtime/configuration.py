@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from chinwag.domain.services import fetch_service
+from chinwag.domain.services import fetch_client_service
 from chinwag.domain.users import fetch_user
 from chinwag.realtime.exchange import Client, Request, Response, json_response
 
@@ -37,7 +37,7 @@ def user_channels_map(user_sid: str) -> str:
 
 
 async def fetch_configuration(client: Client, request: Request) -> Response:
-    service = await fetch_service(client.deps, client.caller, client.service_sid)
+    service = await fetch_client_service(client.deps, client.caller, client.service_sid)
     user = await fetch_user(client.deps, client.caller, client.service_sid, client.identity)
     base = chat_base(request.host or "aim.chinwag.local", service.sid)
     me = f"{base}/Users/{quote(user.identity, safe='')}"
