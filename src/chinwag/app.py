@@ -30,6 +30,8 @@ from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.routes import add_routes
+from chinwag.realtime.sync.projection import SyncProjection
+from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.engine import create_engine
@@ -120,6 +122,7 @@ class _Lifespan:
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
         await self.chinwag.dispatcher.stop()
+        await self.chinwag.sync.close()
         await self.chinwag.deps.db.close()
 
 
@@ -157,7 +160,10 @@ class ChinwagApp:
             self.dispatcher.wake,
             rest_pre_events=settings.webhook_rest_pre_events,
         )
-        self.deps = Deps(db, clock, sids or SidGenerator(), EventBus(), webhooks)
+        self.sync = SyncHub(db, clock, SyncSettings())
+        self.deps = Deps(
+            db, clock, sids or SidGenerator(), EventBus(), webhooks, SyncProjection(self.sync.wake)
+        )
         self.api = Api(self.deps, settings)
         falcon_app = falcon.asgi.App(middleware=[_Lifespan(self)])
         falcon_app.add_error_handler(Exception, handle_unexpected)

@@ -59,6 +59,21 @@ class NoWebhooks:
         return None
 
 
+class Projection(Protocol):
+    """The views clients read (implemented in ``chinwag.realtime.sync``): every event passes
+    through :meth:`record_txn` inside its transaction, so what a client may be told of a
+    change commits or rolls back with the change itself."""
+
+    async def record_txn(self, txn: Txn, event: Event) -> None: ...
+
+
+class NoProjection:
+    """The projection of a process that serves no clients (CLI commands, account bootstrap)."""
+
+    async def record_txn(self, txn: Txn, event: Event) -> None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     db: Database
@@ -66,9 +81,11 @@ class Deps:
     sids: SidGenerator
     bus: EventBus
     webhooks: WebhookGate = field(default_factory=NoWebhooks)
+    projection: Projection = field(default_factory=NoProjection)
 
     async def emit(self, txn: Txn, event: Event) -> None:
-        """Describe a change made in ``txn``: its post-event webhooks join the transaction and
-        the event is published on the bus once the transaction commits."""
+        """Describe a change made in ``txn``: its post-event webhooks and its Sync events join
+        the transaction and the event is published on the bus once the transaction commits."""
         await self.webhooks.enqueue_txn(txn, event)
+        await self.projection.record_txn(txn, event)
         txn.call_after(self.bus.publish, event)

@@ -1,0 +1,1 @@
+"""The client half: the Twilsock gateway the twilio-chat SDK connects to (docs/clients.md)."""

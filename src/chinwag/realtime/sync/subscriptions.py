@@ -1,0 +1,306 @@
+"""Subscriptions: replay on establish, then live events, per connection through its own queue.
+
+::
+
+    establish(L) ──> join the object's feed (live events held back)
+                 ──> replay every event after L from the database, in id order
+                 ──> until caught up with the feed, then release held events newer than
+                     the replay ──> subscription_established(last_event_id)
+    feed woken   ──> one read per object per process (events after the feed's position)
+                 ──> offered to each subscription, which passes only ids it has not sent
+
+A feed is woken by the projection after a local commit, by a hint from another process
+(``realtime/fanout.py``), or by its poll timer; whatever wakes it, it reads the database, so
+a lost wake-up delays an event until the next one but never loses it. Each connection has a
+bounded queue: a client that does not keep up is cut off (``SyncConnection.overflowed``) and
+replays from its last event id when it reconnects, instead of slowing anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from chinwag import errors
+from chinwag.clock import Clock
+from chinwag.realtime.sync import views
+from chinwag.realtime.sync.objects import SyncObject
+from chinwag.realtime.sync.projection import ALL
+from chinwag.realtime.sync.shapes import Data
+from chinwag.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+#: the SDK's message type for strictly ordered Sync events
+SYNC_EVENT = "twilio.sync.event"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    #: scheme://host of the Sync URLs handed to clients (never resolved: only labels)
+    base_url: str = "https://cds.chinwag.local"
+    #: notifications a connection may have waiting before it is cut off
+    queue_bound: int = 1000
+    #: seconds between reads of every feed even without a wake-up (None: only when woken)
+    poll_interval: float | None = None
+
+
+class SyncConnection:
+    """One client connection: its subscriptions and its bounded queue of notifications.
+
+    The gateway sends what :meth:`next_notification` returns as ``notification`` frames of type
+    ``twilio.sync.event``, and closes the socket once :attr:`overflowed` is set.
+    """
+
+    def __init__(self, hub: SyncHub, identity: str, service_sid: str) -> None:
+        self.hub = hub
+        self.identity = identity
+        self.service_sid = service_sid
+        self.overflowed = False
+        # one slot beyond the bound for the end-of-stream mark of an overflowed connection
+        self._queue: asyncio.Queue[Data | None] = asyncio.Queue(hub.settings.queue_bound + 1)
+        self.subscriptions: dict[str, Subscription] = {}
+
+    def push(self, payload: Data) -> None:
+        if self.overflowed:
+            return
+        if self._queue.qsize() < self.hub.settings.queue_bound:
+            self._queue.put_nowait(payload)
+            return
+        log.info("sync queue of %s overflowed: disconnecting it", self.identity)
+        self.overflowed = True
+        self.hub.detach(self)
+        self._queue.put_nowait(None)
+
+    async def next_notification(self) -> Data | None:
+        """The next notification to send; None once the connection must be closed."""
+        return await self._queue.get()
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+
+@dataclass(eq=False)
+class Subscription:
+    connection: SyncConnection
+    obj: SyncObject
+    delivered: int = 0
+    ready: bool = False
+    held: list[Data] = field(default_factory=list)
+
+    def offer(self, events: list[Data]) -> None:
+        if not self.ready:
+            self.held.extend(events)
+            return
+        for event in events:
+            event_id = event["event"].get("id")
+            if event_id is None or event_id > self.delivered:
+                self.connection.push(event)
+                if event_id is not None:
+                    self.delivered = event_id
+
+
+class Feed:
+    """One object's live events in this process, read once and offered to every subscriber."""
+
+    def __init__(self, hub: SyncHub, obj: SyncObject, position: int) -> None:
+        self.hub = hub
+        self.obj = obj
+        self.position = position
+        self.subscribers: set[Subscription] = set()
+        self._woken = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+    async def _run(self) -> None:
+        poll = self.hub.settings.poll_interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), poll)
+            self._woken.clear()
+            try:
+                replay = await self.hub.read(self.obj, self.position)
+            except Exception:
+                log.exception(
+                    "sync feed %s failed to read; retrying on the next wake-up", self.obj.sid
+                )
+                await asyncio.sleep(0.5)
+                continue
+            self.position = replay.position
+            for sub in tuple(self.subscribers):
+                sub.offer(replay.events)
+            if replay.removed:
+                self.hub.drop_feed(self)
+                return
+            if replay.more:
+                self._woken.set()
+
+
+class SyncHub:
+    """This process's feeds and connections. ``wake`` is the projection's after-commit hook."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: SyncSettings,
+        publish: Callable[[tuple[str, ...]], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self._publish = publish
+        self._feeds: dict[str, Feed] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._by_owner: dict[str, set[Feed]] = {}
+
+    def set_publisher(self, publish: Callable[[tuple[str, ...]], None] | None) -> None:
+        """Where local commits are announced to other processes (the fan-out), if anywhere."""
+        self._publish = publish
+
+    def wake(self, owners: tuple[str, ...]) -> None:
+        """After a local commit: read the owners' objects now, and tell other processes."""
+        self.wake_local(owners)
+        if self._publish is not None:
+            self._publish(owners)
+
+    def wake_local(self, owners: tuple[str, ...]) -> None:
+        if ALL in owners:
+            feeds: Any = tuple(self._feeds.values())
+        else:
+            feeds = [f for owner in owners for f in self._by_owner.get(owner, ())]
+        for feed in feeds:
+            feed.wake()
+
+    def wake_all(self) -> None:
+        self.wake_local((ALL,))
+
+    async def read(self, obj: SyncObject, after: int) -> views.Replay:
+        now = self.clock.now_ms()
+        base = self.settings.base_url
+        return await self.db.run_read("sync_events", views.events_after_txn, base, obj, after, now)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` (an establish) in the background; a failure is logged, not lost."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sync subscription work failed", exc_info=task.exception())
+
+    def connect(self, identity: str, service_sid: str) -> SyncConnection:
+        return SyncConnection(self, identity, service_sid)
+
+    def detach(self, connection: SyncConnection) -> None:
+        """Forget a connection's subscriptions (it closed, or overflowed)."""
+        for sub in tuple(connection.subscriptions.values()):
+            self._leave(sub)
+        connection.subscriptions.clear()
+
+    def cancel(self, connection: SyncConnection, object_sid: str) -> None:
+        sub = connection.subscriptions.pop(object_sid, None)
+        if sub is not None:
+            self._leave(sub)
+
+    async def establish(
+        self, connection: SyncConnection, obj: SyncObject, last_event_id: int | None, extra: Data
+    ) -> None:
+        """Replay everything after ``last_event_id`` to ``connection``, then go live.
+
+        ``extra`` (the correlation id) is added to every notification of the replay and to the
+        closing ``subscription_established`` or ``subscription_failed``.
+        """
+        self.cancel(connection, obj.sid)
+        sub = Subscription(connection, obj)
+        feed = self._feeds.get(obj.sid)
+        if feed is None:
+            start = await self.db.run_read("sync_position", views.position_txn, obj)
+            if start is None:
+                connection.push(failed(obj, not_found(obj.kind), extra))
+                return
+            feed = self._feeds.get(obj.sid) or self._new_feed(obj, start)
+        feed.subscribers.add(sub)
+        connection.subscriptions[obj.sid] = sub
+        position = feed.position if last_event_id is None else last_event_id
+        while True:
+            replay = await self.read(obj, position)
+            if replay.removed:
+                self.cancel(connection, obj.sid)
+                connection.push(failed(obj, not_found(obj.kind), extra))
+                return
+            for event in replay.events:
+                connection.push({**event, **extra})
+            position = replay.position
+            if not replay.more and position >= feed.position:
+                break
+        sub.delivered, sub.ready = position, True
+        held, sub.held = sub.held, []
+        sub.offer(held)
+        established = {
+            "object_sid": obj.sid,
+            "object_type": obj.kind,
+            "replay_status": "completed",
+            "last_event_id": sub.delivered,
+        }
+        connection.push({"event_type": "subscription_established", "event": established, **extra})
+
+    def _new_feed(self, obj: SyncObject, position: int) -> Feed:
+        feed = Feed(self, obj, position)
+        self._feeds[obj.sid] = feed
+        self._by_owner.setdefault(obj.owner_sid, set()).add(feed)
+        return feed
+
+    def drop_feed(self, feed: Feed) -> None:
+        self._feeds.pop(feed.obj.sid, None)
+        owned = self._by_owner.get(feed.obj.owner_sid)
+        if owned is not None:
+            owned.discard(feed)
+            if not owned:
+                del self._by_owner[feed.obj.owner_sid]
+        for sub in tuple(feed.subscribers):
+            sub.connection.subscriptions.pop(feed.obj.sid, None)
+        feed.subscribers.clear()
+
+    def _leave(self, sub: Subscription) -> None:
+        feed = self._feeds.get(sub.obj.sid)
+        if feed is None:
+            return
+        feed.subscribers.discard(sub)
+        if not feed.subscribers:
+            feed.stop()
+            self.drop_feed(feed)
+
+    async def close(self) -> None:
+        for task in tuple(self._tasks):
+            task.cancel()
+        for feed in tuple(self._feeds.values()):
+            feed.stop()
+            self.drop_feed(feed)
+
+
+def failed(obj: SyncObject, error: errors.ChinwagError, extra: Data) -> Data:
+    """``subscription_failed``: the SDK marks the object removed on a 404 (protocol 2.4)."""
+    detail = {"status": error.status, "code": error.code, "message": error.message}
+    body = {"object_sid": obj.sid, "object_type": obj.kind, "error": detail}
+    return {"event_type": "subscription_failed", "event": body, **extra}
+
+
+def not_found(kind: object) -> errors.ChinwagError:
+    """The Sync "not found" error for an object of ``kind`` (a map's for anything unknown)."""
+    if kind == "document":
+        return errors.SyncDocumentNotFoundError()
+    if kind == "list":
+        return errors.SyncListNotFoundError()
+    return errors.SyncMapNotFoundError()
