@@ -63,13 +63,14 @@ def spawn_server(
     *args: str,
     env: dict[str, str] | None = None,
     capture: bool = False,
+    port: int | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
     """Start a real ``chinwag serve`` process and wait until /healthz answers.
 
     Returns the process and its base URL. With ``capture`` its output is readable from
-    ``proc.stdout``; otherwise it is discarded.
+    ``proc.stdout``; otherwise it is discarded. ``port`` defaults to a free one.
     """
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -1,6 +1,8 @@
 """``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
 
-The returned app is ``Observe(BasicAuth(falcon_app))``. The database opens and the account is
+HTTP requests reach ``Observe(BasicAuth(falcon_app))``; WebSocket scopes go to the Twilsock
+gateway first, since clients authenticate with an access token inside the socket, not with
+Basic auth. The database opens and the account is
 resolved in the ASGI lifespan startup, before the server accepts requests. ``chinwag serve``
 resolves the account once, before any worker starts (:func:`resolve_account`), so workers never
 race to generate one; :func:`create_app_from_environment` is the factory each worker calls.
@@ -9,8 +11,11 @@ race to generate one; :func:`create_app_from_environment` is the factory each wo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import falcon
@@ -19,7 +24,9 @@ import falcon.asgi
 from chinwag import errors, logs
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
+from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account
+from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
@@ -32,6 +39,9 @@ from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.routes import add_routes
 from chinwag.realtime.sync.projection import SyncProjection
 from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
+from chinwag.realtime.twilsock.gateway import Connections, Gateway
+from chinwag.realtime.twilsock.session import Limits, SessionEnv
+from chinwag.realtime.upstream import Router
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.engine import create_engine
@@ -52,10 +62,22 @@ def _database(settings: Settings) -> Database:
     )
 
 
-def _configured_account(settings: Settings) -> Account | None:
+def configured_account(settings: Settings) -> Account | None:
     if settings.account_sid and settings.auth_token:
         return Account(settings.account_sid, settings.auth_token)
     return None
+
+
+@asynccontextmanager
+async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
+    """The domain's dependencies on an open database, for one-shot work outside a server
+    (``serve``'s start-up, CLI commands): no webhooks are sent from here."""
+    db = _database(settings)
+    await db.open()
+    try:
+        yield Deps(db, SystemClock(), SidGenerator(), EventBus())
+    finally:
+        await db.close()
 
 
 async def resolve_account(settings: Settings) -> tuple[Account, bool]:
@@ -63,13 +85,8 @@ async def resolve_account(settings: Settings) -> tuple[Account, bool]:
 
     Returns the account and whether it was just generated (so its token can be shown once).
     """
-    db = _database(settings)
-    await db.open()
-    try:
-        deps = Deps(db, SystemClock(), SidGenerator(), EventBus())
-        return await ensure_account(deps, _configured_account(settings))
-    finally:
-        await db.close()
+    async with open_deps(settings) as deps:
+        return await ensure_account(deps, configured_account(settings))
 
 
 class _Health:
@@ -114,13 +131,20 @@ class _Lifespan:
     async def process_startup(self, scope: Any, event: Any) -> None:
         app = self.chinwag
         await app.deps.db.open()
-        account, _ = await ensure_account(app.deps, _configured_account(app.api.settings))
+        settings = app.api.settings
+        account, _ = await ensure_account(app.deps, configured_account(settings))
+        if settings.api_key_sid and settings.api_key_secret:
+            await ensure_api_key(
+                app.deps, account.sid, settings.api_key_sid, settings.api_key_secret
+            )
         app.account = account
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
+        app.gateway.start()
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
+        await self.chinwag.gateway.stop()
         await self.chinwag.dispatcher.stop()
         await self.chinwag.sync.close()
         await self.chinwag.deps.db.close()
@@ -172,7 +196,8 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
-        self.auth = BasicAuth(falcon_app)
+        self.gateway = _gateway(settings, self.deps, self.metrics, self.sync)
+        self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
         )
@@ -182,8 +207,45 @@ class ChinwagApp:
         assert self.account is not None  # set at startup, before any request or delivery
         return self.account.auth_token
 
+    async def _check_key(self, key_sid: str, secret: bytes) -> bool:
+        """REST credentials of an API key: a live key of the served account."""
+        assert self.account is not None  # set at startup, before any request
+        return await key_secret_matches(self.deps, self.account.sid, key_sid, secret)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self._asgi(scope, receive, send)
+        if scope["type"] == "websocket":
+            await self.gateway(scope, receive, send)
+        else:
+            await self._asgi(scope, receive, send)
+
+
+def _gateway(settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub) -> Gateway:
+    limits = Limits(
+        max_body_bytes=settings.max_body_bytes,
+        upstream_rate=settings.gateway_upstream_rate,
+        upstream_concurrency=settings.gateway_upstream_concurrency,
+        init_timeout=settings.gateway_init_timeout,
+        token_warning=settings.gateway_token_warning,
+    )
+    connections = Connections(
+        settings.gateway_max_connections, settings.gateway_max_connections_per_identity
+    )
+    env = SessionEnv(
+        deps,
+        limits,
+        functools.partial(access_tokens.authenticate, deps),
+        Router(),
+        connections,
+        metrics.gateway,
+        sync,
+    )
+    return Gateway(
+        env,
+        connections,
+        functools.partial(access_tokens.key_is_live, deps),
+        key_check_interval=settings.gateway_key_check_interval,
+        public_url=settings.public_url,
+    )
 
 
 def create_app(

@@ -1,4 +1,5 @@
-"""The ``chinwag`` command: ``serve``, ``db upgrade``, ``webhooks log``, ``routes``.
+"""The ``chinwag`` command: ``serve``, ``db upgrade``, ``webhooks log``, ``keys``, ``token``,
+``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
 win over the environment, which wins over a config file.
@@ -11,13 +12,18 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from chinwag import __version__, logs
+from chinwag import __version__, errors, logs
 from chinwag.config import FIELDS, ConfigError, Settings, export_to_environment, load_settings
-from chinwag.domain.models import Account
+from chinwag.domain.models import Account, ApiKey
 from chinwag.storage import migrate
-from chinwag.storage.engine import UnsupportedDatabaseError, create_engine
+from chinwag.storage.engine import UnsupportedDatabaseError, create_engine, sqlite_path
+
+if TYPE_CHECKING:
+    from chinwag.domain.deps import Deps
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
@@ -31,6 +37,13 @@ def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) ->
 
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
+#: settings that choose the database and the account, for the commands working on them
+ACCOUNT_SETTINGS = ("database", "account_sid", "auth_token")
+TOKEN_KEY_NAME = "chinwag token"
+
+
+class CommandError(Exception):
+    """A command cannot do what it was asked (an unknown key or service); exit status 1."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +74,29 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--limit", type=int, default=50, help="at most this many (50)")
     log.add_argument("--json", action="store_true", help="one JSON object per line, with params")
 
+    keys = sub.add_parser("keys", help="API keys: they sign access tokens and may call the API")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key; prints its SID and secret, once")
+    _add_setting_flags(create, ACCOUNT_SETTINGS)
+    create.add_argument("--friendly-name", help="a name to recognise the key by")
+    listing = keys_sub.add_parser("list", help="the account's keys: SID, date, name (no secrets)")
+    _add_setting_flags(listing, ACCOUNT_SETTINGS)
+    delete = keys_sub.add_parser("delete", help="delete a key: what it signed stops working")
+    _add_setting_flags(delete, ACCOUNT_SETTINGS)
+    delete.add_argument("sid", metavar="SK...")
+
+    token = sub.add_parser("token", help="print an access token for a chat client (development)")
+    _add_setting_flags(token, ACCOUNT_SETTINGS)
+    token.add_argument("--identity", required=True, help="the chat user the token is for")
+    token.add_argument("--service", required=True, metavar="IS...", help="the Chat Service")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds valid (3600, max 86400)")
+    token.add_argument(
+        "--key",
+        metavar="SK...",
+        help="sign with this key (default: CHINWAG_API_KEY_SID, else a key named "
+        f'"{TOKEN_KEY_NAME}", created if missing)',
+    )
+
     sub.add_parser("routes", help="list every API route with its spec operation")
     return parser
 
@@ -83,11 +119,21 @@ def _prepare_schema(settings: Settings, upgrade: bool) -> None:
         raise ConfigError("the database has tables chinwag does not know; refusing to use it")
 
 
-def _announce_account(account: Account) -> None:
+def _require_schema(settings: Settings) -> None:
+    """For commands that only work on an existing database: never create one."""
+    path = sqlite_path(settings.database)
+    if path is not None and path != ":memory:" and not Path(path).exists():
+        raise ConfigError(f"no database at {path}: start `chinwag serve` once, or check --database")
+    if migrate.schema_state(settings.database) != "current":
+        raise ConfigError("the database schema is not current: run `chinwag db upgrade` first")
+
+
+def _announce_account(account: Account, file: TextIO = sys.stdout) -> None:
     print(
         "chinwag: generated the API account for this database (the token is shown only once):\n"
         f"  CHINWAG_ACCOUNT_SID={account.sid}\n"
         f"  CHINWAG_AUTH_TOKEN={account.auth_token}",
+        file=file,
         flush=True,
     )
 
@@ -118,6 +164,11 @@ def _serve(args: argparse.Namespace) -> int:
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long, then
         # run the lifespan shutdown (closing the database cleanly) and exit 0.
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # client connections (Twilsock): refuse oversized messages in the WebSocket layer,
+        # and drop peers that stop answering pings
+        "ws_max_size": settings.gateway_max_frame_bytes,
+        "ws_ping_interval": settings.gateway_ping_interval,
+        "ws_ping_timeout": settings.gateway_ping_timeout,
     }
     if sys.platform != "win32":
         options.update(http="httptools", loop="uvloop")
@@ -152,11 +203,123 @@ def _webhooks_log(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     create_engine(settings.database)
-    if migrate.schema_state(settings.database) != "current":
-        raise ConfigError("the database schema is not current: run `chinwag db upgrade` first")
+    _require_schema(settings)
     deliveries = asyncio.run(log.recent_deliveries(settings.database, args.state, args.limit))
     for delivery in deliveries:
         print(log.as_json(delivery) if args.json else log.as_text(delivery))
+    return 0
+
+
+async def _account(deps: Deps, settings: Settings, *, create: bool) -> Account | None:
+    """The account the server uses; ``create`` generates (and announces) one if there is none."""
+    from chinwag.app import configured_account
+    from chinwag.domain.accounts import ensure_account, find_account
+
+    if not create:
+        return await find_account(deps, configured_account(settings))
+    account, generated = await ensure_account(deps, configured_account(settings))
+    if generated:
+        _announce_account(account, file=sys.stderr)
+    return account
+
+
+def _date(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _keys_async(settings: Settings, args: argparse.Namespace) -> None:
+    from chinwag.app import open_deps
+    from chinwag.domain import api_keys
+
+    async with open_deps(settings) as deps:
+        account = await _account(deps, settings, create=args.keys_command == "create")
+        if args.keys_command == "create":
+            assert account is not None
+            key = await api_keys.create_api_key(deps, account.sid, args.friendly_name)
+            print(f"sid:    {key.sid}\nsecret: {key.secret}")
+            print("chinwag: keep the secret now: it is shown only this once", file=sys.stderr)
+        elif args.keys_command == "list":
+            for key in await api_keys.list_api_keys(deps, account.sid) if account else []:
+                print(f"{key.sid}  {_date(key.date_created)}  {key.friendly_name or ''}".rstrip())
+        else:
+            try:
+                await api_keys.delete_api_key(deps, account.sid if account else "", args.sid)
+            except errors.NotFoundError:
+                raise CommandError(f"no API key {args.sid} in this database") from None
+            print(f"chinwag: deleted API key {args.sid}")
+
+
+def _keys(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    create_engine(settings.database)
+    if args.keys_command == "create":
+        _prepare_schema(settings, upgrade=False)
+    else:
+        _require_schema(settings)
+    asyncio.run(_keys_async(settings, args))
+    return 0
+
+
+async def _token_key(deps: Deps, settings: Settings, account: Account, sid: str | None) -> ApiKey:
+    """The key ``chinwag token`` signs with: the one asked for, the configured one, or its own."""
+    from chinwag.domain import api_keys
+
+    if settings.api_key_sid and settings.api_key_secret:
+        await api_keys.ensure_api_key(
+            deps, account.sid, settings.api_key_sid, settings.api_key_secret
+        )
+    wanted = sid or settings.api_key_sid
+    if wanted is not None:
+        key = await api_keys.find_api_key(deps, account.sid, wanted)
+        if key is None:
+            raise CommandError(f"no API key {wanted} in this database")
+        return key
+    key, created = await api_keys.named_api_key(deps, account.sid, TOKEN_KEY_NAME)
+    if created:
+        print(f'chinwag: created API key {key.sid} ("{TOKEN_KEY_NAME}")', file=sys.stderr)
+    return key
+
+
+async def _token_async(settings: Settings, args: argparse.Namespace) -> str:
+    from chinwag.app import open_deps
+    from chinwag.domain import services
+    from chinwag.domain.access_tokens import mint_token
+    from chinwag.domain.deps import Caller
+    from chinwag.domain.events import API_ACTOR
+
+    async with open_deps(settings) as deps:
+        account = await _account(deps, settings, create=True)
+        assert account is not None
+        try:
+            await services.fetch_service(deps, Caller(account.sid, API_ACTOR), args.service)
+        except errors.NotFoundError:
+            raise CommandError(f"no Service {args.service} in this database") from None
+        key = await _token_key(deps, settings, account, args.key)
+        return mint_token(
+            key_sid=key.sid,
+            secret=key.secret,
+            account_sid=account.sid,
+            identity=args.identity,
+            service_sid=args.service,
+            now_s=deps.clock.now_ms() // 1000,
+            ttl_s=args.ttl,
+        )
+
+
+def _token(args: argparse.Namespace) -> int:
+    from chinwag.domain import rules
+    from chinwag.domain.access_tokens import MAX_LIFETIME_S
+
+    settings = _settings(args)
+    if not 0 < args.ttl <= MAX_LIFETIME_S:
+        raise ConfigError(f"--ttl must be between 1 and {MAX_LIFETIME_S} seconds")
+    try:
+        rules.check_identity(args.identity)
+    except errors.ChinwagError as exc:
+        raise ConfigError(f"--identity: {exc.message}") from None
+    create_engine(settings.database)
+    _prepare_schema(settings, upgrade=False)
+    print(asyncio.run(_token_async(settings, args)))
     return 0
 
 
@@ -177,10 +340,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _db_upgrade(args)
         if args.command == "webhooks":
             return _webhooks_log(args)
+        if args.command == "keys":
+            return _keys(args)
+        if args.command == "token":
+            return _token(args)
         return _routes()
     except (ConfigError, UnsupportedDatabaseError) as exc:
         print(f"chinwag: {exc}", file=sys.stderr)
         return 2
+    except CommandError as exc:
+        print(f"chinwag: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

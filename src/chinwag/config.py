@@ -32,6 +32,8 @@ class Settings:
     public_url: str | None = None
     account_sid: str | None = None
     auth_token: str | None = None
+    api_key_sid: str | None = None
+    api_key_secret: str | None = None
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
     max_body_bytes: int = 262_144
     log_level: str = "info"
@@ -46,6 +48,16 @@ class Settings:
     webhook_log_retention: int = 7 * 24 * 3600
     webhook_rest_pre_events: bool = False
     webhook_block_private: bool = False
+    gateway_max_connections: int = 20_000
+    gateway_max_connections_per_identity: int = 20
+    gateway_max_frame_bytes: int = 1_048_576
+    gateway_upstream_rate: int = 50
+    gateway_upstream_concurrency: int = 16
+    gateway_init_timeout: float = 10.0
+    gateway_token_warning: float = 180.0
+    gateway_key_check_interval: float = 5.0
+    gateway_ping_interval: float = 20.0
+    gateway_ping_timeout: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,12 @@ FIELDS: tuple[Field, ...] = (
         "Account SID allowed to call the API (AC + 32 hex). Unset: generated on first start.",
     ),
     Field("auth_token", "CHINWAG_AUTH_TOKEN", "Auth token for the account."),
+    Field(
+        "api_key_sid",
+        "CHINWAG_API_KEY_SID",
+        "API key (SK + 32 hex) that serve makes exist for the account, to sign access tokens.",
+    ),
+    Field("api_key_secret", "CHINWAG_API_KEY_SECRET", "Secret of that API key."),
     Field(
         "sqlite_synchronous",
         "CHINWAG_SQLITE_SYNCHRONOUS",
@@ -124,6 +142,56 @@ FIELDS: tuple[Field, ...] = (
         "webhook_block_private",
         "CHINWAG_WEBHOOK_BLOCK_PRIVATE",
         "true: never call webhook URLs that resolve to private or loopback addresses.",
+    ),
+    Field(
+        "gateway_max_connections",
+        "CHINWAG_GATEWAY_MAX_CONNECTIONS",
+        "Client (Twilsock) connections one process holds; past it, init is answered 429.",
+    ),
+    Field(
+        "gateway_max_connections_per_identity",
+        "CHINWAG_GATEWAY_MAX_CONNECTIONS_PER_IDENTITY",
+        "Client connections one identity of a service may hold per process (429 past it).",
+    ),
+    Field(
+        "gateway_max_frame_bytes",
+        "CHINWAG_GATEWAY_MAX_FRAME_BYTES",
+        "Largest WebSocket message a client may send; a larger one closes the connection.",
+    ),
+    Field(
+        "gateway_upstream_rate",
+        "CHINWAG_GATEWAY_UPSTREAM_RATE",
+        "Upstream requests per second per connection (bursts of as many); more get 429.",
+    ),
+    Field(
+        "gateway_upstream_concurrency",
+        "CHINWAG_GATEWAY_UPSTREAM_CONCURRENCY",
+        "Upstream requests one connection may have in progress at once; more get 429.",
+    ),
+    Field(
+        "gateway_init_timeout",
+        "CHINWAG_GATEWAY_INIT_TIMEOUT",
+        "Seconds a new connection has to complete init before it is closed.",
+    ),
+    Field(
+        "gateway_token_warning",
+        "CHINWAG_GATEWAY_TOKEN_WARNING",
+        "Seconds before a client's token expires that it is told (tokenAboutToExpire).",
+    ),
+    Field(
+        "gateway_key_check_interval",
+        "CHINWAG_GATEWAY_KEY_CHECK_INTERVAL",
+        "Seconds between checks that connected clients' API keys still exist.",
+    ),
+    Field(
+        "gateway_ping_interval",
+        "CHINWAG_GATEWAY_PING_INTERVAL",
+        "Seconds between WebSocket pings to each client connection.",
+    ),
+    Field(
+        "gateway_ping_timeout",
+        "CHINWAG_GATEWAY_PING_TIMEOUT",
+        "Seconds a client has to answer a ping before its connection is dropped.",
     ),
 )
 
@@ -229,11 +297,29 @@ def _validate(s: Settings) -> None:
         raise ConfigError("webhook_timeout must be in (0, 60] and webhook_retry_base above 0")
     if s.webhook_retries < 0 or s.webhook_log_retention < 0:
         raise ConfigError("webhook_retries and webhook_log_retention cannot be negative")
+    if min(s.gateway_max_connections, s.gateway_max_connections_per_identity) < 1:
+        raise ConfigError("gateway connection limits must be at least 1")
+    if min(s.gateway_upstream_rate, s.gateway_upstream_concurrency) < 1:
+        raise ConfigError("gateway_upstream_rate and gateway_upstream_concurrency must be >= 1")
+    if s.gateway_max_frame_bytes < 4096:
+        raise ConfigError("gateway_max_frame_bytes must be at least 4096")
+    gateway_seconds = (
+        s.gateway_init_timeout,
+        s.gateway_key_check_interval,
+        s.gateway_ping_interval,
+        s.gateway_ping_timeout,
+    )
+    if min(gateway_seconds) <= 0 or s.gateway_token_warning < 0:
+        raise ConfigError("gateway timeouts and intervals must be above 0 seconds")
     if s.max_body_bytes < 1024:
         raise ConfigError("max_body_bytes must be at least 1024")
     if (s.account_sid is None) != (s.auth_token is None):
         raise ConfigError("set both account_sid and auth_token, or neither")
     if s.account_sid is not None and not sids.looks_like(sids.ACCOUNT, s.account_sid):
         raise ConfigError("account_sid must be AC followed by 32 hex digits")
+    if (s.api_key_sid is None) != (s.api_key_secret is None):
+        raise ConfigError("set both api_key_sid and api_key_secret, or neither")
+    if s.api_key_sid is not None and not sids.looks_like(sids.API_KEY, s.api_key_sid):
+        raise ConfigError("api_key_sid must be SK followed by 32 hex digits")
     if s.public_url is not None and not s.public_url.startswith(("http://", "https://")):
         raise ConfigError("public_url must start with http:// or https://")

@@ -91,6 +91,13 @@ class NotFoundError(ChinwagError):
         super().__init__(path=path)
 
 
+class TooManyRequestsError(ChinwagError):
+    """A client connection over its upstream request rate or concurrency, or a connection
+    refused because its identity or the process holds too many already."""
+
+    status, code, template = 429, 20429, "Too Many Requests"
+
+
 class InternalError(ChinwagError):
     status, code, template = 500, 20500, "Internal Server Error"
 
@@ -111,6 +118,57 @@ class InvalidPageTokenError(ChinwagError):
 
 class NegativeMessagePageTokenError(ChinwagError):
     status, code, template = 400, 19038, "Page token must be bigger than or equal to 0"
+
+
+# --- access tokens (201xx): client connections only ---------------------------------------------
+# Twilio documents the codes, not their statuses; all are 401, the status the twilio-chat SDK
+# treats as a terminal "denied" (and, for 20104, as tokenExpired).
+
+
+class AccessTokenError(ChinwagError):
+    """Base of the access-token failures a client connection can be refused with."""
+
+    status, code, template = 401, 20101, "Invalid Access Token"
+
+
+class InvalidAccessTokenError(AccessTokenError):
+    """The token cannot be parsed as a compact JWS with a JSON object payload (20101)."""
+
+
+class InvalidAccessTokenHeaderError(AccessTokenError):
+    """``cty`` is not ``twilio-fpa;v=1`` or ``alg`` is not HS256, HS384 or HS512."""
+
+    status, code, template = 401, 20102, "Invalid Access Token header"
+
+
+class InvalidAccessTokenIssuerError(AccessTokenError):
+    """``iss`` is not a live API key of the account ``sub`` names."""
+
+    status, code, template = 401, 20103, "Invalid Access Token issuer/subject"
+
+
+class AccessTokenExpiredError(AccessTokenError):
+    status, code, template = 401, 20104, "Access Token expired or expiration date invalid"
+
+
+class AccessTokenNotYetValidError(AccessTokenError):
+    status, code, template = 401, 20105, "Access Token not yet valid"
+
+
+class InvalidAccessTokenGrantsError(AccessTokenError):
+    """No identity, no chat grant, or a service that is not the account's."""
+
+    status, code, template = 401, 20106, "Invalid Access Token grants"
+
+
+class InvalidAccessTokenSignatureError(AccessTokenError):
+    status, code, template = 401, 20107, "Invalid Access Token signature"
+
+
+class AccessTokenLifetimeError(AccessTokenError):
+    """The token lives longer than 24 hours."""
+
+    status, code, template = 401, 20157, "Expiration Time Exceeds Maximum Time Allowed"
 
 
 # --- service settings (500xx) -------------------------------------------------------------------

@@ -19,6 +19,7 @@ MemberSid = NewType("MemberSid", str)
 MessageSid = NewType("MessageSid", str)
 InviteSid = NewType("InviteSid", str)
 CredentialSid = NewType("CredentialSid", str)
+ApiKeySid = NewType("ApiKeySid", str)
 
 ACCOUNT: Final = "AC"
 SERVICE: Final = "IS"
@@ -29,6 +30,7 @@ MEMBER: Final = "MB"
 MESSAGE: Final = "IM"
 INVITE: Final = "IN"
 CREDENTIAL: Final = "CR"
+API_KEY: Final = "SK"
 # Sync objects (realtime/sync/objects.py): each is named after the chat entity it views, and
 # its SID is this prefix plus that entity's 32 hex digits.
 SYNC_CHANNEL_DOCUMENT: Final = "ET"

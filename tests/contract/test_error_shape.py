@@ -87,6 +87,8 @@ def test_no_credentials(anonymous: httpx.Client, method: str, path: str) -> None
         ("AC" + "f" * 32, AUTH_TOKEN),
         (ACCOUNT_SID, ""),
         (ACCOUNT_SID, AUTH_TOKEN + "x"),
+        ("SK" + "0" * 32, AUTH_TOKEN),  # no such API key
+        ("SKnot-a-key-sid", "secret"),
     ],
 )
 def test_wrong_credentials(server: ThreadedServer, auth: tuple[str, str]) -> None:
@@ -96,7 +98,9 @@ def test_wrong_credentials(server: ThreadedServer, auth: tuple[str, str]) -> Non
     assert response.headers["www-authenticate"] == 'Basic realm="Twilio API"'
 
 
-@pytest.mark.parametrize("header", ["Bearer abc", "Basic !!!notbase64", "Basic", "Basic Og=="])
+@pytest.mark.parametrize(
+    "header", ["Bearer abc", "Basic !!!notbase64", "Basic", "Basic Og==", "Basic U0v/Ong="]
+)
 def test_malformed_authorization_header(anonymous: httpx.Client, header: str) -> None:
     response = anonymous.get("/v1/Services", headers={"Authorization": header})
     assert_error(response, 401, 20003, "Authenticate")

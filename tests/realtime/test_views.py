@@ -213,7 +213,7 @@ def test_access_answers_forbidden_or_not_found(
         try:
             for name, (identity, kind, ident) in cases.items():
                 try:
-                    await endpoints.open_object(hub, service_sid, identity, kind, ident, {})
+                    await endpoints.open_object(hub, BASE, service_sid, identity, kind, ident, {})
                     outcomes[name] = "ok"
                 except errors.ChinwagError as error:
                     outcomes[name] = (error.status, error.code)

@@ -85,7 +85,7 @@ def test_0002_backfills_tombstones_for_messages_deleted_before_it(databases: Dat
 
 def test_0005_indexes_existing_memberships_and_invites(databases: Databases) -> None:
     url = databases.empty()
-    migrate.upgrade(url, "0003")
+    migrate.upgrade(url, "0004")
     user = "US" + "1" * 32
     _sql(
         url,

@@ -29,3 +29,10 @@ async def ensure_account(deps: Deps, configured: Account | None) -> tuple[Accoun
         return account, True
 
     return await deps.db.run_in_txn("ensure_account", txn_fn)
+
+
+async def find_account(deps: Deps, configured: Account | None) -> Account | None:
+    """The account a server would serve, without generating one (for read-only commands)."""
+    if configured is not None:
+        return configured
+    return await deps.db.run_read("find_account", store.find_first_account_txn)

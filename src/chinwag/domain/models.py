@@ -22,6 +22,18 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An account's API key. ``secret`` signs access tokens and is shown once, at creation."""
+
+    sid: str
+    account_sid: str
+    friendly_name: str | None
+    secret: str
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
 class Credential:
     sid: str
     account_sid: str

@@ -1,8 +1,10 @@
-"""HTTP Basic ``AccountSid:AuthToken`` as pure ASGI middleware.
+"""HTTP Basic ``AccountSid:AuthToken`` or ``ApiKeySid:ApiKeySecret`` as pure ASGI middleware.
 
 It answers 401 (code 20003) before the framework builds request objects, so unauthenticated
 traffic costs almost nothing. The hot path compares the raw header with the one expected value;
-only a mismatch pays for decoding, to accept equivalent spellings (``basic`` in lower case).
+only a mismatch pays for decoding, to accept equivalent spellings (``basic`` in lower case) and
+API keys (as Twilio allows: the key's account is the account). A key is looked up in the
+database on every request, never cached, so a key deleted by any process stops working at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from chinwag import errors
@@ -18,13 +21,18 @@ from chinwag.http.errors import WWW_AUTHENTICATE, error_body
 Scope = dict[str, Any]
 ASGIApp = Any
 
+#: Whether ``(key_sid, secret)`` are a live API key of the served account.
+KeyCheck = Callable[[str, bytes], Awaitable[bool]]
+
 #: Paths that answer without credentials.
 OPEN_PATHS = frozenset({"/healthz", "/metrics"})
+API_KEY_PREFIX = b"SK"
 
 
 class BasicAuth:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, check_key: KeyCheck | None = None) -> None:
         self.app = app
+        self._check_key = check_key
         self._expected = b""
         self._credentials = (b"", b"")
 
@@ -33,11 +41,18 @@ class BasicAuth:
         self._credentials = (user, password)
         self._expected = b"Basic " + base64.b64encode(user + b":" + password)
 
-    def _allowed(self, header: bytes | None) -> bool:
+    def _is_account(self, header: bytes | None) -> bool:
+        """The hot path: a byte compare of the raw header with the account's credentials."""
+        return (
+            bool(self._expected)
+            and header is not None
+            and hmac.compare_digest(header, self._expected)
+        )
+
+    async def _allowed(self, header: bytes | None) -> bool:
+        """The slow path, after the raw header did not match the account's exactly."""
         if header is None or not self._expected:
             return False
-        if hmac.compare_digest(header, self._expected):
-            return True
         scheme, _, encoded = header.partition(b" ")
         if scheme.lower() != b"basic":
             return False
@@ -45,12 +60,14 @@ class BasicAuth:
             user, sep, password = base64.b64decode(encoded.strip(), validate=True).partition(b":")
         except (binascii.Error, ValueError):
             return False
+        if not sep:
+            return False
         expected_user, expected_password = self._credentials
-        return (
-            bool(sep)
-            and hmac.compare_digest(user, expected_user)
-            and hmac.compare_digest(password, expected_password)
-        )
+        if hmac.compare_digest(user, expected_user):
+            return hmac.compare_digest(password, expected_password)
+        if self._check_key is None or not user.startswith(API_KEY_PREFIX) or not user.isascii():
+            return False
+        return await self._check_key(user.decode("ascii"), password)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -61,19 +78,24 @@ class BasicAuth:
             if name == b"authorization":
                 header = value
                 break
-        if self._allowed(header):
-            await self.app(scope, receive, send)
+        try:
+            allowed = self._is_account(header) or await self._allowed(header)
+        except errors.ChinwagError as exc:  # the database is unavailable: 503, not a 401
+            await _send_error(send, exc)
             return
-        body = error_body(errors.AuthenticationError())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", WWW_AUTHENTICATE.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        if allowed:
+            await self.app(scope, receive, send)
+        else:
+            await _send_error(send, errors.AuthenticationError())
+
+
+async def _send_error(send: Any, error: errors.ChinwagError) -> None:
+    body = error_body(error)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if isinstance(error, errors.AuthenticationError):
+        headers.append((b"www-authenticate", WWW_AUTHENTICATE.encode()))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

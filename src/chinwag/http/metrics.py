@@ -1,4 +1,5 @@
-"""Prometheus metrics: request counts and latency by operation and status, database pool.
+"""Prometheus metrics: request counts and latency by operation and status, database pool,
+and the client gateway (connections, frames, upstream requests, auth failures).
 
 The registry belongs to the app (no global state), and ``/metrics`` renders it in the text
 exposition format. Each process keeps its own numbers; with ``--workers N`` a scrape reaches
@@ -16,6 +17,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -63,9 +65,76 @@ class _Latency:
         self.created = time.time()
 
 
+class GatewayCounters(Collector):
+    """The Twilsock gateway's numbers: open connections, frames, upstream requests, refusals.
+
+    Plain integers bumped on the event loop thread, like :class:`Metrics`'s request counts.
+    """
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.frames_in = 0
+        self.frames_out = 0
+        #: (route name or "none", HTTP status) -> upstream requests answered
+        self.upstream: dict[tuple[str, int], int] = {}
+        #: Twilio error code -> refused init/update tokens
+        self.auth_failures: dict[int, int] = {}
+        #: reason -> connections the server closed (offload, expired, key_deleted, protocol...)
+        self.closes: dict[str, int] = {}
+
+    def count_upstream(self, route: str, status: int) -> None:
+        self.upstream[route, status] = self.upstream.get((route, status), 0) + 1
+
+    def count_auth_failure(self, code: int) -> None:
+        self.auth_failures[code] = self.auth_failures.get(code, 0) + 1
+
+    def count_close(self, reason: str) -> None:
+        self.closes[reason] = self.closes.get(reason, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "chinwag_gateway_connections", "Open client (Twilsock) connections.", self.connections
+        )
+        frames = CounterMetricFamily(
+            "chinwag_gateway_frames", "Twilsock frames, by direction.", labels=["direction"]
+        )
+        frames.add_metric(["in"], self.frames_in)
+        frames.add_metric(["out"], self.frames_out)
+        yield frames
+        upstream = CounterMetricFamily(
+            "chinwag_gateway_upstream_requests",
+            "Requests carried inside client connections, by route and HTTP status.",
+            labels=["route", "status"],
+        )
+        for (route, status), count in self.upstream.items():
+            upstream.add_metric([route, str(status)], count)
+        yield upstream
+        yield _labelled(
+            "chinwag_gateway_auth_failures",
+            "Access tokens refused at init or update, by Twilio error code.",
+            "code",
+            self.auth_failures,
+        )
+        yield _labelled(
+            "chinwag_gateway_closes",
+            "Client connections closed by the server, by reason.",
+            "reason",
+            self.closes,
+        )
+
+
+def _labelled(name: str, text: str, label: str, counts: dict[Any, int]) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, text, labels=[label])
+    for value, count in counts.items():
+        family.add_metric([str(value)], count)
+    return family
+
+
 class Metrics(Collector):
     def __init__(self, engine: Engine) -> None:
         self.registry = CollectorRegistry()
+        self.gateway = GatewayCounters()
+        self.registry.register(self.gateway)
         #: (operation, status) -> [requests, time the series was created]
         self._requests: dict[tuple[str, int], list[float]] = {}
         self._latency: dict[str, _Latency] = {}

@@ -78,6 +78,20 @@ credentials = sa.Table(
     sa.Index("ix_credentials_account", "account_sid", "id"),
 )
 
+# API keys sign client access tokens (HS256 needs the secret itself, so it is stored as the
+# account's auth token is) and may stand in for the account's credentials on REST calls.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("friendly_name", sa.Text),
+    sa.Column("secret", sa.Text, nullable=False),
+    *_dates(),
+    sa.Index("ix_api_keys_account", "account_sid", "id"),
+)
+
 services = sa.Table(
     "services",
     metadata,

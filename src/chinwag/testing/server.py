@@ -24,7 +24,16 @@ class ThreadedServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, 0))
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+        settings = app.api.settings
+        config = uvicorn.Config(
+            app,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            ws_max_size=settings.gateway_max_frame_bytes,
+            ws_ping_interval=settings.gateway_ping_interval,
+            ws_ping_timeout=settings.gateway_ping_timeout,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True

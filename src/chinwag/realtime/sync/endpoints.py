@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from chinwag import errors
+from chinwag.realtime.exchange import Client, Request, Response, json_response
 from chinwag.realtime.sync import access, objects, views
 from chinwag.realtime.sync.objects import Kind, SyncObject
 from chinwag.realtime.sync.shapes import Data
@@ -54,11 +55,12 @@ def _int(params: Params, name: str) -> int | None:
 
 async def _read(
     hub: SyncHub,
+    base: str,
     service_sid: str,
     identity: str,
     kind: Kind,
     sid_or_name: str,
-    view: Callable[[Txn, SyncObject], Awaitable[Data | None]],
+    view: Callable[[Txn, str, SyncObject], Awaitable[Data | None]],
 ) -> Data:
     """Resolve the object, check the identity may see it, and read ``view`` of it."""
     obj = objects.resolve(kind, sid_or_name)
@@ -67,7 +69,7 @@ async def _read(
 
     async def read(txn: Txn) -> Data | None:
         await access.check_txn(txn, service_sid, identity, obj, not_found(kind))
-        return await view(txn, obj)
+        return await view(txn, base, obj)
 
     body = await hub.db.run_read("sync_read", read)
     if body is None:
@@ -76,19 +78,31 @@ async def _read(
 
 
 async def open_object(
-    hub: SyncHub, service_sid: str, identity: str, kind: Kind, sid_or_name: str, params: Params
+    hub: SyncHub,
+    base: str,
+    service_sid: str,
+    identity: str,
+    kind: Kind,
+    sid_or_name: str,
+    params: Params,
 ) -> Data:
     """S1-S3: ``GET /v3/{Documents|Maps|Lists}/{sid or unique name}[?Include=items]``."""
     include = _param(params, "Include") == "items"
 
-    async def view(txn: Txn, obj: SyncObject) -> Data | None:
-        return await views.open_txn(txn, hub.settings.base_url, obj, include)
+    async def view(txn: Txn, base: str, obj: SyncObject) -> Data | None:
+        return await views.open_txn(txn, base, obj, include)
 
-    return await _read(hub, service_sid, identity, kind, sid_or_name, view)
+    return await _read(hub, base, service_sid, identity, kind, sid_or_name, view)
 
 
 async def list_items(
-    hub: SyncHub, service_sid: str, identity: str, kind: Kind, sid_or_name: str, params: Params
+    hub: SyncHub,
+    base: str,
+    service_sid: str,
+    identity: str,
+    kind: Kind,
+    sid_or_name: str,
+    params: Params,
 ) -> Data:
     """S4/S5: ``GET …/Items?[Key|Index]&From&PageSize&Order`` (``From`` is inclusive)."""
     if kind == "document":
@@ -107,10 +121,10 @@ async def list_items(
         key, start = _param(params, "Key"), _param(params, "From")
     query = views.ItemQuery(key, start, order == "desc", size)
 
-    async def view(txn: Txn, obj: SyncObject) -> Data | None:
-        return await views.items_txn(txn, hub.settings.base_url, obj, query)
+    async def view(txn: Txn, base: str, obj: SyncObject) -> Data | None:
+        return await views.items_txn(txn, base, obj, query)
 
-    return await _read(hub, service_sid, identity, kind, sid_or_name, view)
+    return await _read(hub, base, service_sid, identity, kind, sid_or_name, view)
 
 
 async def subscriptions(hub: SyncHub, connection: SyncConnection, body: Any) -> Data:
@@ -162,3 +176,40 @@ async def _establish(hub: SyncHub, connection: SyncConnection, request: Data, ex
         connection.push(failed(obj, error, extra))
         return
     await hub.establish(connection, obj, last, extra)
+
+
+# --- the gateway's upstream routes (``realtime/upstream.py``) ------------------------------
+
+
+def _connection(client: Client) -> SyncConnection:
+    assert client.sync is not None  # set at init, before any upstream request is accepted
+    return client.sync
+
+
+def _base(client: Client, request: Request) -> str:
+    """The Sync URLs' scheme and host: the ones the SDK used for this request."""
+    return f"https://{request.host}" if request.host else _connection(client).hub.settings.base_url
+
+
+def _object_route(kind: Kind, items: bool) -> Callable[..., Awaitable[Response]]:
+    read = list_items if items else open_object
+
+    async def handler(client: Client, request: Request, sid: str) -> Response:
+        hub = _connection(client).hub
+        base = _base(client, request)
+        body = await read(hub, base, client.service_sid, client.identity, kind, sid, request.params)
+        return json_response(body)
+
+    return handler
+
+
+fetch_document = _object_route("document", items=False)
+fetch_map = _object_route("map", items=False)
+fetch_list = _object_route("list", items=False)
+list_map_items = _object_route("map", items=True)
+list_list_items = _object_route("list", items=True)
+
+
+async def update_subscriptions(client: Client, request: Request) -> Response:
+    connection = _connection(client)
+    return json_response(await subscriptions(connection.hub, connection, request.json()))

@@ -11,9 +11,10 @@
 
 A feed is woken by the projection after a local commit, by a hint from another process
 (``realtime/fanout.py``), or by its poll timer; whatever wakes it, it reads the database, so
-a lost wake-up delays an event until the next one but never loses it. Each connection has a
-bounded queue: a client that does not keep up is cut off (``SyncConnection.overflowed``) and
-replays from its last event id when it reconnects, instead of slowing anyone else.
+a lost wake-up delays an event until the next one but never loses it. Notifications go to each
+connection's own bounded queue: a client that does not keep up is cut off (the gateway closes
+it with 308) and replays from its last event id when it reconnects, instead of slowing anyone
+else.
 """
 
 from __future__ import annotations
@@ -41,47 +42,30 @@ SYNC_EVENT = "twilio.sync.event"
 
 @dataclass(frozen=True, slots=True)
 class SyncSettings:
-    #: scheme://host of the Sync URLs handed to clients (never resolved: only labels)
-    base_url: str = "https://cds.chinwag.local"
-    #: notifications a connection may have waiting before it is cut off
-    queue_bound: int = 1000
+    #: scheme://host of Sync URLs in live events (never resolved: only labels; replies to a
+    #: request use the host the request named, as the SDK's default does)
+    base_url: str = "https://cds.us1.twilio.com"
     #: seconds between reads of every feed even without a wake-up (None: only when woken)
     poll_interval: float | None = None
 
 
 class SyncConnection:
-    """One client connection: its subscriptions and its bounded queue of notifications.
+    """One client connection's subscriptions, and where its notifications go.
 
-    The gateway sends what :meth:`next_notification` returns as ``notification`` frames of type
-    ``twilio.sync.event``, and closes the socket once :attr:`overflowed` is set.
+    ``deliver`` hands a notification payload to the connection's own bounded outbound queue
+    (the gateway session's); a connection that overflows it is closed, which detaches it here.
     """
 
-    def __init__(self, hub: SyncHub, identity: str, service_sid: str) -> None:
+    def __init__(
+        self, hub: SyncHub, identity: str, service_sid: str, deliver: Callable[[Data], None]
+    ) -> None:
         self.hub = hub
         self.identity = identity
         self.service_sid = service_sid
-        self.overflowed = False
-        # one slot beyond the bound for the end-of-stream mark of an overflowed connection
-        self._queue: asyncio.Queue[Data | None] = asyncio.Queue(hub.settings.queue_bound + 1)
+        self.push = deliver
         self.subscriptions: dict[str, Subscription] = {}
-
-    def push(self, payload: Data) -> None:
-        if self.overflowed:
-            return
-        if self._queue.qsize() < self.hub.settings.queue_bound:
-            self._queue.put_nowait(payload)
-            return
-        log.info("sync queue of %s overflowed: disconnecting it", self.identity)
-        self.overflowed = True
-        self.hub.detach(self)
-        self._queue.put_nowait(None)
-
-    async def next_notification(self) -> Data | None:
-        """The next notification to send; None once the connection must be closed."""
-        return await self._queue.get()
-
-    def pending(self) -> int:
-        return self._queue.qsize()
+        #: set once detached: work still in flight for it (an establish) stops
+        self.closed = False
 
 
 @dataclass(eq=False)
@@ -200,11 +184,14 @@ class SyncHub:
         if not task.cancelled() and task.exception() is not None:
             log.error("sync subscription work failed", exc_info=task.exception())
 
-    def connect(self, identity: str, service_sid: str) -> SyncConnection:
-        return SyncConnection(self, identity, service_sid)
+    def connect(
+        self, identity: str, service_sid: str, deliver: Callable[[Data], None]
+    ) -> SyncConnection:
+        return SyncConnection(self, identity, service_sid, deliver)
 
     def detach(self, connection: SyncConnection) -> None:
         """Forget a connection's subscriptions (it closed, or overflowed)."""
+        connection.closed = True
         for sub in tuple(connection.subscriptions.values()):
             self._leave(sub)
         connection.subscriptions.clear()
@@ -231,6 +218,8 @@ class SyncHub:
                 connection.push(failed(obj, not_found(obj.kind), extra))
                 return
             feed = self._feeds.get(obj.sid) or self._new_feed(obj, start)
+        if connection.closed:
+            return
         feed.subscribers.add(sub)
         connection.subscriptions[obj.sid] = sub
         position = feed.position if last_event_id is None else last_event_id

@@ -1,7 +1,7 @@
 """sync: per-object event ids and the change index that makes Sync replay complete
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-29
 
 Counters in the owner rows (``channels.sync_event_id``, ``channels.document_event_id``,
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Twilsock v3: frames (``codec``), one connection (``session``), the endpoint (``gateway``)."""

@@ -1,0 +1,81 @@
+"""Twilsock v3 frames, pure: bytes in, :class:`Frame` out, and back.
+
+One WebSocket binary message holds one frame::
+
+    TWILSOCK V3.0 <H>\\r\\n<header JSON object, exactly H bytes>\\r\\n<payload, payload_size bytes>
+
+``H`` is the header's UTF-8 byte length in decimal; ``payload_size`` is a header field. The SDK's
+parser (twilsock ``parser.js``) reads exactly that, so :func:`encode` writes it and sets
+``payload_size`` itself. :func:`decode` is strict, because everything after it trusts the frame:
+any other byte sequence raises :class:`FrameError`, never another exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+MAGIC = b"TWILSOCK V3.0 "
+CRLF = b"\r\n"
+#: the header length is at most this many decimal digits (a 10 GB header is already refused)
+_MAX_LENGTH_DIGITS = 10
+
+
+class FrameError(ValueError):
+    """The bytes are not a Twilsock v3 frame; ``reason`` says which rule they broke."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A decoded frame: the header object (``payload_size`` included) and the raw payload."""
+
+    header: dict[str, Any]
+    payload: bytes = b""
+
+    @property
+    def method(self) -> str | None:
+        method = self.header.get("method")
+        return method if isinstance(method, str) else None
+
+    @property
+    def id(self) -> str | None:
+        ident = self.header.get("id")
+        return ident if isinstance(ident, str) else None
+
+
+def encode(header: Mapping[str, Any], payload: bytes = b"") -> bytes:
+    """The frame for ``header`` and ``payload``; ``payload_size`` is set from the payload."""
+    head = orjson.dumps({**header, "payload_size": len(payload)})
+    return b"".join((MAGIC, str(len(head)).encode(), CRLF, head, CRLF, payload))
+
+
+def decode(data: bytes) -> Frame:
+    """Parse one frame, or raise :class:`FrameError`."""
+    if not data.startswith(MAGIC):
+        raise FrameError("missing TWILSOCK V3.0 preamble")
+    end = data.find(CRLF, len(MAGIC), len(MAGIC) + _MAX_LENGTH_DIGITS + 1)
+    digits = data[len(MAGIC) : end] if end >= 0 else b""
+    if not digits or not digits.isdigit():
+        raise FrameError("header length is not a decimal number followed by CRLF")
+    start = end + len(CRLF)
+    header_end = start + int(digits)
+    if data[header_end : header_end + len(CRLF)] != CRLF:
+        raise FrameError("header is not followed by CRLF at its declared length")
+    try:
+        header = orjson.loads(data[start:header_end])
+    except orjson.JSONDecodeError:
+        raise FrameError("header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise FrameError("header is not a JSON object")
+    payload = data[header_end + len(CRLF) :]
+    size = header.get("payload_size", 0)
+    if type(size) is not int or size != len(payload):
+        raise FrameError("payload_size does not match the payload")
+    return Frame(header, payload)

@@ -1,0 +1,481 @@
+"""One client connection's Twilsock state machine.
+
+::
+
+        WebSocket accepted
+               |
+               v
+      +-----------------+  init refused (401/403: bad token; 429: too many
+      |  AWAITING_INIT  |<-- connections; 5xx) -> error reply, stays here
+      +-----------------+
+        |        |   \\____ no successful init within gateway_init_timeout: closed (1008)
+        | init   | message/update before init: error reply 401 (20003)
+        | ok     v
+        |   (reply only)
+        v
+      +-----------------+  update ok -> reply 200, new expiry, same state
+      |    CONNECTED    |  update refused -> error reply (the SDK goes `denied`)
+      +-----------------+  message -> upstream request (a task) -> reply + http_status
+        |  exp - gateway_token_warning: client_update token_about_to_expire
+        |
+        |  exp reached ............... close 410 (token expired)       WS 1000
+        |  API key deleted ........... close 401 (auth failure)        WS 1000
+        |  SIGTERM ................... close 308 (offload: reconnect)  WS 1001
+        |  outbound queue overflow ... close 308 (reconnect, replay)   WS 1013
+        |  broken frame (any state) .. close 406 (can't parse)         WS 1002/1003
+        |  client close / socket lost
+        v
+      +-----------------+
+      |     CLOSED      |  timers and upstream tasks cancelled; nothing more is sent
+      +-----------------+
+
+Frames leave through one bounded queue drained by one writer task, so replies, notifications
+and the final ``close`` keep their order and a slow client never blocks anyone else: past
+:data:`OUTBOUND_QUEUE` frames it is closed with 308 and reconnects (Sync replays what it
+missed). Each upstream request runs as its own task, at most ``gateway_upstream_concurrency``
+at once and ``gateway_upstream_rate`` per second; more answer ``http_status`` 429. A message
+over ``gateway_max_frame_bytes`` never reaches the session: the WebSocket layer (uvicorn's
+``ws_max_size``) closes the connection with 1009.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import itertools
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from chinwag import errors
+from chinwag.domain.access_tokens import ClientGrant
+from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.events import Actor
+from chinwag.http.metrics import GatewayCounters
+from chinwag.realtime.exchange import Client, Request, Response, error_response
+from chinwag.realtime.sync.subscriptions import SYNC_EVENT, SyncConnection, SyncHub
+from chinwag.realtime.twilsock.codec import Frame, FrameError, decode, encode
+from chinwag.realtime.upstream import Router
+
+log = logging.getLogger(__name__)
+
+#: frames waiting to be written to one connection before it counts as too slow
+OUTBOUND_QUEUE = 1024
+#: capabilities chinwag confirms in the init reply (the SDK also offers offline_storage and
+#: telemetry.v1; without them it skips session storage and sends no telemetry frames)
+CAPABILITIES = ("client_update",)
+
+_OK = {"code": 200, "status": "OK"}
+_ids = itertools.count(1)
+
+
+Authenticate = Callable[[str], Awaitable[ClientGrant]]
+
+
+class State(enum.Enum):
+    AWAITING_INIT = "awaiting_init"
+    CONNECTED = "connected"
+    CLOSED = "closed"
+
+
+class Transport(Protocol):
+    """The WebSocket under a session (the ASGI ``send`` in production)."""
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def close(self, code: int) -> None: ...
+
+
+class Admission(Protocol):
+    """Who else is connected: limits at init, bookkeeping as sessions come and go."""
+
+    def admit(self, session: Session, grant: ClientGrant) -> errors.ChinwagError | None: ...
+
+    def regrant(self, session: Session, old: ClientGrant, new: ClientGrant) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_body_bytes: int
+    upstream_rate: int
+    upstream_concurrency: int
+    init_timeout: float
+    token_warning: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnv:
+    """What every session of one gateway shares."""
+
+    deps: Deps
+    limits: Limits
+    authenticate: Authenticate
+    router: Router
+    admission: Admission
+    counters: GatewayCounters
+    sync: SyncHub
+
+
+def server_id() -> str:
+    """An id for a server-initiated frame; the client echoes it in its ack."""
+    return f"TS{next(_ids)}"
+
+
+def reply_status(error: errors.ChinwagError) -> dict[str, Any]:
+    """A reply's transport ``status`` for an error: the SDK reads ``code`` (the HTTP-like
+    status) to decide whether to retry and ``errorCode`` (the Twilio code), e.g. 20104, to emit
+    ``tokenExpired`` (client-protocol 1.4)."""
+    return {
+        "code": error.status,
+        "status": error.message,
+        "errorCode": error.code,
+        "description": error.message,
+    }
+
+
+class _RateBucket:
+    """Token bucket: ``rate`` requests per second, in bursts of up to ``rate``."""
+
+    __slots__ = ("_at", "_rate", "_tokens")
+
+    def __init__(self, rate: int) -> None:
+        self._rate = float(rate)
+        self._tokens = float(rate)
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._rate, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class Session:
+    """One connection: parses frames, answers them, and keeps the token's timers."""
+
+    def __init__(self, env: SessionEnv, transport: Transport, public_url: str) -> None:
+        self.env = env
+        self.transport = transport
+        self.public_url = public_url
+        self.state = State.AWAITING_INIT
+        self.grant: ClientGrant | None = None
+        #: notification ``message_type``s the client registered in its init
+        self.message_types: frozenset[str] = frozenset()
+        self._client: Client | None = None
+        self._sync: SyncConnection | None = None
+        self._queue: asyncio.Queue[bytes | int] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+        self._upstream: set[asyncio.Task[None]] = set()
+        self._bucket = _RateBucket(env.limits.upstream_rate)
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start writing and give the client ``init_timeout`` seconds to send a good init."""
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        self._later(self.env.limits.init_timeout, self._init_timed_out)
+
+    def disconnected(self) -> None:
+        """The socket is gone: stop everything, send nothing more."""
+        self.state = State.CLOSED
+        self._stop_work()
+        if self._writer is not None:
+            self._writer.cancel()
+
+    async def wait_flushed(self) -> None:
+        """Until every queued frame (the final ``close`` included) has been written."""
+        if self._writer is not None:
+            await asyncio.wait([self._writer])
+
+    def close(
+        self,
+        code: int,
+        status: str,
+        reason: str,
+        *,
+        ws_code: int,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Send a Twilsock ``close`` with ``code``, then close the WebSocket with ``ws_code``.
+
+        ``reason`` labels the close in metrics. Closing twice does nothing.
+        """
+        if self.state is State.CLOSED:
+            return
+        self.state = State.CLOSED
+        self._stop_work()
+        self.env.counters.count_close(reason)
+        body = b"" if payload is None else _json(payload)
+        header: dict[str, Any] = {"method": "close", "id": server_id()}
+        header["status"] = {"code": code, "status": status}
+        if payload is not None:
+            header["payload_type"] = "application/json"
+        self._queue.put_nowait(encode(header, body))
+        self._queue.put_nowait(ws_code)
+
+    def protocol_error(self, reason: str, *, ws_code: int = 1002) -> None:
+        """The client does not speak Twilsock v3: close 406 (the SDK stops: ``unsupported``)."""
+        log.info("closing a client connection: %s", reason)
+        self.close(406, f"Not Acceptable: {reason}", "protocol", ws_code=ws_code)
+
+    def _stop_work(self) -> None:
+        if self._sync is not None:
+            self.env.sync.detach(self._sync)
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        for task in self._upstream:
+            task.cancel()
+
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        self._timers.append(asyncio.get_running_loop().call_later(max(delay, 0), callback))
+
+    def _init_timed_out(self) -> None:
+        if self.state is State.AWAITING_INIT:
+            self.close(408, "Request Timeout: no init", "init_timeout", ws_code=1008)
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def _enqueue(self, data: bytes) -> None:
+        if self.state is State.CLOSED:
+            return
+        if self._queue.qsize() >= OUTBOUND_QUEUE:
+            self.close(308, "Slow consumer: reconnect", "slow_consumer", ws_code=1013)
+            return
+        self._queue.put_nowait(data)
+
+    async def _write_loop(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, int):
+                await self.transport.close(item)
+                return
+            try:
+                await self.transport.send(item)
+            except OSError:
+                return
+            self.env.counters.frames_out += 1
+
+    def _reply(self, request_id: str, **fields: Any) -> None:
+        self._enqueue(encode({"method": "reply", "id": request_id, "status": _OK, **fields}))
+
+    def _reply_error(
+        self, request_id: str, error: errors.ChinwagError, body: Mapping[str, Any] | None = None
+    ) -> None:
+        header = {"method": "reply", "id": request_id, "status": reply_status(error)}
+        if body is None:
+            self._enqueue(encode(header))
+        else:
+            self._enqueue(encode({**header, "payload_type": "application/json"}, _json(body)))
+
+    def notify(self, message_type: str, payload: bytes) -> None:
+        """Queue a ``notification`` (JSON ``payload``) if the client registered its type."""
+        if self.state is State.CONNECTED and message_type in self.message_types:
+            header = {
+                "method": "notification",
+                "id": server_id(),
+                "message_type": message_type,
+                "payload_type": "application/json",
+            }
+            self._enqueue(encode(header, payload))
+
+    def _sync_event(self, payload: Mapping[str, Any]) -> None:
+        self.notify(SYNC_EVENT, _json(payload))
+
+    # --- receiving --------------------------------------------------------------------------
+
+    async def receive(self, data: bytes) -> None:
+        """Handle one binary WebSocket message from the client."""
+        if self.state is State.CLOSED:
+            return
+        self.env.counters.frames_in += 1
+        try:
+            frame = decode(data)
+        except FrameError as exc:
+            self.protocol_error(exc.reason)
+            return
+        method, request_id = frame.method, frame.id
+        if method is None or request_id is None:
+            self.protocol_error("frame header needs a string method and id")
+            return
+        if method == "init":
+            await self._init(request_id, frame)
+        elif method in ("reply", "telemetry.v1"):
+            return  # acks need no answer; telemetry is not collected
+        elif method == "close":
+            self.close(200, "OK", "client", ws_code=1000)
+        elif self.state is not State.CONNECTED:
+            self._reply_error(request_id, errors.AuthenticationError())
+        elif method == "message":
+            self._message(request_id, frame)
+        elif method == "update":
+            await self._update(request_id, frame)
+        elif method in ("put_notification_ctx", "delete_notification_ctx"):
+            self._reply(request_id)  # push contexts: chinwag sends no push notifications
+        else:
+            self._reply_error(
+                request_id, errors.MalformedRequestError(detail=f"Unknown method {method[:64]}")
+            )
+
+    async def _verify(self, request_id: str, token: Any) -> ClientGrant | None:
+        try:
+            return await self.env.authenticate(token if isinstance(token, str) else "")
+        except errors.ChinwagError as error:
+            if error.status in (401, 403):
+                self.env.counters.count_auth_failure(error.code)
+            self._reply_error(request_id, error)
+        except Exception:
+            log.exception("verifying a client token failed")
+            self._reply_error(request_id, errors.InternalError())
+        return None
+
+    async def _init(self, request_id: str, frame: Frame) -> None:
+        if self.state is State.CONNECTED:
+            self._reply_error(
+                request_id, errors.MalformedRequestError(detail="Already initialized")
+            )
+            return
+        grant = await self._verify(request_id, frame.header.get("token"))
+        if grant is None or self.state is not State.AWAITING_INIT:
+            return
+        refusal = self.env.admission.admit(self, grant)
+        if refusal is not None:
+            backoff = {"backoff_policy": {"reconnect_min_ms": 5000}}
+            self._reply_error(request_id, refusal, backoff)
+            return
+        self.state = State.CONNECTED
+        self.message_types = _message_types(frame.header.get("registrations"))
+        self._sync = self.env.sync.connect(grant.identity, grant.service_sid, self._sync_event)
+        self._use(grant)
+        self._reply(
+            request_id,
+            continuation_token="CT" + os.urandom(16).hex(),
+            continuation_token_status={"reused": False},
+            capabilities=list(CAPABILITIES),
+        )
+
+    async def _update(self, request_id: str, frame: Frame) -> None:
+        grant = await self._verify(request_id, frame.header.get("token"))
+        old = self.grant
+        if grant is None or old is None or self.state is not State.CONNECTED:
+            return
+        if (grant.account_sid, grant.service_sid, grant.identity) != (
+            old.account_sid,
+            old.service_sid,
+            old.identity,
+        ):
+            self.env.counters.count_auth_failure(errors.InvalidAccessTokenGrantsError.code)
+            self._reply_error(
+                request_id,
+                errors.InvalidAccessTokenGrantsError(
+                    message="The new token names another identity or service than this connection"
+                ),
+            )
+            return
+        self.env.admission.regrant(self, old, grant)
+        self._use(grant)
+        self._reply(request_id)
+
+    def _use(self, grant: ClientGrant) -> None:
+        """Bind the connection to ``grant`` and (re)arm its expiry timers."""
+        self.grant = grant
+        self._client = Client(
+            self.env.deps,
+            Caller(grant.account_sid, Actor("SDK", grant.identity)),
+            grant.service_sid,
+            grant.identity,
+            self.public_url,
+            self._sync,
+        )
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        left = (grant.expires_at_ms - self.env.deps.clock.now_ms()) / 1000
+        self._later(left - self.env.limits.token_warning, self._warn_expiry)
+        self._later(left, self._expired)
+
+    def _warn_expiry(self) -> None:
+        if self.state is State.CONNECTED:
+            header = {
+                "method": "client_update",
+                "id": server_id(),
+                "client_update_type": "token_about_to_expire",
+            }
+            self._enqueue(encode(header))
+
+    def _expired(self) -> None:
+        self.close(410, "Token expired", "token_expired", ws_code=1000)
+
+    # --- upstream requests ------------------------------------------------------------------
+
+    def _message(self, request_id: str, frame: Frame) -> None:
+        request = _request(frame)
+        if request is None:
+            self._reply_error(
+                request_id, errors.MalformedRequestError(detail="Invalid http_request")
+            )
+            return
+        too_many = len(self._upstream) >= self.env.limits.upstream_concurrency
+        if too_many or not self._bucket.take():
+            self._answer(request_id, "throttled", error_response(errors.TooManyRequestsError()))
+            return
+        if len(request.body) > self.env.limits.max_body_bytes:
+            error = errors.PayloadTooLargeError(limit=self.env.limits.max_body_bytes)
+            self._answer(request_id, "too_large", error_response(error))
+            return
+        task = asyncio.get_running_loop().create_task(self._run_upstream(request_id, request))
+        self._upstream.add(task)
+        task.add_done_callback(self._upstream.discard)
+
+    async def _run_upstream(self, request_id: str, request: Request) -> None:
+        assert self._client is not None  # set with the grant, before any message is accepted
+        name, response = await self.env.router.dispatch(self._client, request)
+        self._answer(request_id, name, response)
+
+    def _answer(self, request_id: str, route: str, response: Response) -> None:
+        self.env.counters.count_upstream(route, response.status)
+        header = {
+            "method": "reply",
+            "id": request_id,
+            "status": _OK,
+            "http_status": {"code": response.status, "status": response.reason},
+            "http_headers": {"Content-Type": "application/json"},
+            "payload_type": "application/json",
+        }
+        self._enqueue(encode(header, response.body))
+
+
+def _json(value: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(value)
+
+
+def _message_types(registrations: Any) -> frozenset[str]:
+    """The notification types of every registration in an init (client-protocol 1.5)."""
+    types: set[str] = set()
+    for registration in registrations if isinstance(registrations, list) else ():
+        found = registration.get("message_types") if isinstance(registration, dict) else None
+        types.update(t for t in found or () if isinstance(t, str))
+    return frozenset(types)
+
+
+def _request(frame: Frame) -> Request | None:
+    """The upstream request of a ``message`` frame, or ``None`` if it is not well formed."""
+    http = frame.header.get("http_request")
+    if not isinstance(http, dict):
+        return None
+    method, path, host = http.get("method"), http.get("path"), http.get("host", "")
+    params, headers = http.get("params") or {}, http.get("headers") or {}
+    if not (isinstance(method, str) and isinstance(path, str) and isinstance(host, str)):
+        return None
+    if not (isinstance(params, dict) and isinstance(headers, dict)):
+        return None
+    return Request(method.upper(), host, path, params, headers, frame.payload)
