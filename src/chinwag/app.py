@@ -71,11 +71,13 @@ def configured_account(settings: Settings) -> Account | None:
 @asynccontextmanager
 async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
     """The domain's dependencies on an open database, for one-shot work outside a server
-    (``serve``'s start-up, CLI commands): no webhooks are sent from here."""
+    (``serve``'s start-up, CLI commands): no webhooks are sent from here. Sync events are
+    recorded as always; servers' feeds find them on their next read."""
     db = _database(settings)
     await db.open()
     try:
-        yield Deps(db, SystemClock(), SidGenerator(), EventBus())
+        projection = SyncProjection(lambda owners: None)
+        yield Deps(db, SystemClock(), SidGenerator(), EventBus(), projection=projection)
     finally:
         await db.close()
 

@@ -68,7 +68,8 @@ class Projection(Protocol):
 
 
 class NoProjection:
-    """The projection of a process that serves no clients (CLI commands, account bootstrap)."""
+    """No Sync records: only for code that changes no chat state (tests of other parts).
+    Anything that may change chat state uses the real projection, or clients miss it."""
 
     async def record_txn(self, txn: Txn, event: Event) -> None:
         return None
