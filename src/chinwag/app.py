@@ -21,7 +21,7 @@ from typing import Any, cast
 import falcon
 import falcon.asgi
 
-from chinwag import errors, logs
+from chinwag import config, errors, logs
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain import access_tokens
@@ -37,6 +37,7 @@ from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.routes import add_routes
+from chinwag.realtime.fanout import RedisFanout
 from chinwag.realtime.sync.projection import SyncProjection
 from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.realtime.twilsock.gateway import Connections, Gateway
@@ -144,10 +145,14 @@ class _Lifespan:
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
         app.gateway.start()
+        if app.fanout is not None:
+            app.fanout.start()
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
         await self.chinwag.gateway.stop()
         await self.chinwag.dispatcher.stop()
+        if self.chinwag.fanout is not None:
+            await self.chinwag.fanout.stop()
         await self.chinwag.sync.close()
         await self.chinwag.deps.db.close()
 
@@ -186,7 +191,13 @@ class ChinwagApp:
             self.dispatcher.wake,
             rest_pre_events=settings.webhook_rest_pre_events,
         )
-        self.sync = SyncHub(db, clock, SyncSettings())
+        self.sync = SyncHub(
+            db, clock, SyncSettings(poll_interval=config.sync_poll_interval(settings))
+        )
+        self.fanout: RedisFanout | None = None
+        if settings.redis_url is not None:
+            self.fanout = RedisFanout(settings.redis_url, self.sync.wake_local, self.sync.wake_all)
+            self.sync.set_publisher(self.fanout.publish)
         self.deps = Deps(
             db, clock, sids or SidGenerator(), EventBus(), webhooks, SyncProjection(self.sync.wake)
         )
