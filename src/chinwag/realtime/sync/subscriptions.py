@@ -26,6 +26,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from chinwag import errors
 from chinwag.clock import Clock
 from chinwag.realtime.sync import views
@@ -52,20 +54,32 @@ class SyncSettings:
 class SyncConnection:
     """One client connection's subscriptions, and where its notifications go.
 
-    ``deliver`` hands a notification payload to the connection's own bounded outbound queue
-    (the gateway session's); a connection that overflows it is closed, which detaches it here.
+    ``deliver`` hands an encoded notification payload to the connection's own bounded outbound
+    queue (the gateway session's); a connection that overflows it is closed, which detaches it
+    here.
     """
 
     def __init__(
-        self, hub: SyncHub, identity: str, service_sid: str, deliver: Callable[[Data], None]
+        self, hub: SyncHub, identity: str, service_sid: str, deliver: Callable[[bytes], None]
     ) -> None:
         self.hub = hub
         self.identity = identity
         self.service_sid = service_sid
-        self.push = deliver
+        self._deliver = deliver
         self.subscriptions: dict[str, Subscription] = {}
         #: set once detached: work still in flight for it (an establish) stops
         self.closed = False
+
+    def push(self, payload: Data) -> None:
+        self._deliver(orjson.dumps(payload))
+
+    def push_encoded(self, payload: bytes) -> None:
+        self._deliver(payload)
+
+
+#: a live event as feeds hand it out: its id (None for an object's removal) and its JSON,
+#: encoded once however many connections receive it
+Delivery = tuple[int | None, bytes]
 
 
 @dataclass(eq=False)
@@ -74,16 +88,15 @@ class Subscription:
     obj: SyncObject
     delivered: int = 0
     ready: bool = False
-    held: list[Data] = field(default_factory=list)
+    held: list[Delivery] = field(default_factory=list)
 
-    def offer(self, events: list[Data]) -> None:
+    def offer(self, deliveries: list[Delivery]) -> None:
         if not self.ready:
-            self.held.extend(events)
+            self.held.extend(deliveries)
             return
-        for event in events:
-            event_id = event["event"].get("id")
+        for event_id, payload in deliveries:
             if event_id is None or event_id > self.delivered:
-                self.connection.push(event)
+                self.connection.push_encoded(payload)
                 if event_id is not None:
                     self.delivered = event_id
 
@@ -120,8 +133,9 @@ class Feed:
                 await asyncio.sleep(0.5)
                 continue
             self.position = replay.position
+            deliveries = [(e["event"].get("id"), orjson.dumps(e)) for e in replay.events]
             for sub in tuple(self.subscribers):
-                sub.offer(replay.events)
+                sub.offer(deliveries)
             if replay.removed:
                 self.hub.drop_feed(self)
                 return
@@ -185,7 +199,7 @@ class SyncHub:
             log.error("sync subscription work failed", exc_info=task.exception())
 
     def connect(
-        self, identity: str, service_sid: str, deliver: Callable[[Data], None]
+        self, identity: str, service_sid: str, deliver: Callable[[bytes], None]
     ) -> SyncConnection:
         return SyncConnection(self, identity, service_sid, deliver)
 

@@ -288,8 +288,8 @@ class Session:
             }
             self._enqueue(encode(header, payload))
 
-    def _sync_event(self, payload: Mapping[str, Any]) -> None:
-        self.notify(SYNC_EVENT, _json(payload))
+    def _sync_event(self, payload: bytes) -> None:
+        self.notify(SYNC_EVENT, payload)
 
     # --- receiving --------------------------------------------------------------------------
 
