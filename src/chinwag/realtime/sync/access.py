@@ -63,3 +63,26 @@ async def _facts_txn(txn: Txn, service_sid: str, identity: str, obj: SyncObject)
         return None
     joined, invited = await store.participation_txn(txn, channel.sid, identity)
     return Facts(public=channel.type == "public", joined=joined, invited=invited)
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who may see a channel's objects, read at once for re-checking live subscriptions."""
+
+    public: bool
+    joined: frozenset[str]
+    invited: frozenset[str]
+
+    def admits(self, object_type: ObjectType, identity: str) -> bool:
+        facts = Facts(
+            public=self.public, joined=identity in self.joined, invited=identity in self.invited
+        )
+        return may_see(object_type, facts)
+
+
+async def channel_audience_txn(txn: Txn, channel_sid: str) -> Audience | None:
+    channel = await store.channel_view_txn(txn, channel_sid)
+    if channel is None:
+        return None
+    joined, invited = await store.channel_audience_txn(txn, channel_sid)
+    return Audience(channel.type == "public", frozenset(joined), frozenset(invited))

@@ -48,9 +48,11 @@ from chinwag.storage.stores import members as member_store
 from chinwag.storage.stores import sync as store
 
 #: wake(owners): after commit, the channel and user SIDs whose objects have new events;
-#: ``ALL`` means every object (a service was deleted)
+#: ``ALL`` means every object (a service was deleted); ``REVOKE`` + a channel SID means someone
+#: lost access to that channel's objects, so live subscriptions to them are checked again
 Wake = Callable[[tuple[str, ...]], None]
 ALL = "*"
+REVOKE = "-"
 
 _Handler = Callable[[Txn, Any], Awaitable[tuple[str, ...]]]
 
@@ -186,7 +188,8 @@ async def _roster_change(
         removed=removed,
         member_sid=None if removed else m.sid,
     )
-    return (m.channel_sid, *user)
+    revoke = (REVOKE + m.channel_sid,) if removed else ()
+    return (m.channel_sid, *user, *revoke)
 
 
 _member_added = _member_updated = _member_removed = _roster_change
@@ -201,7 +204,8 @@ async def _invite_removed(txn: Txn, e: ev.InviteRemoved) -> tuple[str, ...]:
     i = e.invite
     if await member_store.find_member_txn(txn, i.channel_sid, "identity", i.identity):
         return ()  # accepted: the MemberAdded that follows turns the item to ``joined``
-    return await _user_map_change(txn, i.service_sid, i.identity, i.channel_sid, removed=True)
+    user = await _user_map_change(txn, i.service_sid, i.identity, i.channel_sid, removed=True)
+    return (*user, REVOKE + i.channel_sid)
 
 
 async def _user_updated(txn: Txn, e: ev.UserUpdated) -> tuple[str, ...]:
@@ -217,7 +221,7 @@ async def _user_updated(txn: Txn, e: ev.UserUpdated) -> tuple[str, ...]:
 
 async def _user_removed(txn: Txn, e: ev.UserRemoved) -> tuple[str, ...]:
     u = e.user
-    channels = []
+    channels: list[str] = []
     for channel_sid, member_sid in await store.live_refs_txn(
         txn, objects.user_channels_map(u.sid).sid
     ):
@@ -227,7 +231,7 @@ async def _user_removed(txn: Txn, e: ev.UserRemoved) -> tuple[str, ...]:
             await store.record_txn(
                 txn, u.service_sid, roster, member_sid, event_id, added_event_id=0, removed=True
             )
-            channels.append(channel_sid)
+            channels.extend((channel_sid, REVOKE + channel_sid))
     await store.forget_objects_txn(txn, [o.sid for o in objects.user_objects(u.sid)])
     return (u.sid, *channels)
 

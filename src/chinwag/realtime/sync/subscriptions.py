@@ -30,9 +30,9 @@ import orjson
 
 from chinwag import errors
 from chinwag.clock import Clock
-from chinwag.realtime.sync import views
+from chinwag.realtime.sync import access, views
 from chinwag.realtime.sync.objects import SyncObject
-from chinwag.realtime.sync.projection import ALL
+from chinwag.realtime.sync.projection import ALL, REVOKE
 from chinwag.realtime.sync.shapes import Data
 from chinwag.storage.database import Database
 
@@ -172,6 +172,9 @@ class SyncHub:
             self._publish(owners)
 
     def wake_local(self, owners: tuple[str, ...]) -> None:
+        for owner in owners:
+            if owner.startswith(REVOKE) and owner[1:] in self._by_owner:
+                self.spawn(self._recheck(owner[1:]))
         if ALL in owners:
             feeds: Any = tuple(self._feeds.values())
         else:
@@ -181,6 +184,14 @@ class SyncHub:
 
     def wake_all(self) -> None:
         self.wake_local((ALL,))
+
+    async def _recheck(self, channel_sid: str) -> None:
+        """Someone lost access to the channel: cancel live subscriptions no longer allowed."""
+        audience = await self.db.run_read("sync_recheck", access.channel_audience_txn, channel_sid)
+        for feed in tuple(self._by_owner.get(channel_sid, ())):
+            for sub in tuple(feed.subscribers):
+                if audience is None or not audience.admits(feed.obj.type, sub.connection.identity):
+                    self.cancel(sub.connection, feed.obj.sid)
 
     async def read(self, obj: SyncObject, after: int) -> views.Replay:
         now = self.clock.now_ms()

@@ -343,3 +343,10 @@ async def participation_txn(txn: Txn, channel_sid: str, identity: str) -> tuple[
     )
     assert row is not None
     return bool(row[0]), bool(row[1])
+
+
+async def channel_audience_txn(txn: Txn, channel_sid: str) -> tuple[list[str], list[str]]:
+    """Identities of the channel's members and of its invitees."""
+    members = await txn.fetchall("SELECT identity FROM members WHERE channel_sid = $1", channel_sid)
+    invites = await txn.fetchall("SELECT identity FROM invites WHERE channel_sid = $1", channel_sid)
+    return [r["identity"] for r in members], [r["identity"] for r in invites]
