@@ -126,7 +126,8 @@ async def _ping(txn: Txn) -> None:
 
 
 class _Lifespan:
-    """Falcon lifespan middleware: open the database and resolve the account on startup."""
+    """Falcon lifespan middleware: open the database, resolve the account and make the
+    configured API key exist on startup (every worker does; the key's upsert is idempotent)."""
 
     def __init__(self, chinwag: ChinwagApp) -> None:
         self.chinwag = chinwag

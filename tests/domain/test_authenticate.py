@@ -32,8 +32,6 @@ from tokens_node_support import tokens_node
 
 OTHER_ACCOUNT = "AC" + "9" * 32
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)
-#: twilio-node stamps tokens with the real time, so the fake clock starts there
-START_S = int(time.time())
 
 
 class World:
@@ -41,6 +39,7 @@ class World:
 
     def __init__(self, deps: Deps, service: Service, key: ApiKey, clock: FakeClock) -> None:
         self.deps, self.service, self.key, self.clock = deps, service, key, clock
+        self.start_s = clock.now_ms() // 1000
 
     def token(
         self,
@@ -57,8 +56,8 @@ class World:
             key.sid,
             secret or key.secret,
             identity=identity,
-            nbf=START_S,
-            valid_until=START_S + 3600,
+            nbf=self.start_s,
+            valid_until=self.start_s + 3600,
         )
         token.add_grant(ChatGrant(service_sid=service_sid or self.service.sid))
         return str(token.to_jwt())
@@ -66,7 +65,8 @@ class World:
 
 @asynccontextmanager
 async def world(url: str) -> AsyncIterator[World]:
-    clock = FakeClock(START_S * 1000)
+    # twilio-node stamps its tokens with the real time, so the fake clock starts there
+    clock = FakeClock(int(time.time()) * 1000)
     deps = Deps(Database(create_engine(url)), clock, SidGenerator(), EventBus())
     await deps.db.open()
     try:
@@ -99,7 +99,7 @@ def test_first_connect_creates_the_user_with_the_default_service_role(
             key_sid=w.key.sid,
             identity="alice",
             service_sid=w.service.sid,
-            expires_at_ms=(START_S + 3600) * 1000,
+            expires_at_ms=(w.start_s + 3600) * 1000,
             endpoint_id=None,
         )
         user = await users.fetch_user(w.deps, ADMIN, w.service.sid, "alice")
@@ -151,7 +151,7 @@ def test_twilio_node_tokens_verify(databases: Databases, algorithm: str) -> None
             w.service.sid,
             "node:dora",
         )
-        assert START_S * 1000 < grant.expires_at_ms <= (START_S + 660) * 1000
+        assert w.start_s * 1000 < grant.expires_at_ms <= (w.start_s + 660) * 1000
 
     run(databases, scenario)
 

@@ -6,7 +6,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from client_support import GatewayServer, NodeClient, delete_key
+from client_support import (
+    GatewayServer,
+    NodeClient,
+    create_key,
+    delete_key,
+    mint_token,
+)
 
 from conftest import ACCOUNT_SID, Databases
 
@@ -93,9 +99,34 @@ def test_update_for_another_identity_is_refused(gateway: GatewayServer) -> None:
 
 
 def test_deleting_the_key_ends_its_connections(gateway: GatewayServer) -> None:
-    service = gateway.service()
-    with connect(gateway, gateway.token(service, "alice")) as client:
-        delete_key(gateway.database, ACCOUNT_SID, gateway.key.sid)
+    service, key = gateway.service(), create_key(gateway.database, ACCOUNT_SID)
+    token = mint_token(ACCOUNT_SID, key.sid, key.secret, service, "alice")
+    with connect(gateway, token) as client, connect(gateway, gateway.token(service, "bob")) as bob:
+        delete_key(gateway.database, ACCOUNT_SID, key.sid)
         client.wait_for("disconnected", timeout=10)
         client.drain(2.5)  # a 401 close is final: the client does not come back
         assert [e["event"] for e in client.events].count("connected") == 1
+        # a connection signed with another key carries on
+        assert bob.request("get", CONFIGURATION, "bob")["status"]["code"] == 200
+
+
+def test_notifications_reach_the_client_for_its_registered_types_only(
+    gateway: GatewayServer,
+) -> None:
+    service = gateway.service()
+    with connect(gateway, gateway.token(service, "alice")) as client:
+
+        def notify_everyone() -> None:
+            for session in gateway.server.app.gateway.connections.sessions:
+                session.notify("com.twilio.rtd.cds.list", b'{"not":"registered"}')
+                session.notify("twilio.sync.event", b'{"event_type":"test"}')
+
+        gateway.server.call_soon(notify_everyone)
+        message = client.wait_for("message")
+        assert message == {
+            "event": "message",
+            "type": "twilio.sync.event",
+            "payload": {"event_type": "test"},
+        }
+        client.drain(0.5)
+        assert [e for e in client.events if e["event"] == "message"] == [message]

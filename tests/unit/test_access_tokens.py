@@ -133,9 +133,10 @@ def test_a_payload_that_is_not_an_object_is_20101(payload: object) -> None:
         verify(sign(payload))
 
 
-def test_a_non_numeric_issue_time_is_20101() -> None:
+@pytest.mark.parametrize("change", [{"iat": "yesterday"}, {"nbf": [NOW]}, {"nbf": False}])
+def test_a_non_numeric_issue_or_start_time_is_20101(change: dict[str, Any]) -> None:
     with pytest.raises(errors.InvalidAccessTokenError):
-        verify(sign(claims(iat="yesterday")))
+        verify(sign(claims(**change)))
 
 
 @pytest.mark.parametrize(

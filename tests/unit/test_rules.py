@@ -69,6 +69,10 @@ def test_settings_precedence_is_file_then_env_then_cli(tmp_path: object) -> None
         {"CHINWAG_SQLITE_SYNCHRONOUS": "OFF"},
         {"CHINWAG_ACCOUNT_SID": "AC" + "0" * 32},
         {"CHINWAG_PUBLIC_URL": "chat.example.com"},
+        {"CHINWAG_API_KEY_SID": "SK" + "0" * 32},
+        {"CHINWAG_API_KEY_SECRET": "secret"},
+        {"CHINWAG_API_KEY_SID": "SK" + "0" * 31, "CHINWAG_API_KEY_SECRET": "secret"},
+        {"CHINWAG_API_KEY_SID": "AC" + "0" * 32, "CHINWAG_API_KEY_SECRET": "secret"},
     ],
 )
 def test_bad_settings_are_refused(env: dict[str, str]) -> None:

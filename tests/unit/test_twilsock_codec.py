@@ -6,10 +6,13 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chinwag.realtime.twilsock.codec import Frame, FrameError, decode, encode
+
+#: Reproducible in CI: the same examples every run, no deadline on a loaded machine.
+PROFILE = settings(deadline=None, derandomize=True, database=None)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
@@ -19,12 +22,14 @@ json_values = st.recursive(
 headers = st.dictionaries(st.text(), json_values, max_size=6)
 
 
+@PROFILE
 @given(headers, st.binary(max_size=2048))
 def test_any_header_and_payload_round_trip(header: dict[str, Any], payload: bytes) -> None:
     frame = decode(encode(header, payload))
     assert frame == Frame({**header, "payload_size": len(payload)}, payload)
 
 
+@PROFILE
 @given(st.binary(max_size=512))
 def test_garbage_is_refused_with_a_frame_error(data: bytes) -> None:
     try:
@@ -35,6 +40,7 @@ def test_garbage_is_refused_with_a_frame_error(data: bytes) -> None:
         assert decode(encode(frame.header, frame.payload)) == frame
 
 
+@PROFILE
 @given(headers, st.binary(max_size=64), st.data())
 def test_a_damaged_frame_is_refused_or_still_consistent(
     header: dict[str, Any], payload: bytes, data: st.DataObject

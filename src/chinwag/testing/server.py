@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
@@ -51,6 +52,10 @@ class ThreadedServer:
                 raise RuntimeError("chinwag test server did not start")
             time.sleep(0.01)
         return self
+
+    def call_soon(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` on the server's event loop thread (where the app's state lives)."""
+        self._server.servers[0].get_loop().call_soon_threadsafe(callback)
 
     def stop(self) -> None:
         self._server.should_exit = True
