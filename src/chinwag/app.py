@@ -21,7 +21,7 @@ from typing import Any, cast
 import falcon
 import falcon.asgi
 
-from chinwag import errors, logs
+from chinwag import config, errors, logs
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain import access_tokens
@@ -40,6 +40,9 @@ from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.raw_path import RawPathRouting
 from chinwag.http.routes import add_routes
+from chinwag.realtime.fanout import RedisFanout
+from chinwag.realtime.sync.projection import SyncProjection
+from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.realtime.twilsock.gateway import Connections, Gateway
 from chinwag.realtime.twilsock.session import Limits, SessionEnv
 from chinwag.realtime.upstream import Router
@@ -72,11 +75,13 @@ def configured_account(settings: Settings) -> Account | None:
 @asynccontextmanager
 async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
     """The domain's dependencies on an open database, for one-shot work outside a server
-    (``serve``'s start-up, CLI commands): no webhooks are sent from here."""
+    (``serve``'s start-up, CLI commands): no webhooks are sent from here. Sync events are
+    recorded as always; servers' feeds find them on their next read."""
     db = _database(settings)
     await db.open()
     try:
-        yield Deps(db, SystemClock(), SidGenerator(), LocalBus())
+        projection = SyncProjection(lambda owners: None)
+        yield Deps(db, SystemClock(), SidGenerator(), LocalBus(), projection=projection)
     finally:
         await db.close()
 
@@ -160,10 +165,15 @@ class _Lifespan:
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
         app.gateway.start()
+        if app.fanout is not None:
+            app.fanout.start()
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
         await self.chinwag.gateway.stop()
         await self.chinwag.dispatcher.stop()
+        if self.chinwag.fanout is not None:
+            await self.chinwag.fanout.stop()
+        await self.chinwag.sync.close()
         await self.chinwag.deps.bus.close()
         await self.chinwag.deps.db.close()
 
@@ -202,10 +212,25 @@ class ChinwagApp:
             self.dispatcher.wake,
             rest_pre_events=settings.webhook_rest_pre_events,
         )
+        self.sync = SyncHub(
+            db, clock, SyncSettings(poll_interval=config.sync_poll_interval(settings))
+        )
+        self.fanout: RedisFanout | None = None
+        if settings.redis_url is not None:
+            self.fanout = RedisFanout(settings.redis_url, self.sync.wake_local, self.sync.wake_all)
+            self.sync.set_publisher(self.fanout.publish)
         bus = LocalBus()
         self.metrics.registry.register(BusCollector(bus))
         limits = RateLimits(settings.rate_limit_channel, settings.rate_limit_service)
-        self.deps = Deps(db, clock, sids or SidGenerator(), bus, webhooks, limits)
+        self.deps = Deps(
+            db,
+            clock,
+            sids or SidGenerator(),
+            bus,
+            webhooks,
+            limits,
+            projection=SyncProjection(self.sync.wake),
+        )
         self.api = Api(self.deps, settings)
         middleware: list[Any] = [_Lifespan(self), RawPathRouting()]
         falcon_app = falcon.asgi.App(middleware=middleware)
@@ -215,7 +240,7 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
-        self.gateway = _gateway(settings, self.deps, self.metrics)
+        self.gateway = _gateway(settings, self.deps, self.metrics, self.sync)
         self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
@@ -238,7 +263,7 @@ class ChinwagApp:
             await self._asgi(scope, receive, send)
 
 
-def _gateway(settings: Settings, deps: Deps, metrics: Metrics) -> Gateway:
+def _gateway(settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub) -> Gateway:
     limits = Limits(
         max_body_bytes=settings.max_body_bytes,
         upstream_rate=settings.gateway_upstream_rate,
@@ -256,6 +281,7 @@ def _gateway(settings: Settings, deps: Deps, metrics: Metrics) -> Gateway:
         Router(),
         connections,
         metrics.gateway,
+        sync,
     )
     return Gateway(
         env,

@@ -62,6 +62,8 @@ class Settings:
     gateway_key_check_interval: float = 5.0
     gateway_ping_interval: float = 20.0
     gateway_ping_timeout: float = 20.0
+    redis_url: str | None = None
+    sync_poll_interval: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,17 @@ FIELDS: tuple[Field, ...] = (
         "CHINWAG_GATEWAY_PING_TIMEOUT",
         "Seconds a client has to answer a ping before its connection is dropped.",
     ),
+    Field(
+        "redis_url",
+        "CHINWAG_REDIS_URL",
+        "Redis carrying Sync wake-ups between server processes (redis://host:port/db).",
+    ),
+    Field(
+        "sync_poll_interval",
+        "CHINWAG_SYNC_POLL_INTERVAL",
+        "Seconds between database reads of each subscribed Sync object without a wake-up; "
+        "0: 1 s when several processes may write (workers > 1 or redis_url), else never.",
+    ),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
@@ -358,3 +371,18 @@ def _validate(s: Settings) -> None:
         raise ConfigError("api_key_sid must be SK followed by 32 hex digits")
     if s.public_url is not None and not s.public_url.startswith(("http://", "https://")):
         raise ConfigError("public_url must start with http:// or https://")
+    if s.redis_url is not None and not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("redis_url must start with redis://, rediss:// or unix://")
+    if s.sync_poll_interval < 0:
+        raise ConfigError("sync_poll_interval cannot be negative")
+
+
+def sync_poll_interval(s: Settings) -> float | None:
+    """Seconds between unprompted reads of each Sync feed; None: only when woken.
+
+    One process sees every commit it must announce; several (workers, or hosts sharing Redis)
+    poll as well, so a lost or undeliverable hint only delays an event.
+    """
+    if s.sync_poll_interval > 0:
+        return s.sync_poll_interval
+    return 1.0 if s.workers > 1 or s.redis_url is not None else None

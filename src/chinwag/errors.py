@@ -367,3 +367,24 @@ class InvalidConsumedIndexError(ChinwagError):
 
 class BodyTooLongError(ChinwagError):
     status, code, template = 400, 50504, "Message body parameter is too long"
+
+
+# --- Sync (54xxx), answered to clients over the gateway (client protocol 2.7) ----------------
+
+
+class SyncAccessForbiddenError(ChinwagError):
+    """The connected identity may not open or subscribe to this Sync object (protocol 6.4)."""
+
+    status, code, template = 403, 54007, "Access forbidden for identity"
+
+
+class SyncDocumentNotFoundError(ChinwagError):
+    status, code, template = 404, 54100, "Document not found"
+
+
+class SyncListNotFoundError(ChinwagError):
+    status, code, template = 404, 54150, "List not found"
+
+
+class SyncMapNotFoundError(ChinwagError):
+    status, code, template = 404, 54200, "Map not found"

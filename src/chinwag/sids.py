@@ -20,6 +20,13 @@ MESSAGE: Final = "IM"
 INVITE: Final = "IN"
 CREDENTIAL: Final = "CR"
 API_KEY: Final = "SK"
+# Sync objects (realtime/sync/objects.py): each is named after the chat entity it views, and
+# its SID is this prefix plus that entity's 32 hex digits.
+SYNC_CHANNEL_DOCUMENT: Final = "ET"
+SYNC_MESSAGES_LIST: Final = "ES"
+SYNC_ROSTER_MAP: Final = "MP"
+SYNC_USER_CHANNELS_MAP: Final = "MC"
+SYNC_USER_INFO_MAP: Final = "MI"
 
 _SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 

@@ -81,3 +81,39 @@ def test_0002_backfills_tombstones_for_messages_deleted_before_it(databases: Dat
         ),
     )
     assert rows == [("CH1", 1), ("CH1", 3)]
+
+
+def test_0005_indexes_existing_memberships_and_invites(databases: Databases) -> None:
+    url = databases.empty()
+    migrate.upgrade(url, "0004")
+    user = "US" + "1" * 32
+    _sql(
+        url,
+        "INSERT INTO users (sid, account_sid, service_sid, identity, joined_channels_count, "
+        f"date_created, date_updated) VALUES ('{user}', 'AC1', 'IS1', 'ann', 1, 0, 0)",
+    )
+    for table, sid, channel in (("members", "MB1", "CH1"), ("invites", "IN1", "CH2")):
+        extra = ", created_by" if table == "invites" else ""
+        value = ", 'system'" if table == "invites" else ""
+        _sql(
+            url,
+            f"INSERT INTO {table} (sid, account_sid, service_sid, channel_sid, identity, "
+            f"date_created, date_updated{extra}) VALUES ('{sid}', 'AC1', 'IS1', '{channel}', "
+            f"'ann', 0, 0{value})",
+        )
+    migrate.upgrade(url)
+    rows = migrate._run(
+        url,
+        lambda conn: sorted(
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT object_sid, item_key, event_id, added_event_id, removed, ref "
+                "FROM sync_changes"
+            )
+        ),
+    )
+    channels_map = "MC" + "1" * 32
+    assert rows == [
+        (channels_map, "CH1", 0, 0, False, "MB1"),
+        (channels_map, "CH2", 0, 0, False, None),
+    ]

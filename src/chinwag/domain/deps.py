@@ -63,6 +63,22 @@ class NoWebhooks:
         return None
 
 
+class Projection(Protocol):
+    """The views clients read (implemented in ``chinwag.realtime.sync``): every event passes
+    through :meth:`record_txn` inside its transaction, so what a client may be told of a
+    change commits or rolls back with the change itself."""
+
+    async def record_txn(self, txn: Txn, event: Event) -> None: ...
+
+
+class NoProjection:
+    """No Sync records: only for code that changes no chat state (tests of other parts).
+    Anything that may change chat state uses the real projection, or clients miss it."""
+
+    async def record_txn(self, txn: Txn, event: Event) -> None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     db: Database
@@ -71,6 +87,7 @@ class Deps:
     bus: EventBus
     webhooks: WebhookGate = field(default_factory=NoWebhooks)
     limits: RateLimits = field(default_factory=RateLimits)
+    projection: Projection = field(default_factory=NoProjection)
 
     def single_statement(self, actor: Actor, fn: F) -> F:
         """Declare ``fn`` a single-statement unit of work (see
@@ -83,9 +100,10 @@ class Deps:
         return single_statement(fn)
 
     async def emit(self, txn: Txn, event: Event) -> None:
-        """Describe a change made in ``txn``: its post-event webhooks join the transaction and
-        the event is published on the bus once the transaction commits."""
+        """Describe a change made in ``txn``: its post-event webhooks and its Sync events join
+        the transaction and the event is published on the bus once the transaction commits."""
         await self.webhooks.enqueue_txn(txn, event)
+        await self.projection.record_txn(txn, event)
         txn.call_after(self.bus.publish, event)
 
     async def pre_event(

@@ -15,6 +15,7 @@ import orjson
 
 from chinwag import errors
 from chinwag.domain.deps import Caller, Deps
+from chinwag.realtime.sync.subscriptions import SyncConnection
 
 Params = Mapping[str, "str | list[str]"]
 
@@ -30,6 +31,8 @@ class Client:
     identity: str
     #: scheme://host[:port] of this server over plain HTTP (media, which bypasses the socket)
     public_url: str
+    #: the connection's Sync subscriptions (``realtime/sync``)
+    sync: SyncConnection | None = None
 
 
 @dataclass(frozen=True, slots=True)

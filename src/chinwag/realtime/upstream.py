@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from chinwag import errors
 from chinwag.realtime import configuration
 from chinwag.realtime.exchange import Client, Request, Response, error_response
+from chinwag.realtime.sync import endpoints as sync
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ ROUTES: tuple[UpstreamRoute, ...] = (
     UpstreamRoute(
         "GET", "/Client/v1/Configuration", "FetchConfiguration", configuration.fetch_configuration
     ),
+    UpstreamRoute("GET", "/v3/Documents/{sid}", "SyncFetchDocument", sync.fetch_document),
+    UpstreamRoute("GET", "/v3/Maps/{sid}", "SyncFetchMap", sync.fetch_map),
+    UpstreamRoute("GET", "/v3/Maps/{sid}/Items", "SyncListMapItems", sync.list_map_items),
+    UpstreamRoute("GET", "/v3/Lists/{sid}", "SyncFetchList", sync.fetch_list),
+    UpstreamRoute("GET", "/v3/Lists/{sid}/Items", "SyncListListItems", sync.list_list_items),
+    UpstreamRoute("POST", "/v4/Subscriptions", "SyncSubscriptions", sync.update_subscriptions),
 )
 
 

@@ -17,6 +17,11 @@ Conventions:
   so a member's unread count is ``next_message_index - 1 - horizon`` minus the tombstones above
   the horizon: an O(1) lookup plus a count over (rare) deletions, instead of counting every
   unread message.
+- Sync (docs/realtime.md): ``sync_event_id`` numbers the Sync events of a channel's or a
+  user's objects, ``document_event_id`` is the last event of a channel's document, and
+  ``messages.added_event_id`` the event that added a message (claimed by the UPDATE that claims
+  its index). ``sync_changes`` holds, per Sync object and item, the last event that touched it,
+  and stays as a tombstone once the item is removed, so a replay from any event id is complete.
 - No foreign keys: every cascade is an explicit statement in a store, so each one is visible
   and its counter adjustments sit beside it.
 """
@@ -33,6 +38,11 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def _id() -> sa.Column[int]:
     return sa.Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _counter(name: str) -> sa.Column[int]:
+    """A Sync event counter (``realtime/sync``): 0 until the row's first event."""
+    return sa.Column(name, sa.BigInteger, nullable=False, server_default="0")
 
 
 def _dates() -> tuple[sa.Column[int], sa.Column[int]]:
@@ -135,6 +145,7 @@ users = sa.Table(
     sa.Column("attributes", sa.Text),
     sa.Column("joined_channels_count", sa.Integer, nullable=False),
     *_dates(),
+    _counter("sync_event_id"),
     sa.UniqueConstraint("service_sid", "identity", name="uq_users_identity"),
     sa.Index("ix_users_service", "service_sid", "id"),
 )
@@ -156,6 +167,8 @@ channels = sa.Table(
     sa.Column("next_message_index", sa.BigInteger, nullable=False),
     sa.Column("last_message_sid", sa.Text),
     *_dates(),
+    _counter("sync_event_id"),
+    _counter("document_event_id"),
     sa.UniqueConstraint("service_sid", "unique_name", name="uq_channels_unique_name"),
     sa.Index("ix_channels_service", "service_sid", "id"),
     sa.Index("ix_channels_service_type", "service_sid", "type", "id"),
@@ -210,6 +223,7 @@ messages = sa.Table(
     sa.Column("attributes", sa.Text),
     sa.Column("was_edited", sa.Boolean, nullable=False),
     *_dates(),
+    _counter("added_event_id"),
     sa.UniqueConstraint("channel_sid", "idx", name="uq_messages_index"),
 )
 
@@ -257,4 +271,22 @@ webhook_deliveries = sa.Table(
         postgresql_where=sa.text("state = 'pending'"),
     ),
     sa.Index("ix_webhook_deliveries_updated", "date_updated"),
+)
+
+# Per Sync object and item: the last event that touched it (``realtime/sync/projection.py``).
+# Items of the messages list appear only once edited or removed: additions are found through
+# ``messages.added_event_id``. ``ref`` is the member SID of a joined user-channels-map item.
+sync_changes = sa.Table(
+    "sync_changes",
+    metadata,
+    sa.Column("object_sid", sa.Text, primary_key=True),
+    sa.Column("item_key", sa.Text, primary_key=True),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("event_id", sa.BigInteger, nullable=False),
+    sa.Column("added_event_id", sa.BigInteger, nullable=False),
+    sa.Column("removed", sa.Boolean, nullable=False),
+    sa.Column("ref", sa.Text),
+    sa.Index("ix_sync_changes_events", "object_sid", "event_id"),
+    sa.Index("ix_sync_changes_key", "item_key"),
+    sa.Index("ix_sync_changes_service", "service_sid"),
 )

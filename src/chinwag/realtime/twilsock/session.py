@@ -58,6 +58,7 @@ from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import Actor
 from chinwag.http.metrics import GatewayCounters
 from chinwag.realtime.exchange import Client, Request, Response, error_response
+from chinwag.realtime.sync.subscriptions import SYNC_EVENT, SyncConnection, SyncHub
 from chinwag.realtime.twilsock.codec import Frame, FrameError, decode, encode
 from chinwag.realtime.upstream import Router
 
@@ -117,6 +118,7 @@ class SessionEnv:
     router: Router
     admission: Admission
     counters: GatewayCounters
+    sync: SyncHub
 
 
 def server_id() -> str:
@@ -168,6 +170,7 @@ class Session:
         #: notification ``message_type``s the client registered in its init
         self.message_types: frozenset[str] = frozenset()
         self._client: Client | None = None
+        self._sync: SyncConnection | None = None
         self._queue: asyncio.Queue[bytes | int] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
@@ -225,6 +228,8 @@ class Session:
         self.close(406, f"Not Acceptable: {reason}", "protocol", ws_code=ws_code)
 
     def _stop_work(self) -> None:
+        if self._sync is not None:
+            self.env.sync.detach(self._sync)
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
@@ -282,6 +287,9 @@ class Session:
                 "payload_type": "application/json",
             }
             self._enqueue(encode(header, payload))
+
+    def _sync_event(self, payload: bytes) -> None:
+        self.notify(SYNC_EVENT, payload)
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -346,6 +354,7 @@ class Session:
             return
         self.state = State.CONNECTED
         self.message_types = _message_types(frame.header.get("registrations"))
+        self._sync = self.env.sync.connect(grant.identity, grant.service_sid, self._sync_event)
         self._use(grant)
         self._reply(
             request_id,
@@ -385,6 +394,7 @@ class Session:
             grant.service_sid,
             grant.identity,
             self.public_url,
+            self._sync,
         )
         for timer in self._timers:
             timer.cancel()

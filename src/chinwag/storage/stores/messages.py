@@ -12,14 +12,14 @@ from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 
-_COLUMNS = (
+COLUMNS = (
     "idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, was_edited, "
     "date_created, date_updated"
 )
 
 
-def _message(row: Row) -> Message:
-    # Positional unpacking (in _COLUMNS order): message lists map up to 1000 rows per request,
+def message_from_row(row: Row) -> Message:
+    # Positional unpacking (in COLUMNS order): message lists map up to 1000 rows per request,
     # and lookups by column name cost about twice as much.
     idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, edited, dc, du = row
     return Message(
@@ -45,22 +45,26 @@ async def append_message_txn(
 ) -> Message | None:
     """Store ``m`` at its channel's next index; None if there is no such channel.
 
-    The channel UPDATE takes the index, bumps the counters and, on PostgreSQL, is the row lock
-    that orders racing writers. Where the engine allows, UPDATE and INSERT are one statement
-    (a unit of work declared ``single_statement``), so that lock is held only inside the server.
+    The channel UPDATE takes the index, bumps the counters, claims the two Sync event ids (the
+    messages list's addition, then the channel document's new ``lastMessage``: see
+    ``stores/sync.py``) and, on PostgreSQL, is the row lock that orders racing writers. Where
+    the engine allows, UPDATE and INSERT are one statement (a unit of
+    work declared ``single_statement``), so that lock is held only inside the server.
     """
     claim = (
         "UPDATE channels SET messages_count = messages_count + 1, "
-        "next_message_index = next_message_index + 1, last_message_sid = $4 "
+        "next_message_index = next_message_index + 1, last_message_sid = $4, "
+        "sync_event_id = sync_event_id + 2, document_event_id = sync_event_id + 2 "
         f"WHERE service_sid = $1 AND {by} = $2 AND account_sid = $3 "
-        "RETURNING sid, next_message_index - 1 AS idx"
+        "RETURNING sid, next_message_index - 1 AS idx, sync_event_id - 1 AS event_id"
     )
     if txn.engine.single_statement_writes:
         row = await txn.fetchone(
             f"WITH c AS ({claim}) INSERT INTO messages (sid, account_sid, service_sid, "
-            "channel_sid, idx, author, body, attributes, was_edited, date_created, date_updated) "
-            "SELECT $4, $3, $1, c.sid, c.idx, $5, $6, CAST($7 AS TEXT), FALSE, "
-            "CAST($8 AS BIGINT), CAST($8 AS BIGINT) FROM c RETURNING channel_sid, idx",
+            "channel_sid, idx, author, body, attributes, was_edited, date_created, date_updated, "
+            "added_event_id) SELECT $4, $3, $1, c.sid, c.idx, $5, $6, CAST($7 AS TEXT), FALSE, "
+            "CAST($8 AS BIGINT), CAST($8 AS BIGINT), c.event_id FROM c "
+            "RETURNING channel_sid, idx",
             m.service_sid,
             channel,
             m.account_sid,
@@ -76,8 +80,8 @@ async def append_message_txn(
         return None
     await txn.execute(
         "INSERT INTO messages (sid, account_sid, service_sid, channel_sid, idx, author, body, "
-        "attributes, was_edited, date_created, date_updated) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "attributes, was_edited, date_created, date_updated, added_event_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         m.sid,
         m.account_sid,
         m.service_sid,
@@ -89,11 +93,12 @@ async def append_message_txn(
         False,
         m.date_created,
         m.date_created,
+        claimed["event_id"],
     )
     return m.stored(claimed["sid"], claimed["idx"])
 
 
-_IN_CHANNEL = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
+_IN_CHANNEL = ", ".join(f"m.{c.strip()}" for c in COLUMNS.split(","))
 
 
 async def find_channel_message_txn(
@@ -113,17 +118,17 @@ async def find_channel_message_txn(
         channel,
         account_sid,
     )
-    return None if row is None else _message(row)
+    return None if row is None else message_from_row(row)
 
 
 async def list_messages_txn(txn: Txn, channel_sid: str, req: PageRequest) -> Page[Message]:
     return await fetch_page_txn(
         txn,
-        f"SELECT {_COLUMNS} FROM messages WHERE channel_sid = $1",
+        f"SELECT {COLUMNS} FROM messages WHERE channel_sid = $1",
         (channel_sid,),
         "idx",
         req,
-        _message,
+        message_from_row,
     )
 
 

@@ -1,0 +1,1 @@
+"""Sync documents, maps and lists as views of the chat tables, with replayable events."""

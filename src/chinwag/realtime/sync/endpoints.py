@@ -1,0 +1,215 @@
+"""The Sync endpoints the chat SDK calls over the gateway (client protocol 2.2), transport-free.
+
+S1-S3 open an object by SID or unique name, S4/S5 page its items, S6 establishes or cancels
+subscriptions. Each function takes the connected identity and answers a JSON body or raises a
+:class:`~chinwag.errors.ChinwagError` (the gateway renders it as the Sync error the SDK reads:
+``message``, ``code``, ``status``). Query parameters arrive as the SDK sent them, not
+percent-decoded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from chinwag import errors
+from chinwag.realtime.exchange import Client, Request, Response, json_response
+from chinwag.realtime.sync import access, objects, views
+from chinwag.realtime.sync.objects import Kind, SyncObject
+from chinwag.realtime.sync.shapes import Data
+from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub, failed, not_found
+from chinwag.storage.database import Txn
+
+log = logging.getLogger(__name__)
+
+Params = Mapping[str, "str | list[str]"]
+
+#: items per page when the client names no PageSize, and the most it may ask for
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+#: what the subscription response promises (protocol 2.4): the client re-sends an establish
+#: that produced no notification within this time
+ESTIMATED_DELIVERY_MS = 5000
+MAX_BATCH_SIZE = 100
+
+
+def _param(params: Params, name: str) -> str | None:
+    value = params.get(name)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    return None if value is None else unquote(value)
+
+
+def _int(params: Params, name: str) -> int | None:
+    value = _param(params, name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.InvalidParameterError(name=name) from None
+
+
+async def _read(
+    hub: SyncHub,
+    base: str,
+    service_sid: str,
+    identity: str,
+    kind: Kind,
+    sid_or_name: str,
+    view: Callable[[Txn, str, SyncObject], Awaitable[Data | None]],
+) -> Data:
+    """Resolve the object, check the identity may see it, and read ``view`` of it."""
+    obj = objects.resolve(kind, sid_or_name)
+    if obj is None:
+        raise not_found(kind)
+
+    async def read(txn: Txn) -> Data | None:
+        await access.check_txn(txn, service_sid, identity, obj, not_found(kind))
+        return await view(txn, base, obj)
+
+    body = await hub.db.run_read("sync_read", read)
+    if body is None:
+        raise not_found(kind)
+    return body
+
+
+async def open_object(
+    hub: SyncHub,
+    base: str,
+    service_sid: str,
+    identity: str,
+    kind: Kind,
+    sid_or_name: str,
+    params: Params,
+) -> Data:
+    """S1-S3: ``GET /v3/{Documents|Maps|Lists}/{sid or unique name}[?Include=items]``."""
+    include = _param(params, "Include") == "items"
+
+    async def view(txn: Txn, base: str, obj: SyncObject) -> Data | None:
+        return await views.open_txn(txn, base, obj, include)
+
+    return await _read(hub, base, service_sid, identity, kind, sid_or_name, view)
+
+
+async def list_items(
+    hub: SyncHub,
+    base: str,
+    service_sid: str,
+    identity: str,
+    kind: Kind,
+    sid_or_name: str,
+    params: Params,
+) -> Data:
+    """S4/S5: ``GET …/Items?[Key|Index]&From&PageSize&Order`` (``From`` is inclusive)."""
+    if kind == "document":
+        raise not_found(kind)
+    order = _param(params, "Order") or "asc"
+    if order not in ("asc", "desc"):
+        raise errors.InvalidParameterError(name="Order")
+    size = _int(params, "PageSize") or DEFAULT_PAGE_SIZE
+    if not 0 < size <= MAX_PAGE_SIZE:
+        raise errors.InvalidParameterError(name="PageSize")
+    key: str | int | None
+    start: str | int | None
+    if kind == "list":
+        key, start = _int(params, "Index"), _int(params, "From")
+    else:
+        key, start = _param(params, "Key"), _param(params, "From")
+    query = views.ItemQuery(key, start, order == "desc", size)
+
+    async def view(txn: Txn, base: str, obj: SyncObject) -> Data | None:
+        return await views.items_txn(txn, base, obj, query)
+
+    return await _read(hub, base, service_sid, identity, kind, sid_or_name, view)
+
+
+async def subscriptions(hub: SyncHub, connection: SyncConnection, body: Any) -> Data:
+    """S6: ``POST /v4/Subscriptions``, establish or cancel a batch (protocol 2.4).
+
+    The reply only acknowledges the batch. Each object then gets its notifications, carrying
+    the request's ``correlation_id``: the replay and ``subscription_established``, or
+    ``subscription_failed`` (403 for an object the identity may not see, 404 for a missing
+    one); a cancel gets ``subscription_canceled``.
+    """
+    if not isinstance(body, dict) or body.get("action") not in ("establish", "cancel"):
+        raise errors.InvalidParameterError(name="action")
+    requests = body.get("requests")
+    if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
+        raise errors.InvalidParameterError(name="requests")
+    extra: Data = {"correlation_id": body.get("correlation_id")}
+    if body["action"] == "cancel":
+        for request in requests:
+            sid = str(request.get("object_sid"))
+            hub.cancel(connection, sid)
+            event = {"object_sid": sid, "object_type": request.get("object_type")}
+            connection.push({"event_type": "subscription_canceled", "event": event, **extra})
+        return {"max_batch_size": MAX_BATCH_SIZE}
+    for request in requests:
+        hub.spawn(_establish(hub, connection, request, extra))
+    return {"estimated_delivery_in_ms": ESTIMATED_DELIVERY_MS, "max_batch_size": MAX_BATCH_SIZE}
+
+
+async def _establish(hub: SyncHub, connection: SyncConnection, request: Data, extra: Data) -> None:
+    sid = str(request.get("object_sid"))
+    last = request.get("last_event_id")
+    obj = objects.from_sid(sid)
+    if obj is None or (last is not None and not isinstance(last, int)):
+        error = not_found(request.get("object_type") if obj is None else obj.kind)
+        detail = {"status": error.status, "code": error.code, "message": error.message}
+        event = {"object_sid": sid, "object_type": request.get("object_type"), "error": detail}
+        connection.push({"event_type": "subscription_failed", "event": event, **extra})
+        return
+    try:
+        await hub.db.run_read(
+            "sync_access",
+            access.check_txn,
+            connection.service_sid,
+            connection.identity,
+            obj,
+            not_found(obj.kind),
+        )
+    except errors.ChinwagError as error:
+        connection.push(failed(obj, error, extra))
+        return
+    await hub.establish(connection, obj, last, extra)
+
+
+# --- the gateway's upstream routes (``realtime/upstream.py``) ------------------------------
+
+
+def _connection(client: Client) -> SyncConnection:
+    assert client.sync is not None  # set at init, before any upstream request is accepted
+    return client.sync
+
+
+def _base(client: Client, request: Request) -> str:
+    """The Sync URLs' scheme and host: the ones the SDK used for this request."""
+    return f"https://{request.host}" if request.host else _connection(client).hub.settings.base_url
+
+
+def _object_route(kind: Kind, items: bool) -> Callable[..., Awaitable[Response]]:
+    read = list_items if items else open_object
+
+    async def handler(client: Client, request: Request, sid: str) -> Response:
+        hub = _connection(client).hub
+        base = _base(client, request)
+        body = await read(hub, base, client.service_sid, client.identity, kind, sid, request.params)
+        return json_response(body)
+
+    return handler
+
+
+fetch_document = _object_route("document", items=False)
+fetch_map = _object_route("map", items=False)
+fetch_list = _object_route("list", items=False)
+list_map_items = _object_route("map", items=True)
+list_list_items = _object_route("list", items=True)
+
+
+async def update_subscriptions(client: Client, request: Request) -> Response:
+    connection = _connection(client)
+    return json_response(await subscriptions(connection.hub, connection, request.json()))

@@ -1,0 +1,320 @@
+"""Subscriptions: replay on establish, then live events, per connection through its own queue.
+
+::
+
+    establish(L) ──> join the object's feed (live events held back)
+                 ──> replay every event after L from the database, in id order
+                 ──> until caught up with the feed, then release held events newer than
+                     the replay ──> subscription_established(last_event_id)
+    feed woken   ──> one read per object per process (events after the feed's position)
+                 ──> offered to each subscription, which passes only ids it has not sent
+
+A feed is woken by the projection after a local commit, by a hint from another process
+(``realtime/fanout.py``), or by its poll timer; whatever wakes it, it reads the database, so
+a lost wake-up delays an event until the next one but never loses it. Notifications go to each
+connection's own bounded queue: a client that does not keep up is cut off (the gateway closes
+it with 308) and replays from its last event id when it reconnects, instead of slowing anyone
+else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from chinwag import errors
+from chinwag.clock import Clock
+from chinwag.realtime.sync import access, views
+from chinwag.realtime.sync.objects import SyncObject
+from chinwag.realtime.sync.projection import ALL, REVOKE
+from chinwag.realtime.sync.shapes import Data
+from chinwag.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+#: the SDK's message type for strictly ordered Sync events
+SYNC_EVENT = "twilio.sync.event"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    #: scheme://host of Sync URLs in live events (never resolved: only labels; replies to a
+    #: request use the host the request named, as the SDK's default does)
+    base_url: str = "https://cds.us1.twilio.com"
+    #: seconds between reads of every feed even without a wake-up (None: only when woken)
+    poll_interval: float | None = None
+
+
+class SyncConnection:
+    """One client connection's subscriptions, and where its notifications go.
+
+    ``deliver`` hands an encoded notification payload to the connection's own bounded outbound
+    queue (the gateway session's); a connection that overflows it is closed, which detaches it
+    here.
+    """
+
+    def __init__(
+        self, hub: SyncHub, identity: str, service_sid: str, deliver: Callable[[bytes], None]
+    ) -> None:
+        self.hub = hub
+        self.identity = identity
+        self.service_sid = service_sid
+        self._deliver = deliver
+        self.subscriptions: dict[str, Subscription] = {}
+        #: set once detached: work still in flight for it (an establish) stops
+        self.closed = False
+
+    def push(self, payload: Data) -> None:
+        self._deliver(orjson.dumps(payload))
+
+    def push_encoded(self, payload: bytes) -> None:
+        self._deliver(payload)
+
+
+#: a live event as feeds hand it out: its id (None for an object's removal) and its JSON,
+#: encoded once however many connections receive it
+Delivery = tuple[int | None, bytes]
+
+
+@dataclass(eq=False)
+class Subscription:
+    connection: SyncConnection
+    obj: SyncObject
+    delivered: int = 0
+    ready: bool = False
+    held: list[Delivery] = field(default_factory=list)
+
+    def offer(self, deliveries: list[Delivery]) -> None:
+        if not self.ready:
+            self.held.extend(deliveries)
+            return
+        for event_id, payload in deliveries:
+            if event_id is None or event_id > self.delivered:
+                self.connection.push_encoded(payload)
+                if event_id is not None:
+                    self.delivered = event_id
+
+
+class Feed:
+    """One object's live events in this process, read once and offered to every subscriber."""
+
+    def __init__(self, hub: SyncHub, obj: SyncObject, position: int) -> None:
+        self.hub = hub
+        self.obj = obj
+        self.position = position
+        self.subscribers: set[Subscription] = set()
+        self._woken = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+    async def _run(self) -> None:
+        poll = self.hub.settings.poll_interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), poll)
+            self._woken.clear()
+            try:
+                replay = await self.hub.read(self.obj, self.position)
+            except Exception:
+                log.exception(
+                    "sync feed %s failed to read; retrying on the next wake-up", self.obj.sid
+                )
+                await asyncio.sleep(0.5)
+                continue
+            self.position = replay.position
+            deliveries = [(e["event"].get("id"), orjson.dumps(e)) for e in replay.events]
+            for sub in tuple(self.subscribers):
+                sub.offer(deliveries)
+            if replay.removed:
+                self.hub.drop_feed(self)
+                return
+            if replay.more:
+                self._woken.set()
+
+
+class SyncHub:
+    """This process's feeds and connections. ``wake`` is the projection's after-commit hook."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: SyncSettings,
+        publish: Callable[[tuple[str, ...]], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self._publish = publish
+        self._feeds: dict[str, Feed] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._by_owner: dict[str, set[Feed]] = {}
+
+    def set_publisher(self, publish: Callable[[tuple[str, ...]], None] | None) -> None:
+        """Where local commits are announced to other processes (the fan-out), if anywhere."""
+        self._publish = publish
+
+    def wake(self, owners: tuple[str, ...]) -> None:
+        """After a local commit: read the owners' objects now, and tell other processes."""
+        self.wake_local(owners)
+        if self._publish is not None:
+            self._publish(owners)
+
+    def wake_local(self, owners: tuple[str, ...]) -> None:
+        for owner in owners:
+            if owner.startswith(REVOKE) and owner[1:] in self._by_owner:
+                self.spawn(self._recheck(owner[1:]))
+        if ALL in owners:
+            feeds: Any = tuple(self._feeds.values())
+        else:
+            feeds = [f for owner in owners for f in self._by_owner.get(owner, ())]
+        for feed in feeds:
+            feed.wake()
+
+    def wake_all(self) -> None:
+        self.wake_local((ALL,))
+
+    async def _recheck(self, channel_sid: str) -> None:
+        """Someone lost access to the channel: cancel live subscriptions no longer allowed."""
+        audience = await self.db.run_read("sync_recheck", access.channel_audience_txn, channel_sid)
+        for feed in tuple(self._by_owner.get(channel_sid, ())):
+            for sub in tuple(feed.subscribers):
+                if audience is None or not audience.admits(feed.obj.type, sub.connection.identity):
+                    self.cancel(sub.connection, feed.obj.sid)
+
+    async def read(self, obj: SyncObject, after: int) -> views.Replay:
+        now = self.clock.now_ms()
+        base = self.settings.base_url
+        return await self.db.run_read("sync_events", views.events_after_txn, base, obj, after, now)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` (an establish) in the background; a failure is logged, not lost."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sync subscription work failed", exc_info=task.exception())
+
+    def connect(
+        self, identity: str, service_sid: str, deliver: Callable[[bytes], None]
+    ) -> SyncConnection:
+        return SyncConnection(self, identity, service_sid, deliver)
+
+    def detach(self, connection: SyncConnection) -> None:
+        """Forget a connection's subscriptions (it closed, or overflowed)."""
+        connection.closed = True
+        for sub in tuple(connection.subscriptions.values()):
+            self._leave(sub)
+        connection.subscriptions.clear()
+
+    def cancel(self, connection: SyncConnection, object_sid: str) -> None:
+        sub = connection.subscriptions.pop(object_sid, None)
+        if sub is not None:
+            self._leave(sub)
+
+    async def establish(
+        self, connection: SyncConnection, obj: SyncObject, last_event_id: int | None, extra: Data
+    ) -> None:
+        """Replay everything after ``last_event_id`` to ``connection``, then go live.
+
+        ``extra`` (the correlation id) is added to every notification of the replay and to the
+        closing ``subscription_established`` or ``subscription_failed``.
+        """
+        self.cancel(connection, obj.sid)
+        sub = Subscription(connection, obj)
+        feed = self._feeds.get(obj.sid)
+        if feed is None:
+            start = await self.db.run_read("sync_position", views.position_txn, obj)
+            if start is None:
+                connection.push(failed(obj, not_found(obj.kind), extra))
+                return
+            feed = self._feeds.get(obj.sid) or self._new_feed(obj, start)
+        if connection.closed:
+            return
+        feed.subscribers.add(sub)
+        connection.subscriptions[obj.sid] = sub
+        position = feed.position if last_event_id is None else last_event_id
+        while True:
+            replay = await self.read(obj, position)
+            if replay.removed:
+                self.cancel(connection, obj.sid)
+                connection.push(failed(obj, not_found(obj.kind), extra))
+                return
+            for event in replay.events:
+                connection.push({**event, **extra})
+            position = replay.position
+            if not replay.more and position >= feed.position:
+                break
+        sub.delivered, sub.ready = position, True
+        held, sub.held = sub.held, []
+        sub.offer(held)
+        established = {
+            "object_sid": obj.sid,
+            "object_type": obj.kind,
+            "replay_status": "completed",
+            "last_event_id": sub.delivered,
+        }
+        connection.push({"event_type": "subscription_established", "event": established, **extra})
+
+    def _new_feed(self, obj: SyncObject, position: int) -> Feed:
+        feed = Feed(self, obj, position)
+        self._feeds[obj.sid] = feed
+        self._by_owner.setdefault(obj.owner_sid, set()).add(feed)
+        return feed
+
+    def drop_feed(self, feed: Feed) -> None:
+        self._feeds.pop(feed.obj.sid, None)
+        owned = self._by_owner.get(feed.obj.owner_sid)
+        if owned is not None:
+            owned.discard(feed)
+            if not owned:
+                del self._by_owner[feed.obj.owner_sid]
+        for sub in tuple(feed.subscribers):
+            sub.connection.subscriptions.pop(feed.obj.sid, None)
+        feed.subscribers.clear()
+
+    def _leave(self, sub: Subscription) -> None:
+        feed = self._feeds.get(sub.obj.sid)
+        if feed is None:
+            return
+        feed.subscribers.discard(sub)
+        if not feed.subscribers:
+            feed.stop()
+            self.drop_feed(feed)
+
+    async def close(self) -> None:
+        for task in tuple(self._tasks):
+            task.cancel()
+        for feed in tuple(self._feeds.values()):
+            feed.stop()
+            self.drop_feed(feed)
+
+
+def failed(obj: SyncObject, error: errors.ChinwagError, extra: Data) -> Data:
+    """``subscription_failed``: the SDK marks the object removed on a 404 (protocol 2.4)."""
+    detail = {"status": error.status, "code": error.code, "message": error.message}
+    body = {"object_sid": obj.sid, "object_type": obj.kind, "error": detail}
+    return {"event_type": "subscription_failed", "event": body, **extra}
+
+
+def not_found(kind: object) -> errors.ChinwagError:
+    """The Sync "not found" error for an object of ``kind`` (a map's for anything unknown)."""
+    if kind == "document":
+        return errors.SyncDocumentNotFoundError()
+    if kind == "list":
+        return errors.SyncListNotFoundError()
+    return errors.SyncMapNotFoundError()

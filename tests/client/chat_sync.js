@@ -1,0 +1,66 @@
+// Connects the real `twilio-chat` 6.0.0 Client to chinwag and reports the chat events that
+// chinwag's Sync objects drive.
+//
+//   node chat_sync.js ws://HOST:PORT/v3/wsconnect TOKEN
+//
+// Prints JSON lines: {"event": "initialized"}, then for every client event
+// channelJoined / channelInvited / channelLeft / channelRemoved / channelUpdated /
+// messageAdded / memberJoined / memberLeft / connectionStateChanged, the fields tests check.
+// Reads commands on stdin:
+//   {"cmd": "ready", "channel": "CH…", "tag": …}  -> loads the channel's messages and members
+//                                                   (its list and roster are open) -> {"event": "ready"}
+//   {"cmd": "drop", "tag": …}                      -> cuts the WebSocket abruptly (no close frame)
+"use strict";
+
+const readline = require("readline");
+const { Client } = require("twilio-chat");
+
+const [uri, token] = process.argv.slice(2);
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+
+const client = new Client(token, { twilsock: { uri }, logLevel: "silent" });
+const channels = new Map();
+
+client.on("stateChanged", (state) => out({ event: state }));
+client.on("connectionStateChanged", (state) => out({ event: "connectionStateChanged", state }));
+for (const name of ["channelJoined", "channelInvited", "channelLeft", "channelRemoved"]) {
+  client.on(name, (channel) => {
+    channels.set(channel.sid, channel);
+    out({ event: name, channel: channel.sid, status: channel.status });
+  });
+}
+client.on("channelUpdated", ({ channel, updateReasons }) =>
+  out({ event: "channelUpdated", channel: channel.sid, reasons: updateReasons, name: channel.friendlyName })
+);
+client.on("messageAdded", (m) =>
+  out({ event: "messageAdded", channel: m.channel.sid, index: m.index, body: m.body, author: m.author })
+);
+client.on("memberJoined", (m) => out({ event: "memberJoined", channel: m.channel.sid, identity: m.identity }));
+client.on("memberLeft", (m) => out({ event: "memberLeft", channel: m.channel.sid, identity: m.identity }));
+
+// The aim REST endpoints (channel lists) are not served by this part of chinwag: report the
+// rejections they cause instead of letting Node end the process.
+process.on("unhandledRejection", (e) => out({ event: "unhandledRejection", message: String(e && e.message) }));
+
+const commands = {
+  async ready({ channel }) {
+    const found = channels.get(channel);
+    const messages = await found.getMessages();
+    const members = await found.getMembers();
+    return { messages: messages.items.length, members: members.map((m) => m.identity) };
+  },
+  async drop() {
+    const socket = client.services.twilsockClient.channel.websocket.socket;
+    socket.terminate();
+    return {};
+  },
+};
+
+readline.createInterface({ input: process.stdin }).on("line", async (line) => {
+  const command = JSON.parse(line);
+  try {
+    out({ event: command.cmd, tag: command.tag, ...(await commands[command.cmd](command)) });
+  } catch (e) {
+    out({ event: "failed", tag: command.tag, message: String(e && e.message) });
+  }
+});
