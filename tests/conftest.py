@@ -90,16 +90,21 @@ def spawn_server(
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, "chinwag serve exited before becoming healthy"
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "chinwag serve did not become healthy"
-        time.sleep(0.05)
+    deadline = time.monotonic() + 60  # generous: a loaded CI machine starts servers slowly
+    try:
+        while True:
+            assert proc.poll() is None, "chinwag serve exited before becoming healthy"
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    return proc, base
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "chinwag serve did not become healthy"
+            time.sleep(0.05)
+    except BaseException:
+        proc.kill()  # never leave a server behind a failed start
+        proc.communicate()
+        raise
 
 
 class Databases:

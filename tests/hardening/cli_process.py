@@ -54,7 +54,7 @@ def serving(
     )
     url, output = f"http://127.0.0.1:{port}", Output()
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # generous: a loaded machine starts slowly
         while True:
             if proc.poll() is not None:
                 out, err = proc.communicate()
