@@ -52,6 +52,7 @@ class Settings:
     body_timeout: float = 30.0
     max_header_bytes: int = 16_384
     max_connections: int = 1000
+    admin_console: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,11 @@ FIELDS: tuple[Field, ...] = (
         "max_connections",
         "CHINWAG_MAX_CONNECTIONS",
         "Open connections per process; past it the one waiting longest on its client closes.",
+    ),
+    Field(
+        "admin_console",
+        "CHINWAG_ADMIN_CONSOLE",
+        "Serve the live admin console at /_chinwag/ui and its /_chinwag/ endpoints.",
     ),
 )
 
