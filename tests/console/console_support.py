@@ -10,7 +10,6 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -22,6 +21,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
+from webhook_receiver import WebhookReceiver
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -124,13 +124,30 @@ def text(driver: WebDriver, element_id: str) -> str:
     return value
 
 
-def screenshot(driver: WebDriver, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(path))
-
-
 def create(http: httpx.Client, path: str, **form: Any) -> dict[str, Any]:
     response = http.post(path, data=form)
     assert response.status_code in (200, 201), response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def hooked_service(http: httpx.Client, receiver: WebhookReceiver) -> str:
+    service: str = create(http, "/v1/Services", FriendlyName="hooks")["sid"]
+    create(
+        http,
+        f"/v1/Services/{service}",
+        PostWebhookUrl=receiver.url("/hook"),
+        WebhookFilters="onMessageSent",
+    )
+    return service
+
+
+def post(http: httpx.Client, service: str, channel: str, body: str) -> None:
+    path = f"/v1/Services/{service}/Channels/{channel}/Messages"
+    response = http.post(path, data={"Body": body}, headers=FIRE)
+    assert response.status_code == 201, response.text
+
+
+def deliveries(http: httpx.Client, service: str, state: str) -> list[dict[str, Any]]:
+    deliveries = http.get("/_chinwag/webhooks", params={"state": state}).json()["deliveries"]
+    return [d for d in deliveries if d["service_sid"] == service]

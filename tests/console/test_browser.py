@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import httpx
 from console_support import (
-    FIRE,
     KEY_SECRET,
     KEY_SID,
     browser,
     create,
+    deliveries,
+    hooked_service,
     http,
     log_in,
     logged_in,
     open_tab,
+    post,
     server,
     text,
     wait,
@@ -73,22 +75,11 @@ def test_a_failed_webhook_is_retried_from_the_log(
 ) -> None:
     with WebhookReceiver() as receiver:
         receiver.reply("/hook", status=500)
-        service = create(http, "/v1/Services", FriendlyName="hooks")["sid"]
-        create(
-            http,
-            f"/v1/Services/{service}",
-            PostWebhookUrl=receiver.url("/hook"),
-            WebhookFilters="onMessageSent",
-        )
+        service = hooked_service(http, receiver)
         channel = create(http, f"/v1/Services/{service}/Channels", UniqueName="c")["sid"]
-        sent = http.post(
-            f"/v1/Services/{service}/Channels/{channel}/Messages",
-            data={"Body": "ping"},
-            headers=FIRE,
-        )
-        assert sent.status_code == 201, sent.text
+        post(http, service, channel, "ping")
         receiver.wait_for(1)
-        failed = wait(lambda: _delivery(http, service, "failed"), what="the failure")
+        failed = wait(lambda: deliveries(http, service, "failed"), what="the failure")[0]
         logged_in(browser, server.url)
         open_tab(browser, "webhooks")
         row = f"delivery-{failed['id']}"
@@ -142,8 +133,3 @@ def test_post_a_message_and_add_a_member_as_a_user(
     assert [m["identity"] for m in http.get(f"{base}/Members").json()["members"]] == ["carol"]
     messages = http.get(f"{base}/Messages").json()["messages"]
     assert [(m["from"], m["body"]) for m in messages] == [("carol", "written in the console")]
-
-
-def _delivery(http: httpx.Client, service: str, state: str) -> dict[str, object] | None:
-    deliveries = http.get("/_chinwag/webhooks", params={"state": state}).json()["deliveries"]
-    return next((d for d in deliveries if d["service_sid"] == service), None)
