@@ -28,6 +28,7 @@ from chinwag.domain.ephemeral import TypingStarted
 from chinwag.events import codec
 from chinwag.events.local import LocalBus
 from chinwag.events.topics import Topic
+from chinwag.http import console
 from chinwag.http.console import LIVE_KINDS, QUEUE_SIZE, _Events
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
@@ -139,9 +140,7 @@ def test_a_closed_stream_unsubscribes_from_the_bus(
 def test_a_browser_that_does_not_read_loses_only_its_newest_events() -> None:
     async def run() -> tuple[int, list[Any]]:
         bus = LocalBus()
-        stream = _Events(types.SimpleNamespace(deps=types.SimpleNamespace(bus=bus)))._stream(
-            Topic(LIVE_KINDS)
-        )
+        stream = _local_stream(bus)
         ready = await anext(stream)
         events = [TypingStarted("IS1", "CH1", f"user{i}") for i in range(QUEUE_SIZE + 50)]
         for event in events:
@@ -157,6 +156,20 @@ def test_a_browser_that_does_not_read_loses_only_its_newest_events() -> None:
     assert [codec.decode(e.data).identity for e in received] == [
         f"user{i}" for i in range(QUEUE_SIZE)
     ]
+
+
+def test_an_idle_stream_sends_keep_alive_comments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console, "KEEPALIVE", 0.01)
+
+    async def run() -> list[Any]:
+        bus = LocalBus()
+        stream = _local_stream(bus)
+        first = [await anext(stream) for _ in range(3)]
+        await stream.aclose()
+        return first
+
+    ready, *idle = asyncio.run(run())
+    assert ready.event == "ready" and idle == [None, None]  # Falcon sends None as ": ping"
 
 
 def test_the_log_shows_the_failure_and_a_retry_delivers_it(
@@ -263,6 +276,12 @@ def _parse(lines: Iterator[str]) -> Iterator[tuple[str, bytes]]:
         elif not line and data:
             yield name, data.encode()
             name, data = "message", ""
+
+
+def _local_stream(bus: LocalBus) -> Any:
+    """A browser's event stream on ``bus``, without a server (to pace it by hand)."""
+    api = types.SimpleNamespace(deps=types.SimpleNamespace(bus=bus))
+    return _Events(api)._stream(Topic(LIVE_KINDS))
 
 
 def _server_loop(
