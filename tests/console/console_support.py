@@ -119,6 +119,12 @@ def open_tab(driver: WebDriver, name: str) -> None:
     wait(lambda: driver.find_element(By.ID, name).is_displayed(), what=f"tab {name}")
 
 
+def choose_service(driver: WebDriver, service: str) -> None:
+    """Pick ``service`` under Browse, once the list of services has loaded."""
+    selector = f"#service option[value='{service}']"
+    wait(lambda: driver.find_element(By.CSS_SELECTOR, selector), what="the service").click()
+
+
 def text(driver: WebDriver, element_id: str) -> str:
     value: str = driver.find_element(By.ID, element_id).text
     return value

@@ -7,6 +7,7 @@ from console_support import (
     KEY_SECRET,
     KEY_SID,
     browser,
+    choose_service,
     create,
     deliveries,
     hooked_service,
@@ -45,7 +46,7 @@ def test_log_in_with_an_api_key_and_browse_and_search(
     log_in(browser, server.url, KEY_SID, KEY_SECRET)
     wait(lambda: browser.find_element(By.ID, "console").is_displayed(), what="the console")
     assert KEY_SECRET not in browser.page_source
-    browser.find_element(By.CSS_SELECTOR, f"#service option[value='{service}']").click()
+    choose_service(browser, service)
     wait(lambda: "random" in text(browser, "channels"), what="the channels")
     assert "alice" in text(browser, "users")
     assert "channel user" in text(browser, "roles")
@@ -118,7 +119,7 @@ def test_post_a_message_and_add_a_member_as_a_user(
     service = create(http, "/v1/Services", FriendlyName="acting")["sid"]
     channel = create(http, f"/v1/Services/{service}/Channels", UniqueName="desk")["sid"]
     logged_in(browser, server.url)
-    browser.find_element(By.CSS_SELECTOR, f"#service option[value='{service}']").click()
+    choose_service(browser, service)
     open_tab(browser, "act")
     browser.find_element(By.ID, "member-channel").send_keys("desk")
     browser.find_element(By.ID, "member-identity").send_keys("carol")

@@ -68,12 +68,16 @@ async function loadServices() {
   await loadService();
 }
 
+let shown = 0;  // the latest service load; an older one that finishes later is dropped
+
 async function loadService() {
+  const mine = ++shown;
   $("channel-detail").hidden = true;
   if (!service()) { for (const t of ["channels", "users", "roles"]) fill(t, [], []); return; }
   const base = "/v1/Services/" + service();
   const [channels, users, roles] = await Promise.all([
     listAll(base + "/Channels", "channels"), listAll(base + "/Users", "users"), listAll(base + "/Roles", "roles")]);
+  if (mine !== shown) return;
   fill("channels", channels, [(c) => c.unique_name || c.friendly_name || c.sid, (c) => c.type, (c) => c.members_count, (c) => c.messages_count], showChannel);
   fill("users", users, [(u) => u.identity, (u) => u.friendly_name, (u) => u.sid]);
   fill("roles", roles, [(r) => r.friendly_name, (r) => r.type, (r) => r.permissions.join(", ")]);
@@ -166,6 +170,7 @@ async function loadDeliveries() {
     body.append(row);
   }
   $("webhooks-status").textContent = deliveries.length + " deliveries";
+  return deliveries;
 }
 
 async function retry(id) {
@@ -173,7 +178,12 @@ async function retry(id) {
     await api("/_chinwag/webhooks/" + id + "/retry", { method: "POST" });
     $("webhooks-status").textContent = "Delivery " + id + " queued again";
   } catch (error) { $("webhooks-status").textContent = error.message; }
-  setTimeout(() => loadDeliveries().catch(() => {}), 500);
+  // the dispatcher sends it on its own schedule: refresh until it is no longer pending
+  for (let i = 0; i < 60; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const deliveries = await loadDeliveries().catch(() => []);
+    if (deliveries.find((d) => d.id === id)?.state !== "pending") break;
+  }
 }
 
 // --- clients
