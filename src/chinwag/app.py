@@ -22,6 +22,7 @@ import falcon
 import falcon.asgi
 
 from chinwag import config, errors, logs
+from chinwag.admin.clients import ClientDirectory
 from chinwag.clock import Clock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain import access_tokens
@@ -34,6 +35,7 @@ from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.local import LocalBus
 from chinwag.events.metrics import BusCollector
 from chinwag.http.auth import BasicAuth
+from chinwag.http.console import add_console_routes
 from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
 from chinwag.http.metrics import Metrics
@@ -241,6 +243,10 @@ class ChinwagApp:
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
         self.gateway = _gateway(settings, self.deps, self.metrics, self.sync)
+        #: connected chat clients, for the console: this process's gateway connections
+        self.clients: ClientDirectory = self.gateway.connections
+        if settings.admin_console:
+            add_console_routes(falcon_app, self.api, self.dispatcher, lambda: self.clients)
         self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)

@@ -64,6 +64,7 @@ class Settings:
     gateway_ping_timeout: float = 20.0
     redis_url: str | None = None
     sync_poll_interval: float = 0.0
+    admin_console: bool = True
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,11 @@ FIELDS: tuple[Field, ...] = (
         "CHINWAG_SYNC_POLL_INTERVAL",
         "Seconds between database reads of each subscribed Sync object without a wake-up; "
         "0: 1 s when several processes may write (workers > 1 or redis_url), else never.",
+    ),
+    Field(
+        "admin_console",
+        "CHINWAG_ADMIN_CONSOLE",
+        "Serve the live admin console at /_chinwag/ui and its /_chinwag/ endpoints.",
     ),
 )
 

@@ -196,3 +196,16 @@ def test_websockets_on_other_paths_are_refused_at_the_handshake(gateway: Gateway
     with pytest.raises(InvalidStatus) as refused:
         connect(gateway.ws.replace("/v3/wsconnect", "/v2/wsconnect"))
     assert refused.value.response.status_code == 403
+
+
+def test_the_console_lists_connected_clients(gateway: GatewayServer) -> None:
+    service = gateway.service()
+    ws = open_session(gateway, service, "console-visible")
+    try:
+        body = gateway.http.get("/_chinwag/clients").json()
+        mine = [c for c in body["clients"] if c["identity"] == "console-visible"]
+        assert len(mine) == 1 and mine[0]["service_sid"] == service
+        assert mine[0]["connected_at"] > 0 and mine[0]["address"].startswith("127.0.0.1:")
+        assert [service, "console-visible"] in body["online"]
+    finally:
+        ws.close()

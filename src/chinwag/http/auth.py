@@ -26,7 +26,13 @@ KeyCheck = Callable[[str, bytes], Awaitable[bool]]
 
 #: Paths that answer without credentials.
 OPEN_PATHS = frozenset({"/healthz", "/metrics"})
+#: The admin console's page and assets: public files, its login form sends the credentials.
+OPEN_PREFIX = "/_chinwag/ui"
 API_KEY_PREFIX = b"SK"
+
+
+def _is_open(path: str) -> bool:
+    return path == OPEN_PREFIX or path.startswith(OPEN_PREFIX + "/")
 
 
 class BasicAuth:
@@ -70,7 +76,8 @@ class BasicAuth:
         return await self._check_key(user.decode("ascii"), password)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in OPEN_PATHS or _is_open(path):
             await self.app(scope, receive, send)
             return
         header = None

@@ -6,6 +6,8 @@ several processes, and shows every process's deliveries.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from chinwag.domain.models import Delivery, DeliveryState
@@ -41,21 +43,24 @@ def as_text(d: Delivery) -> str:
     )
 
 
+def as_dict(d: Delivery) -> dict[str, Any]:
+    """One delivery as JSON-ready data (the CLI's ``--json`` lines and the console's log)."""
+    return {
+        "id": d.id,
+        "event_type": d.event_type,
+        "service_sid": d.service_sid,
+        "url": d.url,
+        "method": d.method,
+        "state": d.state,
+        "attempts": d.attempts,
+        "last_status": d.last_status,
+        "last_error": d.last_error,
+        "date_created": webhook_date(d.date_created),
+        "date_updated": webhook_date(d.date_updated),
+        "next_attempt_at": webhook_date(d.next_attempt_at) if d.state == "pending" else None,
+        "params": d.params,
+    }
+
+
 def as_json(d: Delivery) -> str:
-    return orjson.dumps(
-        {
-            "id": d.id,
-            "event_type": d.event_type,
-            "service_sid": d.service_sid,
-            "url": d.url,
-            "method": d.method,
-            "state": d.state,
-            "attempts": d.attempts,
-            "last_status": d.last_status,
-            "last_error": d.last_error,
-            "date_created": webhook_date(d.date_created),
-            "date_updated": webhook_date(d.date_updated),
-            "next_attempt_at": webhook_date(d.next_attempt_at) if d.state == "pending" else None,
-            "params": d.params,
-        }
-    ).decode()
+    return orjson.dumps(as_dict(d)).decode()

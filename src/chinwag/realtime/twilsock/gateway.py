@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 from chinwag import errors
+from chinwag.admin.clients import ConnectedClient
 from chinwag.domain.access_tokens import ClientGrant
 from chinwag.realtime.twilsock.session import Session, SessionEnv
 
@@ -88,6 +89,14 @@ class Connections:
             self._remove(self._by_identity, identity, session)
             self._remove(self._by_key, (grant.account_sid, grant.key_sid), session)
 
+    def connected_clients(self) -> list[ConnectedClient]:
+        """The console's list: every session that completed init (never its token)."""
+        return [
+            ConnectedClient(s.grant.identity, s.grant.service_sid, s.connected_at, s.address)
+            for s in self.sessions
+            if s.grant is not None
+        ]
+
     def api_keys(self) -> list[_ApiKey]:
         return list(self._by_key)
 
@@ -133,7 +142,9 @@ class Gateway:
             await send({"type": "websocket.close", "code": code})
             return
         await send({"type": "websocket.accept"})
-        session = Session(self.env, _AsgiTransport(send), self._public_url(scope))
+        peer = scope.get("client")
+        address = f"{peer[0]}:{peer[1]}" if peer else None
+        session = Session(self.env, _AsgiTransport(send), self._public_url(scope), address)
         self.connections.opened(session)
         self.env.counters.connections += 1
         session.start()

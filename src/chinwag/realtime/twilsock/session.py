@@ -161,10 +161,16 @@ class _RateBucket:
 class Session:
     """One connection: parses frames, answers them, and keeps the token's timers."""
 
-    def __init__(self, env: SessionEnv, transport: Transport, public_url: str) -> None:
+    def __init__(
+        self, env: SessionEnv, transport: Transport, public_url: str, address: str | None = None
+    ) -> None:
         self.env = env
         self.transport = transport
         self.public_url = public_url
+        #: the peer's address, for the admin console's list of connected clients
+        self.address = address
+        #: when init succeeded (ms since the epoch, on the app's clock); 0 before that
+        self.connected_at = 0
         self.state = State.AWAITING_INIT
         self.grant: ClientGrant | None = None
         #: notification ``message_type``s the client registered in its init
@@ -353,6 +359,7 @@ class Session:
             self._reply_error(request_id, refusal, backoff)
             return
         self.state = State.CONNECTED
+        self.connected_at = self.env.deps.clock.now_ms()
         self.message_types = _message_types(frame.header.get("registrations"))
         self._sync = self.env.sync.connect(grant.identity, grant.service_sid, self._sync_event)
         self._use(grant)

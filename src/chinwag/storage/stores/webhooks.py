@@ -168,3 +168,21 @@ async def list_deliveries_txn(txn: Txn, state: DeliveryState | None, limit: int)
             limit,
         )
     return [_delivery(r) for r in rows]
+
+
+async def requeue_failed_txn(txn: Txn, delivery_id: int, now: int) -> DeliveryState | None:
+    """Make a failed delivery pending again, due now; its attempt count goes on (a retry is
+    one more attempt). Returns the state the row had (``None``: no such row), so a caller can
+    tell "retried" from "was not failed"."""
+    row = await txn.fetchone("SELECT state FROM webhook_deliveries WHERE id = $1", delivery_id)
+    if row is None:
+        return None
+    if row["state"] == "failed":
+        await txn.execute(
+            "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $2, "
+            "locked_until = NULL, date_updated = $2 WHERE id = $1",
+            delivery_id,
+            now,
+        )
+    state: DeliveryState = row["state"]
+    return state
