@@ -141,7 +141,9 @@ def test_routes_lists_every_operation_and_the_open_paths() -> None:
         timeout=30,
     )
     assert result.returncode == 0
-    assert len(result.stdout.splitlines()) == 40 + 2  # /healthz and /metrics
+    lines = result.stdout.splitlines()
+    assert len(lines) == 40 + 6 + 2  # the REST API, the control API, /healthz and /metrics
+    assert any(line.split()[:3] == ["POST", "/_chinwag/reset", "ControlReset"] for line in lines)
 
 
 def test_several_workers_share_one_generated_account(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import falcon
 import falcon.asgi
 
 from chinwag import errors, logs
-from chinwag.clock import Clock, SystemClock
+from chinwag.clock import Clock, ControllableClock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
 from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
@@ -31,6 +31,7 @@ from chinwag.events.local import LocalBus
 from chinwag.events.metrics import BusCollector
 from chinwag.http.auth import BasicAuth
 from chinwag.http.context import Api
+from chinwag.http.control import CONTROL_ROUTES
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
@@ -93,6 +94,10 @@ async def hidden_accounts(settings: Settings, account_sid: str) -> list[str]:
     """Other accounts whose data the database holds and serving ``account_sid`` hides."""
     async with open_deps(settings) as deps:
         return await other_account_sids(deps, account_sid)
+
+
+def _clock(settings: Settings) -> Clock:
+    return ControllableClock() if settings.clock == "controllable" else SystemClock()
 
 
 class _Health:
@@ -165,7 +170,7 @@ class ChinwagApp:
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sids: SidGenerator | None = None
     ) -> None:
-        db, clock = _database(settings), clock or SystemClock()
+        db, clock = _database(settings), clock or _clock(settings)
         self.account: Account | None = None
         self.metrics = Metrics(db.engine)
         sender = Sender(
@@ -206,6 +211,8 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
+        if settings.control_api:
+            add_routes(falcon_app, self.api, CONTROL_ROUTES)
         self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)

@@ -435,9 +435,10 @@ def _token(args: argparse.Namespace) -> int:
 
 def _routes() -> int:
     from chinwag.http.auth import OPEN_PATHS
+    from chinwag.http.control import CONTROL_ROUTES
     from chinwag.http.routes import ROUTES
 
-    rows = [(route.method, route.path, route.operation_id) for route in ROUTES]
+    rows = [(route.method, route.path, route.operation_id) for route in ROUTES + CONTROL_ROUTES]
     rows += [("GET", path, "(no credentials)") for path in sorted(OPEN_PATHS)]
     method_width = max(len(method) for method, _, _ in rows) + 2
     path_width = max(len(path) for _, path, _ in rows) + 2

@@ -52,6 +52,8 @@ class Settings:
     body_timeout: float = 30.0
     max_header_bytes: int = 16_384
     max_connections: int = 1000
+    control_api: bool = True
+    clock: str = "system"
 
 
 @dataclass(frozen=True)
@@ -161,9 +163,20 @@ FIELDS: tuple[Field, ...] = (
         "CHINWAG_MAX_CONNECTIONS",
         "Open connections per process; past it the one waiting longest on its client closes.",
     ),
+    Field(
+        "control_api",
+        "CHINWAG_CONTROL_API",
+        "true: serve /_chinwag/ (reset, snapshot, seed, clock) to the account's credentials.",
+    ),
+    Field(
+        "clock",
+        "CHINWAG_CLOCK",
+        "system, or controllable: starts as system time, then /_chinwag/clock sets or advances it.",
+    ),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
+CLOCKS = ("system", "controllable")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -272,6 +285,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("max_body_bytes and max_header_bytes must be at least 1024")
     if s.header_timeout <= 0 or s.body_timeout <= 0:
         raise ConfigError("header_timeout and body_timeout must be above 0")
+    if s.clock not in CLOCKS:
+        raise ConfigError(f"clock must be one of {', '.join(CLOCKS)}, got {s.clock!r}")
+    if s.clock == "controllable" and s.workers > 1:
+        raise ConfigError("a controllable clock needs workers = 1 (each process has its own)")
     if s.max_connections < 1:
         raise ConfigError("max_connections must be at least 1")
     if (s.account_sid is None) != (s.auth_token is None):
