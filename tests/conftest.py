@@ -41,6 +41,8 @@ from chinwag.storage import migrate
 from chinwag.testing import ThreadedServer
 from chinwag.testing.webhook_receiver import WebhookReceiver
 
+pytest_plugins = ["pytester"]  # the plugin's own tests run inner suites (tests/plugin)
+
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 
