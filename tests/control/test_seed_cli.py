@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from control_contract import check_request
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
@@ -62,3 +63,10 @@ def test_bad_files_are_one_line_and_status_1(databases: Databases, tmp_path: Pat
     refused = seed(databases.new(), bad)
     assert refused.returncode == 1
     assert refused.stderr.strip().endswith("seed.services[0].friendly_name must be a string")
+
+
+def test_the_documented_seeds_follow_the_control_document() -> None:
+    guide = (EXAMPLE.parent / "testing.md").read_text()
+    in_guide = guide.split("### Seeds", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    for seed_file in (json.loads(in_guide), json.loads(EXAMPLE.read_text())):
+        assert not check_request("POST", "/_chinwag/seed", seed_file)
