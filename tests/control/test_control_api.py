@@ -226,6 +226,8 @@ def test_seed_creates_through_the_domain(twilio_client: Any, control: httpx.Clie
         ({"services": [{"friendly_name": "s", "channels": [{"members": [1]}]}]}, "members[0]"),
         ({"services": [{"friendly_name": "s", "channels": [{"attributes": 1}]}]}, "attributes"),
         ({"services": [{"friendly_name": "s", "channels": [{"messages": [{}]}]}]}, "body"),
+        ({"services": [{"friendly_name": "a\u0000b"}]}, "contains a NUL character"),
+        ({"services": [{"friendly_name": "s", "channels": [{"members": ["\u0000"]}]}]}, "NUL"),
     ],
 )
 def test_seed_refuses_bad_entries(control: httpx.Client, body: Any, message: str) -> None:
@@ -270,6 +272,14 @@ def test_import_checks_types_and_keeps_state_on_conflict(
     wrong = {"version": 1, "tables": {"services": [{**service, "read_status_enabled": 1}]}}
     answer = control.post("/_chinwag/snapshot", json=wrong)
     assert answer.status_code == 400 and "must be of type bool" in answer.json()["message"]
+    for column, value, message in [
+        ("date_created", 2**63, "out of range"),
+        ("limit_user_channels", 2**31, "out of range"),
+        ("friendly_name", "nul\u0000", "NUL character"),
+    ]:
+        bad = {"version": 1, "tables": {"services": [{**service, column: value}]}}
+        answer = control.post("/_chinwag/snapshot", json=bad)
+        assert answer.status_code == 400 and message in answer.json()["message"]
     twice = {"version": 1, "tables": {"services": [service, service]}}
     assert control.post("/_chinwag/snapshot", json=twice).status_code == 409
     assert [s.friendly_name for s in twilio_client.chat.v1.services.list()] == ["kept"]
@@ -295,7 +305,9 @@ def test_clock_is_set_advanced_and_reset(
         ({"now_ms": 1, "advance_ms": 1}, "exactly one"),
         ({"now_ms": "soon"}, "now_ms must be an integer"),
         ({"advance_ms": True}, "advance_ms must be an integer"),
-        ({"now_ms": -1}, "cannot be negative"),
+        ({"now_ms": -1}, "between 1970 and the end of 9999"),
+        ({"now_ms": 10**17}, "between 1970"),
+        ({"advance_ms": -(10**15)}, "between 1970"),
         ([1], "The body must be an object"),
     ],
 )

@@ -29,6 +29,9 @@ from chinwag.storage.stores import control as store
 
 SNAPSHOT_VERSION = 1
 
+#: 9999-12-31T23:59:59.999Z: the last moment a Twilio date (four-digit year) can show.
+LATEST_MS = 253_402_300_799_999
+
 
 def _invalid(detail: str) -> errors.ChinwagError:
     return errors.MalformedRequestError(detail=detail)
@@ -62,7 +65,18 @@ def _check_row(table: str, row: Any) -> Mapping[str, Any]:
                 raise _invalid(f"Missing value for {table}.{name}")
         elif type(value) is not info.type:  # bool is an int subclass: compare exactly
             raise _invalid(f"{table}.{name} must be of type {info.type.__name__}")
+        elif info.int_bits and not -(2 ** (info.int_bits - 1)) <= value < 2 ** (info.int_bits - 1):
+            raise _invalid(f"{table}.{name} is out of range")
+        elif isinstance(value, str):
+            _check_text(value, f"{table}.{name}")
     return row
+
+
+def _check_text(value: str, where: str) -> str:
+    """No NUL characters: PostgreSQL cannot store them in text (the REST forms refuse them)."""
+    if "\x00" in value:
+        raise _invalid(f"{where} contains a NUL character")
+    return value
 
 
 def check_snapshot(data: Any) -> dict[str, list[Mapping[str, Any]]]:
@@ -127,16 +141,18 @@ def _text(obj: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
         return None
     if not isinstance(value, str):
         raise _invalid(f"{where}.{key} must be a string")
-    return value
+    return _check_text(value, f"{where}.{key}")
 
 
 def _attributes(obj: Mapping[str, Any], where: str) -> str | None:
     """Attributes as the API stores them (JSON text); a seed file may give an object."""
     value = obj.get("attributes")
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return _check_text(value, f"{where}.attributes")
     if isinstance(value, dict):
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value).decode()  # JSON escapes a NUL character as \u0000
     raise _invalid(f"{where}.attributes must be an object or a string")
 
 
@@ -200,6 +216,7 @@ async def _seed_channels(
         for k, identity in enumerate(_list(chan, "members", at)):
             if not isinstance(identity, str):
                 raise _invalid(f"{at}.members[{k}] must be an identity")
+            _check_text(identity, f"{at}.members[{k}]")
             member = members.CreateMember(identity=identity)
             await members.create_member(deps, caller, seeded.sid, channel.sid, member)
         for msg_at, msg in _entries(chan, "messages", at):
@@ -239,8 +256,8 @@ def move_clock(deps: Deps, data: Any) -> None:
     clock = _controllable(deps)
     if "now_ms" in body:
         now = _milliseconds(body["now_ms"], "now_ms")
-        if now < 0:
-            raise _invalid("now_ms cannot be negative")
-        clock.set(now)
     else:
-        clock.advance(_milliseconds(body["advance_ms"], "advance_ms"))
+        now = clock.now_ms() + _milliseconds(body["advance_ms"], "advance_ms")
+    if not 0 <= now <= LATEST_MS:
+        raise _invalid("The clock must stay between 1970 and the end of 9999")
+    clock.set(now)

@@ -40,10 +40,12 @@ _PARENTS = (("channel_sid", "channels"), ("service_sid", "services"))
 
 @dataclass(frozen=True)
 class ColumnInfo:
-    """What a snapshot value of a column may be: its Python type and whether it may be null."""
+    """What a snapshot value of a column may be: its Python type, whether it may be null and,
+    for integers, the largest magnitude the column holds on every engine."""
 
     type: type
     nullable: bool
+    int_bits: int = 0
 
 
 def scope(table: sa.Table) -> str:
@@ -60,12 +62,15 @@ def _order(table: sa.Table) -> str:
     return ", ".join(c.name for c in table.primary_key.columns)
 
 
-def _python_type(column: sa.Column[Any]) -> type:
+def _column_info(column: sa.Column[Any]) -> ColumnInfo:
+    nullable = bool(column.nullable)
     if isinstance(column.type, sa.Boolean):
-        return bool
+        return ColumnInfo(bool, nullable)
+    if isinstance(column.type, sa.BigInteger):
+        return ColumnInfo(int, nullable, 64)
     if isinstance(column.type, sa.Integer):
-        return int
-    return str
+        return ColumnInfo(int, nullable, 32)
+    return ColumnInfo(str, nullable)
 
 
 _TABLES = [t for t in metadata.sorted_tables if t.name not in KEPT_TABLES]
@@ -74,11 +79,7 @@ _SCOPES = {t.name: scope(t) for t in _TABLES}
 _RESET_ORDER = sorted(_TABLES, key=lambda t: "account_sid" in t.c)
 _SNAPSHOT_TABLES = [t for t in _TABLES if t.name not in LOG_TABLES]
 SNAPSHOT_COLUMNS: Mapping[str, Mapping[str, ColumnInfo]] = {
-    str(t.name): {
-        str(c.name): ColumnInfo(_python_type(c), bool(c.nullable))
-        for c in t.columns
-        if c.name not in _IMPLIED
-    }
+    str(t.name): {str(c.name): _column_info(c) for c in t.columns if c.name not in _IMPLIED}
     for t in _SNAPSHOT_TABLES
 }
 
