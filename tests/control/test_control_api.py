@@ -22,6 +22,7 @@ from chinwag.clock import ControllableClock
 from chinwag.config import Settings
 from chinwag.storage.schema import metadata
 from chinwag.storage.stores import control as control_store
+from chinwag.testing.control import ControlError
 from chinwag.testing.plugin import ChinwagServer
 from chinwag.testing.server import ThreadedServer
 from chinwag.testing.webhook_receiver import WebhookReceiver
@@ -367,3 +368,17 @@ def test_every_control_route_is_in_the_document() -> None:
         for method, op in item.items()
     }
     assert {(r.method, r.path, r.operation_id) for r in CONTROL_ROUTES} == documented
+
+
+def test_the_control_client_drives_every_endpoint(chinwag_server: ChinwagServer) -> None:
+    control = chinwag_server.control
+    (created,) = control.seed({"services": [{"friendly_name": "via client"}]})
+    snapshot = control.export_snapshot()
+    assert [s["sid"] for s in snapshot["tables"]["services"]] == [created["sid"]]
+    assert control.reset() > 0
+    assert control.import_snapshot(snapshot) == sum(map(len, snapshot["tables"].values()))
+    assert control.export_snapshot() == snapshot
+    assert control.clock()["controllable"] is True
+    with pytest.raises(ControlError) as refused:
+        control.import_snapshot({"version": 99})
+    assert refused.value.status == 400 and refused.value.body["code"] == 20001

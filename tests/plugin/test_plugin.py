@@ -96,6 +96,26 @@ def test_fixtures_reset_clock_tokens_and_webhooks(pytester: pytest.Pytester, run
     run().assert_outcomes(passed=6)
 
 
+def test_settings_can_be_overridden(pytester: pytest.Pytester, run: Any) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def chinwag_settings():
+            return {"public_url": "https://chat.example.test"}
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_urls_use_it(twilio_client):
+            created = twilio_client.chat.v1.services.create(friendly_name="s")
+            assert created.url.startswith("https://chat.example.test/v1/Services/IS")
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
 def test_reset_runs_only_for_tests_that_use_the_server(pytester: pytest.Pytester, run: Any) -> None:
     pytester.makepyfile(
         """
