@@ -10,7 +10,8 @@
 - ``http`` is an httpx client with credentials, for requests no SDK would send.
 - The pytest plugin (``chinwag.testing.plugin``) is loaded too: its ``chinwag_server`` runs on
   a copy of the template here and its ``twilio_client`` checks the spec like ``chat``; tests
-  of the control API and of the plugin itself use those fixtures.
+  of the control API and of the plugin itself use those fixtures, and ``clean_chat`` gives the
+  SDK tests of account-level lists a reset account instead of a server of their own.
 """
 
 from __future__ import annotations
@@ -252,6 +253,13 @@ def receiver(webhook_receiver: WebhookReceiver) -> WebhookReceiver:
 def chinwag_database_url(databases: Databases) -> str:
     """The plugin's server runs on a fresh copy of the template (PostgreSQL when asked)."""
     return databases.new()
+
+
+@pytest.fixture
+def clean_chat(twilio_client: Client) -> Any:
+    """``client.chat.v1`` on the plugin's server: an account of the test's own (reset before
+    it), for account-level lists, without a server per test as ``fresh_chat`` costs."""
+    return twilio_client.chat.v1
 
 
 @pytest.fixture
