@@ -8,6 +8,10 @@
   it receives is checked against ``shared/spec/twilio_chat_v1.yaml`` (``spec_contract``), so
   the whole SDK suite is also a contract test.
 - ``http`` is an httpx client with credentials, for requests no SDK would send.
+- The pytest plugin (``chinwag.testing.plugin``) is loaded too: its ``chinwag_server`` runs on
+  a copy of the template here and its ``twilio_client`` checks the spec like ``chat``; tests
+  of the control API and of the plugin itself use those fixtures, and ``clean_chat`` gives the
+  SDK tests of account-level lists a reset account instead of a server of their own.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ from chinwag.clock import Clock
 from chinwag.config import Settings
 from chinwag.storage import migrate
 from chinwag.testing import ThreadedServer
-from webhook_receiver import WebhookReceiver
+from chinwag.testing.webhook_receiver import WebhookReceiver
+
+pytest_plugins = ["pytester"]  # the plugin's own tests run inner suites (tests/plugin)
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -241,7 +247,28 @@ def http(server: ThreadedServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    """A real HTTP server on loopback recording the webhooks chinwag sends."""
-    with WebhookReceiver() as r:
-        yield r
+def receiver(webhook_receiver: WebhookReceiver) -> WebhookReceiver:
+    """The plugin's ``webhook_receiver`` under the name the webhook tests use."""
+    return webhook_receiver
+
+
+# --- the pytest plugin's fixtures (chinwag.testing.plugin), adapted to this suite -------------
+
+
+@pytest.fixture(scope="session")
+def chinwag_database_url(databases: Databases) -> str:
+    """The plugin's server runs on a fresh copy of the template (PostgreSQL when asked)."""
+    return databases.new()
+
+
+@pytest.fixture
+def clean_chat(twilio_client: Client) -> Any:
+    """``client.chat.v1`` on the plugin's server: an account of the test's own (reset before
+    it), for account-level lists, without a server per test as ``fresh_chat`` costs."""
+    return twilio_client.chat.v1
+
+
+@pytest.fixture
+def chinwag_http_client() -> TwilioHttpClient:
+    """``twilio_client`` checks every response against the spec, as ``chat`` does."""
+    return ContractCheckingHttpClient()

@@ -24,8 +24,8 @@ from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import API_ACTOR, Actor
 from chinwag.domain.models import Account, Channel, PageRequest, Service
+from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
-from webhook_receiver import WebhookReceiver
 
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)
 PAGE = PageRequest(size=50)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from chinwag.http.control import CONTROL_ROUTES
+from chinwag.http.routes import ROUTES
 from conftest import ACCOUNT_SID, AUTH_TOKEN, server_env, spawn_server
 
 
@@ -141,7 +143,9 @@ def test_routes_lists_every_operation_and_the_open_paths() -> None:
         timeout=30,
     )
     assert result.returncode == 0
-    assert len(result.stdout.splitlines()) == 40 + 2  # /healthz and /metrics
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(ROUTES) + len(CONTROL_ROUTES) + 2  # /healthz and /metrics
+    assert any(line.split()[:3] == ["POST", "/_chinwag/reset", "ControlReset"] for line in lines)
 
 
 def test_several_workers_share_one_generated_account(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import falcon.asgi
 
 from chinwag import config, errors, logs
 from chinwag.admin.clients import ClientDirectory
-from chinwag.clock import Clock, SystemClock
+from chinwag.clock import Clock, ControllableClock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
@@ -37,6 +37,7 @@ from chinwag.events.metrics import BusCollector
 from chinwag.http.auth import BasicAuth
 from chinwag.http.console import add_console_routes
 from chinwag.http.context import Api
+from chinwag.http.control import CONTROL_ROUTES
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
@@ -107,6 +108,10 @@ async def hidden_accounts(settings: Settings, account_sid: str) -> list[str]:
     """Other accounts whose data the database holds and serving ``account_sid`` hides."""
     async with open_deps(settings) as deps:
         return await other_account_sids(deps, account_sid)
+
+
+def _clock(settings: Settings) -> Clock:
+    return ControllableClock() if settings.clock == "controllable" else SystemClock()
 
 
 class _Health:
@@ -186,7 +191,7 @@ class ChinwagApp:
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sids: SidGenerator | None = None
     ) -> None:
-        db, clock = _database(settings), clock or SystemClock()
+        db, clock = _database(settings), clock or _clock(settings)
         self.account: Account | None = None
         self.metrics = Metrics(db.engine)
         sender = Sender(
@@ -247,6 +252,8 @@ class ChinwagApp:
         self.clients: ClientDirectory = self.gateway.connections
         if settings.admin_console:
             add_console_routes(falcon_app, self.api, self.dispatcher, lambda: self.clients)
+        if settings.control_api:
+            add_routes(falcon_app, self.api, CONTROL_ROUTES)
         self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)

@@ -1,5 +1,5 @@
 """The ``chinwag`` command: ``serve``, ``db upgrade``, ``account show``, ``webhooks log``,
-``keys``, ``token``, ``routes``.
+``keys``, ``token``, ``seed``, ``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
 win over the environment, which wins over a config file. Start-up failures the operator can fix
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -122,6 +123,16 @@ def _parser() -> argparse.ArgumentParser:
         help="sign with this key (default: CHINWAG_API_KEY_SID, else a key named "
         f'"{TOKEN_KEY_NAME}", created if missing)',
     )
+
+    seed = sub.add_parser(
+        "seed",
+        help="load a seed file (or replace the account's state with a snapshot)",
+        description="Create the Services, Users, Channels, Members and Messages a seed file "
+        "describes, or, for a snapshot file (one with a version), replace the account's state "
+        "with it. The format is in docs/testing.md.",
+    )
+    _add_setting_flags(seed, ACCOUNT_SETTINGS)
+    seed.add_argument("file", type=Path, help="the JSON seed or snapshot file")
 
     sub.add_parser("routes", help="list every route with its spec operation")
     return parser
@@ -438,11 +449,46 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed_async(settings: Settings, data: Any) -> str:
+    from chinwag.app import open_deps
+    from chinwag.domain import control
+    from chinwag.domain.deps import Caller
+    from chinwag.domain.events import API_ACTOR
+
+    async with open_deps(settings) as deps:
+        account = await _account(deps, settings, create=True)
+        assert account is not None
+        caller = Caller(account.sid, API_ACTOR)
+        if isinstance(data, dict) and "version" in data:
+            rows = await control.import_snapshot(deps, caller, data)
+            return f"imported {rows} rows"
+        created = await control.seed(deps, caller, data)
+        return "\n".join(f"{s.sid} {s.friendly_name}" for s in created)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    """``chinwag seed FILE``: straight into the database, no server needed."""
+    settings = _settings(args)
+    try:
+        data = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read {args.file}: {exc}") from None
+    create_engine(settings.database)
+    with _opening(settings.database):
+        _prepare_schema(settings, upgrade=False)
+        try:
+            print(asyncio.run(_seed_async(settings, data)))
+        except errors.ChinwagError as exc:
+            raise CommandError(f"{args.file}: {exc.message}") from None
+    return 0
+
+
 def _routes() -> int:
     from chinwag.http.auth import OPEN_PATHS
+    from chinwag.http.control import CONTROL_ROUTES
     from chinwag.http.routes import ROUTES
 
-    rows = [(route.method, route.path, route.operation_id) for route in ROUTES]
+    rows = [(route.method, route.path, route.operation_id) for route in ROUTES + CONTROL_ROUTES]
     rows += [("GET", path, "(no credentials)") for path in sorted(OPEN_PATHS)]
     method_width = max(len(method) for method, _, _ in rows) + 2
     path_width = max(len(path) for _, path, _ in rows) + 2
@@ -466,6 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _keys(args)
         if args.command == "token":
             return _token(args)
+        if args.command == "seed":
+            return _seed(args)
         return _routes()
     except (ConfigError, UnsupportedDatabaseError, DatabaseUrlError) as exc:
         print(f"chinwag: {exc}", file=sys.stderr)

@@ -74,6 +74,53 @@ class FakeClock:
                     self._sleepers.remove(sleeper)
 
 
+class ControllableClock:
+    """System time plus an offset that the control API sets or advances (``--clock
+    controllable``), so a test against a running server can make tokens expire or webhook
+    retries fall due without waiting.
+
+    It starts as system time and keeps running at its pace; :meth:`set` and :meth:`advance`
+    move it and wake every sleeper so it measures its wait again.
+    """
+
+    def __init__(self) -> None:
+        self._offset_ms = 0
+        self._lock = threading.Lock()
+        self._wakers: set[asyncio.Future[None]] = set()
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self._offset_ms
+
+    def set(self, now_ms: int) -> None:
+        """Jump to ``now_ms`` (forwards or backwards)."""
+        self._move(now_ms - time.time_ns() // 1_000_000)
+
+    def advance(self, delta_ms: int) -> None:
+        self._move(self._offset_ms + delta_ms)
+
+    def follow_system(self) -> None:
+        """Back to system time (a reset between tests starts every test from now)."""
+        self._move(0)
+
+    def _move(self, offset_ms: int) -> None:
+        with self._lock:
+            self._offset_ms = offset_ms
+            wakers, self._wakers = self._wakers, set()
+        for future in wakers:
+            future.get_loop().call_soon_threadsafe(_resolve, future)
+
+    async def sleep_until(self, when_ms: int) -> None:
+        while (delay_ms := when_ms - self.now_ms()) > 0:
+            waker = asyncio.get_running_loop().create_future()
+            with self._lock:
+                self._wakers.add(waker)
+            try:
+                await asyncio.wait({waker}, timeout=delay_ms / 1000)
+            finally:
+                with self._lock:
+                    self._wakers.discard(waker)
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():  # a sleeper cancelled meanwhile
         future.set_result(None)

@@ -65,6 +65,8 @@ class Settings:
     redis_url: str | None = None
     sync_poll_interval: float = 0.0
     admin_console: bool = True
+    control_api: bool = True
+    clock: str = "system"
 
 
 @dataclass(frozen=True)
@@ -240,9 +242,20 @@ FIELDS: tuple[Field, ...] = (
         "CHINWAG_ADMIN_CONSOLE",
         "Serve the live admin console at /_chinwag/ui and its /_chinwag/ endpoints.",
     ),
+    Field(
+        "control_api",
+        "CHINWAG_CONTROL_API",
+        "true: serve /_chinwag/ (reset, snapshot, seed, clock) to the account's credentials.",
+    ),
+    Field(
+        "clock",
+        "CHINWAG_CLOCK",
+        "system, or controllable: starts as system time, then /_chinwag/clock sets or advances it.",
+    ),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
+CLOCKS = ("system", "controllable")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -351,6 +364,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("max_body_bytes and max_header_bytes must be at least 1024")
     if s.header_timeout <= 0 or s.body_timeout <= 0:
         raise ConfigError("header_timeout and body_timeout must be above 0")
+    if s.clock not in CLOCKS:
+        raise ConfigError(f"clock must be one of {', '.join(CLOCKS)}, got {s.clock!r}")
+    if s.clock == "controllable" and s.workers > 1:
+        raise ConfigError("a controllable clock needs workers = 1 (each process has its own)")
     if s.max_connections < 1:
         raise ConfigError("max_connections must be at least 1")
     if min(s.gateway_max_connections, s.gateway_max_connections_per_identity) < 1:

@@ -124,6 +124,25 @@ class DatabaseUnavailableError(ServiceUnavailableError):
     template = "Service Unavailable: the database is busy or unreachable, try again"
 
 
+class ClockNotControllableError(ChinwagError):
+    """The control API was asked to move the clock of a server that runs the system clock."""
+
+    status, code, template = (
+        400,
+        20001,
+        (
+            "This server runs the system clock; start it with --clock controllable to set or "
+            "advance it"
+        ),
+    )
+
+
+class SnapshotConflictError(ChinwagError):
+    """A snapshot's row reuses a SID (or unique key) another account's data holds."""
+
+    status, code, template = 409, 20001, "The snapshot holds a SID that another account uses"
+
+
 class InvalidPageTokenError(ChinwagError):
     status, code, template = 400, 21481, "Invalid PageToken"
 

@@ -22,6 +22,7 @@ from console_support import (
     server,
     wait,
 )
+from webhook_receiver import WebhookReceiver
 
 from chinwag.admin.clients import ConnectedClient
 from chinwag.domain.ephemeral import TypingStarted
@@ -32,7 +33,6 @@ from chinwag.http import console
 from chinwag.http.console import LIVE_KINDS, QUEUE_SIZE, _Events
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
-from webhook_receiver import WebhookReceiver
 
 __all__ = ["http", "server"]  # fixtures
 

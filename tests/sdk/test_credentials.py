@@ -151,10 +151,10 @@ def test_create_with_empty_friendly_name_leaves_it_null(chat: Any) -> None:
 
 @pytest.mark.parametrize("kind", ["apn", "gcm", "fcm"])
 def test_secrets_never_appear_in_any_response(
-    kind: str, fresh_server: Any, fresh_chat: Any
+    kind: str, chinwag_server: Any, clean_chat: Any
 ) -> None:
-    client = fresh_chat.domain.twilio
-    with httpx.Client(base_url=fresh_server.url, auth=(client.username, client.password)) as http:
+    client = clean_chat.domain.twilio
+    with httpx.Client(base_url=chinwag_server.url, auth=(client.username, client.password)) as http:
         created = http.post("/v1/Credentials", data=all_secrets(kind))
         assert created.status_code == 201
         assert set(created.json()) == KEYS
@@ -318,17 +318,17 @@ def test_delete_leaves_services_alone(chat: Any, service: Any) -> None:
 # --- list ---------------------------------------------------------------------------------------
 
 
-def test_list_is_empty_on_a_new_account(fresh_chat: Any) -> None:
-    assert fresh_chat.credentials.list() == []
+def test_list_is_empty_on_a_new_account(clean_chat: Any) -> None:
+    assert clean_chat.credentials.list() == []
 
 
-def test_list_returns_every_credential_in_creation_order(fresh_chat: Any) -> None:
+def test_list_returns_every_credential_in_creation_order(clean_chat: Any) -> None:
     specs = [("apn", True), ("gcm", None), ("fcm", None), ("apn", False), ("gcm", None)]
     created = []
     for i, (kind, sandbox) in enumerate(specs):
         kwargs = {"sandbox": sandbox} if sandbox is not None else {}
-        created.append(fresh_chat.credentials.create(type=kind, friendly_name=f"c{i}", **kwargs))
-    listed = fresh_chat.credentials.list()
+        created.append(clean_chat.credentials.create(type=kind, friendly_name=f"c{i}", **kwargs))
+    listed = clean_chat.credentials.list()
     assert [c.sid for c in listed] == [c.sid for c in created]
     assert [(c.type, c.friendly_name, c.sandbox) for c in listed] == [
         ("apn", "c0", "True"),
@@ -339,28 +339,28 @@ def test_list_returns_every_credential_in_creation_order(fresh_chat: Any) -> Non
     ]
 
 
-def test_list_reflects_updates_and_deletes(fresh_chat: Any) -> None:
-    a = fresh_chat.credentials.create(type="apn", friendly_name="a")
-    b = fresh_chat.credentials.create(type="gcm", friendly_name="b")
-    fresh_chat.credentials(a.sid).update(friendly_name="a2")
-    fresh_chat.credentials(b.sid).delete()
-    assert [(c.sid, c.friendly_name) for c in fresh_chat.credentials.list()] == [(a.sid, "a2")]
+def test_list_reflects_updates_and_deletes(clean_chat: Any) -> None:
+    a = clean_chat.credentials.create(type="apn", friendly_name="a")
+    b = clean_chat.credentials.create(type="gcm", friendly_name="b")
+    clean_chat.credentials(a.sid).update(friendly_name="a2")
+    clean_chat.credentials(b.sid).delete()
+    assert [(c.sid, c.friendly_name) for c in clean_chat.credentials.list()] == [(a.sid, "a2")]
 
 
-def test_list_pages_through_credentials_with_small_pages(fresh_chat: Any) -> None:
+def test_list_pages_through_credentials_with_small_pages(clean_chat: Any) -> None:
     created = [
-        fresh_chat.credentials.create(type="gcm", friendly_name=f"c{i}").sid for i in range(5)
+        clean_chat.credentials.create(type="gcm", friendly_name=f"c{i}").sid for i in range(5)
     ]
-    assert [c.sid for c in fresh_chat.credentials.list(page_size=2)] == created
-    assert [c.sid for c in fresh_chat.credentials.stream(page_size=2)] == created
-    assert [c.sid for c in fresh_chat.credentials.list(limit=4, page_size=3)] == created[:4]
+    assert [c.sid for c in clean_chat.credentials.list(page_size=2)] == created
+    assert [c.sid for c in clean_chat.credentials.stream(page_size=2)] == created
+    assert [c.sid for c in clean_chat.credentials.list(limit=4, page_size=3)] == created[:4]
 
 
-def test_page_next_and_previous(fresh_chat: Any) -> None:
+def test_page_next_and_previous(clean_chat: Any) -> None:
     created = [
-        fresh_chat.credentials.create(type="fcm", friendly_name=f"c{i}").sid for i in range(5)
+        clean_chat.credentials.create(type="fcm", friendly_name=f"c{i}").sid for i in range(5)
     ]
-    first = fresh_chat.credentials.page(page_size=2)
+    first = clean_chat.credentials.page(page_size=2)
     assert [c.sid for c in first] == created[:2]
     assert first.previous_page() is None
     second = first.next_page()
@@ -372,10 +372,10 @@ def test_page_next_and_previous(fresh_chat: Any) -> None:
     assert [c.sid for c in second.previous_page()] == created[:2]
 
 
-def test_list_meta_key_is_credentials(fresh_chat: Any, fresh_server: Any) -> None:
-    fresh_chat.credentials.create(type="apn")
-    client = fresh_chat.domain.twilio
-    with httpx.Client(base_url=fresh_server.url, auth=(client.username, client.password)) as http:
+def test_list_meta_key_is_credentials(clean_chat: Any, chinwag_server: Any) -> None:
+    clean_chat.credentials.create(type="apn")
+    client = clean_chat.domain.twilio
+    with httpx.Client(base_url=chinwag_server.url, auth=(client.username, client.password)) as http:
         body = http.get("/v1/Credentials").json()
     assert body["meta"]["key"] == "credentials"
     assert body["meta"]["page_size"] == 50

@@ -879,13 +879,13 @@ def test_delete_leaves_other_services_and_credentials_alone(chat: Any) -> None:
 # --- list ---------------------------------------------------------------------------------------
 
 
-def test_list_is_empty_on_a_new_account(fresh_chat: Any) -> None:
-    assert fresh_chat.services.list() == []
+def test_list_is_empty_on_a_new_account(clean_chat: Any) -> None:
+    assert clean_chat.services.list() == []
 
 
-def test_list_returns_every_service_in_creation_order(fresh_chat: Any) -> None:
-    created = [fresh_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
-    listed = fresh_chat.services.list()
+def test_list_returns_every_service_in_creation_order(clean_chat: Any) -> None:
+    created = [clean_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
+    listed = clean_chat.services.list()
     assert [s.sid for s in listed] == created
     assert [s.friendly_name for s in listed] == [f"s{i}" for i in range(5)]
     first = listed[0]
@@ -894,25 +894,25 @@ def test_list_returns_every_service_in_creation_order(fresh_chat: Any) -> None:
     assert first.webhooks == {}
 
 
-def test_list_reflects_updates_and_deletes(fresh_chat: Any) -> None:
-    a = fresh_chat.services.create(friendly_name="a")
-    b = fresh_chat.services.create(friendly_name="b")
-    fresh_chat.services(a.sid).update(friendly_name="a2")
-    fresh_chat.services(b.sid).delete()
-    assert [(s.sid, s.friendly_name) for s in fresh_chat.services.list()] == [(a.sid, "a2")]
+def test_list_reflects_updates_and_deletes(clean_chat: Any) -> None:
+    a = clean_chat.services.create(friendly_name="a")
+    b = clean_chat.services.create(friendly_name="b")
+    clean_chat.services(a.sid).update(friendly_name="a2")
+    clean_chat.services(b.sid).delete()
+    assert [(s.sid, s.friendly_name) for s in clean_chat.services.list()] == [(a.sid, "a2")]
 
 
-def test_list_pages_through_all_services_with_small_pages(fresh_chat: Any) -> None:
-    created = [fresh_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
-    assert [s.sid for s in fresh_chat.services.list(page_size=2)] == created
-    assert [s.sid for s in fresh_chat.services.stream(page_size=2)] == created
-    assert [s.sid for s in fresh_chat.services.list(limit=3, page_size=2)] == created[:3]
-    assert [s.sid for s in fresh_chat.services.list(limit=3)] == created[:3]
+def test_list_pages_through_all_services_with_small_pages(clean_chat: Any) -> None:
+    created = [clean_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
+    assert [s.sid for s in clean_chat.services.list(page_size=2)] == created
+    assert [s.sid for s in clean_chat.services.stream(page_size=2)] == created
+    assert [s.sid for s in clean_chat.services.list(limit=3, page_size=2)] == created[:3]
+    assert [s.sid for s in clean_chat.services.list(limit=3)] == created[:3]
 
 
-def test_page_next_and_previous(fresh_chat: Any) -> None:
-    created = [fresh_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
-    first = fresh_chat.services.page(page_size=2)
+def test_page_next_and_previous(clean_chat: Any) -> None:
+    created = [clean_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
+    first = clean_chat.services.page(page_size=2)
     assert [s.sid for s in first] == created[:2]
     assert first.previous_page() is None
     second = first.next_page()
@@ -925,10 +925,10 @@ def test_page_next_and_previous(fresh_chat: Any) -> None:
     assert [s.sid for s in back.previous_page()] == created[:2]
 
 
-def test_list_meta_envelope(fresh_chat: Any, fresh_server: Any) -> None:
+def test_list_meta_envelope(clean_chat: Any, chinwag_server: Any) -> None:
     for i in range(3):
-        fresh_chat.services.create(friendly_name=f"s{i}")
-    with httpx.Client(base_url=fresh_server.url, auth=_auth(fresh_chat)) as client:
+        clean_chat.services.create(friendly_name=f"s{i}")
+    with httpx.Client(base_url=chinwag_server.url, auth=_auth(clean_chat)) as client:
         body = client.get("/v1/Services", params={"PageSize": 2}).json()
         meta = body["meta"]
         assert meta["key"] == "services"
@@ -960,10 +960,10 @@ def test_list_with_a_page_token_not_issued_by_the_server_is_rejected(http: httpx
 
 
 def test_list_page_number_without_token_serves_that_offset(
-    fresh_chat: Any, fresh_server: Any
+    clean_chat: Any, chinwag_server: Any
 ) -> None:
-    created = [fresh_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
-    with httpx.Client(base_url=fresh_server.url, auth=_auth(fresh_chat)) as client:
+    created = [clean_chat.services.create(friendly_name=f"s{i}").sid for i in range(5)]
+    with httpx.Client(base_url=chinwag_server.url, auth=_auth(clean_chat)) as client:
         body = client.get("/v1/Services", params={"PageSize": 2, "Page": 1}).json()
     assert [row["sid"] for row in body["services"]] == created[2:4]
     assert body["meta"]["page"] == 1

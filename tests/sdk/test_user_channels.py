@@ -116,9 +116,9 @@ def test_joined_and_invited_rows_together(service: Any) -> None:
     }
 
 
-def test_joined_rows_come_first_in_join_order_then_invites(fresh_chat: Any) -> None:
-    s = fresh_chat.services.create(friendly_name="order")
-    service = fresh_chat.services(s.sid)
+def test_joined_rows_come_first_in_join_order_then_invites(clean_chat: Any) -> None:
+    s = clean_chat.services.create(friendly_name="order")
+    service = clean_chat.services(s.sid)
     crowd = service.channels.create(friendly_name="crowd")
     for i in range(5):
         service.channels(crowd.sid).members.create(identity=f"other{i}")

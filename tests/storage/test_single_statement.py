@@ -14,8 +14,8 @@ import httpx
 from chinwag.storage.database import Database, NotSingleStatementError, Txn, single_statement
 from chinwag.storage.engines import TransactionScope, create_engine
 from chinwag.testing import ThreadedServer
+from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
-from webhook_receiver import WebhookReceiver
 
 
 def spy_on_implicit(database: Database) -> list[tuple[str, bool]]:

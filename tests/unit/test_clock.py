@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 
-from chinwag.clock import FakeClock, SystemClock
+from chinwag.clock import ControllableClock, FakeClock, SystemClock
 
 
 def test_fake_sleep_until_a_past_moment_returns_at_once() -> None:
@@ -52,3 +52,27 @@ def test_system_sleep_until_waits_for_the_wall_clock() -> None:
     asyncio.run(clock.sleep_until(clock.now_ms() + 50))
 
     assert time.monotonic() - started >= 0.04
+
+
+def test_controllable_clock_runs_from_system_time_and_moves_on_request() -> None:
+    clock = ControllableClock()
+    assert abs(clock.now_ms() - time.time() * 1000) < 1000
+    clock.set(5_000)
+    assert 5_000 <= clock.now_ms() < 6_000
+    clock.advance(-1_000)
+    assert 4_000 <= clock.now_ms() < 5_000
+    clock.follow_system()
+    assert abs(clock.now_ms() - time.time() * 1000) < 1000
+
+
+def test_controllable_sleep_ends_when_the_clock_is_advanced_from_another_thread() -> None:
+    clock = ControllableClock()
+
+    async def scenario() -> None:
+        sleeper = asyncio.ensure_future(clock.sleep_until(clock.now_ms() + 3_600_000))
+        done, _ = await asyncio.wait({sleeper}, timeout=0.05)
+        assert not done
+        await asyncio.to_thread(clock.advance, 3_600_000)
+        await asyncio.wait_for(sleeper, 5)
+
+    asyncio.run(scenario())

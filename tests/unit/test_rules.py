@@ -73,6 +73,9 @@ def test_settings_precedence_is_file_then_env_then_cli(tmp_path: object) -> None
         {"CHINWAG_API_KEY_SECRET": "secret"},
         {"CHINWAG_API_KEY_SID": "SK" + "0" * 31, "CHINWAG_API_KEY_SECRET": "secret"},
         {"CHINWAG_API_KEY_SID": "AC" + "0" * 32, "CHINWAG_API_KEY_SECRET": "secret"},
+        {"CHINWAG_CLOCK": "fake"},
+        {"CHINWAG_CLOCK": "controllable", "CHINWAG_WORKERS": "2"},
+        {"CHINWAG_CONTROL_API": "maybe"},
     ],
 )
 def test_bad_settings_are_refused(env: dict[str, str]) -> None:

@@ -19,8 +19,8 @@ from chinwag.config import Settings
 from chinwag.domain import channels, members, messages, services
 from chinwag.domain.deps import Caller
 from chinwag.domain.events import API_ACTOR, Actor
+from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
-from webhook_receiver import WebhookReceiver
 
 
 @asynccontextmanager

@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
+from chinwag.testing.webhook_receiver import WebhookReceiver, validate_signature
 from chinwag.webhooks import sender as sender_module
 from chinwag.webhooks.sender import MAX_BODY_BYTES, Attempt, Sender, _pinned_url
 from chinwag.webhooks.signing import signature
 from chinwag.webhooks.targets import ResolvedTarget, address_problem, resolve_target
-from webhook_receiver import WebhookReceiver, validate_signature
 
 AUTH_TOKEN = "webhook-test-auth-token"
 # Generous for replies a loaded machine may be slow to give; short where a timeout is the point.

@@ -16,10 +16,10 @@ from webhook_support import FIRE, POST_EVENTS, client, new_service, ok, signed, 
 
 from chinwag.clock import FakeClock
 from chinwag.testing import ThreadedServer
+from chinwag.testing.webhook_receiver import WebhookReceiver
 from chinwag.webhooks.dispatcher import MAX_BACKOFF
 from chinwag.webhooks.log import recent_deliveries
 from conftest import ACCOUNT_SID, Databases, server_env, start_server
-from webhook_receiver import WebhookReceiver
 
 MS_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

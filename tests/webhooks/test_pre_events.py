@@ -14,9 +14,9 @@ import pytest
 from webhook_support import FIRE, PRE_EVENTS, client, new_service, ok, signed
 
 from chinwag.testing import ThreadedServer
+from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, Databases, start_server
 from sdk_support import expect_http_error
-from webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture(scope="module")

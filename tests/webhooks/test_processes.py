@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from webhook_support import FIRE, POST_EVENTS, client, new_service, ok
 
+from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
-from webhook_receiver import WebhookReceiver
 
 
 def env() -> dict[str, str]:

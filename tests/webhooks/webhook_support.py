@@ -9,8 +9,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from chinwag.domain.services import POST_WEBHOOK_EVENTS, PRE_WEBHOOK_EVENTS
+from chinwag.testing.webhook_receiver import Record, validate_signature
 from conftest import ACCOUNT_SID, AUTH_TOKEN
-from webhook_receiver import Record, validate_signature
 
 #: the header that makes a REST mutation fire its post-event (reference 6.3)
 FIRE = {"X-Twilio-Webhook-Enabled": "true"}

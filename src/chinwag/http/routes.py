@@ -132,9 +132,10 @@ def _api_for(api: Api, req: falcon.asgi.Request) -> Api:
     return api
 
 
-def add_routes(app: falcon.asgi.App[Any, Any], api: Api) -> None:
+def add_routes(app: falcon.asgi.App[Any, Any], api: Api, table: tuple[Route, ...] = ROUTES) -> None:
+    """Add ``table``'s routes (the REST API's by default; the control API's on request)."""
     by_path: dict[str, list[Route]] = {}
-    for route in ROUTES:
+    for route in table:
         by_path.setdefault(route.path, []).append(route)
     for path, routes in by_path.items():
         app.add_route(path, _PathResource(api, routes))

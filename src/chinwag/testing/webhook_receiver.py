@@ -18,8 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from twilio.request_validator import RequestValidator
-
 HOST = "127.0.0.1"
 
 
@@ -137,7 +135,12 @@ class WebhookReceiver:
 
 
 def validate_signature(record: Record, auth_token: str) -> bool:
-    """Whether twilio-python's own validator accepts the request's ``X-Twilio-Signature``."""
+    """Whether twilio-python's own validator accepts the request's ``X-Twilio-Signature``.
+
+    twilio is imported here, not at the top: chinwag itself does not depend on it.
+    """
+    from twilio.request_validator import RequestValidator
+
     params = record.params if record.method == "POST" else {}
     signature = record.headers.get("x-twilio-signature", "")
     return bool(RequestValidator(auth_token).validate(record.url, params, signature))
