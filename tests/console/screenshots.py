@@ -32,8 +32,8 @@ from chinwag.app import create_app  # noqa: E402
 from chinwag.config import Settings  # noqa: E402
 from chinwag.storage import migrate  # noqa: E402
 from chinwag.testing import ThreadedServer  # noqa: E402
+from chinwag.testing.webhook_receiver import WebhookReceiver  # noqa: E402
 from conftest import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
-from webhook_receiver import WebhookReceiver  # noqa: E402
 
 
 def main(out: Path) -> None:

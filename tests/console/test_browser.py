@@ -24,7 +24,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from chinwag.testing import ThreadedServer
-from webhook_receiver import WebhookReceiver
+from chinwag.testing.webhook_receiver import WebhookReceiver
 
 __all__ = ["browser", "http", "server"]  # fixtures
 

@@ -22,7 +22,6 @@ from console_support import (
     server,
     wait,
 )
-from webhook_receiver import WebhookReceiver
 
 from chinwag.admin.clients import ConnectedClient
 from chinwag.domain.ephemeral import TypingStarted
@@ -32,6 +31,7 @@ from chinwag.events.topics import Topic
 from chinwag.http import console
 from chinwag.http.console import LIVE_KINDS, QUEUE_SIZE, _Events
 from chinwag.testing import ThreadedServer
+from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
 
 __all__ = ["http", "server"]  # fixtures

@@ -2,7 +2,10 @@
 
 Clients on kept-alive connections and clients opening a connection per request post until the
 server stops. The only failure allowed is a refused connection (the server stopped accepting);
-a reset or a connection closed under a sent request is the bug this guards against.
+a reset or a connection closed under a sent request is the bug this guards against. One reset
+is not chinwag's to prevent: a new connection the kernel completed but the server had not yet
+accepted when it closed its listening socket is reset by the kernel (docs/operations.md), so a
+reset of a *new* connection counts as refused; a kept-alive connection may never be reset.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ def test_sigterm_answers_every_request_it_took(databases: Databases) -> None:
     failures: list[BaseException] = []
     stop = threading.Event()
 
-    def post(client: httpx.Client) -> bool:
+    def post(client: httpx.Client, fresh: bool = False) -> bool:
         try:
             answered.append(client.post(f"{channel}/Messages", data={"Body": "x"}).status_code)
         except httpx.ConnectError:
             return False  # refused: the server stopped accepting
+        except httpx.ReadError as exc:
+            if not (fresh and "reset" in str(exc)):  # in the accept queue when it closed
+                failures.append(exc)
+            return False
         except httpx.TransportError as exc:
             failures.append(exc)
             return False
@@ -46,7 +53,7 @@ def test_sigterm_answers_every_request_it_took(databases: Databases) -> None:
         limits = httpx.Limits(max_keepalive_connections=0)
         while not stop.is_set():
             with httpx.Client(base_url=server.base, auth=AUTH, timeout=15, limits=limits) as c:
-                if not post(c):
+                if not post(c, fresh=True):
                     return
 
     threads = [threading.Thread(target=kept_alive) for _ in range(KEPT_ALIVE_CLIENTS)]
