@@ -28,11 +28,13 @@ from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
 from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
 from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.ephemeral import TypingStarted
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
 from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.local import LocalBus
 from chinwag.events.metrics import BusCollector
+from chinwag.events.topics import Topic
 from chinwag.http.auth import BasicAuth
 from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
@@ -45,6 +47,7 @@ from chinwag.realtime.sync.projection import SyncProjection
 from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.realtime.twilsock.gateway import Connections, Gateway
 from chinwag.realtime.twilsock.session import Limits, SessionEnv
+from chinwag.realtime.typing_indicator import TypingFanout
 from chinwag.realtime.upstream import Router
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
@@ -219,9 +222,11 @@ class ChinwagApp:
         if settings.redis_url is not None:
             self.fanout = RedisFanout(settings.redis_url, self.sync.wake_local, self.sync.wake_all)
             self.sync.set_publisher(self.fanout.publish)
-        bus = LocalBus()
+        bus = LocalBus(self.fanout)
         self.metrics.registry.register(BusCollector(bus))
-        limits = RateLimits(settings.rate_limit_channel, settings.rate_limit_service)
+        limits = RateLimits(
+            settings.rate_limit_channel, settings.rate_limit_service, settings.typing_throttle
+        )
         self.deps = Deps(
             db,
             clock,
@@ -241,6 +246,9 @@ class ChinwagApp:
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
         self.gateway = _gateway(settings, self.deps, self.metrics, self.sync)
+        bus.subscribe(
+            TypingFanout(self.gateway.connections.notifiers), topic=Topic((TypingStarted,))
+        )
         self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)

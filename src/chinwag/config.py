@@ -64,6 +64,7 @@ class Settings:
     gateway_ping_timeout: float = 20.0
     redis_url: str | None = None
     sync_poll_interval: float = 0.0
+    typing_throttle: int = 1
 
 
 @dataclass(frozen=True)
@@ -226,13 +227,19 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "redis_url",
         "CHINWAG_REDIS_URL",
-        "Redis carrying Sync wake-ups between server processes (redis://host:port/db).",
+        "Redis carrying Sync wake-ups and typing between server processes (redis://host:port/db).",
     ),
     Field(
         "sync_poll_interval",
         "CHINWAG_SYNC_POLL_INTERVAL",
         "Seconds between database reads of each subscribed Sync object without a wake-up; "
         "0: 1 s when several processes may write (workers > 1 or redis_url), else never.",
+    ),
+    Field(
+        "typing_throttle",
+        "CHINWAG_TYPING_THROTTLE",
+        "Seconds during which a second typing call of one user in one channel is not fanned "
+        "out (per process); 0: no throttle.",
     ),
 )
 
@@ -375,6 +382,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("redis_url must start with redis://, rediss:// or unix://")
     if s.sync_poll_interval < 0:
         raise ConfigError("sync_poll_interval cannot be negative")
+    if s.typing_throttle < 0:
+        raise ConfigError("typing_throttle cannot be negative")
 
 
 def sync_poll_interval(s: Settings) -> float | None:

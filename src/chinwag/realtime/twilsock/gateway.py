@@ -88,6 +88,12 @@ class Connections:
             self._remove(self._by_identity, identity, session)
             self._remove(self._by_key, (grant.account_sid, grant.key_sid), session)
 
+    def notifiers(
+        self, account_sid: str, service_sid: str, identity: str
+    ) -> list[Callable[[str, bytes], None]]:
+        """How to notify each connection of one identity (typing fan-out)."""
+        return [s.notify for s in self._by_identity.get((account_sid, service_sid, identity), ())]
+
     def api_keys(self) -> list[_ApiKey]:
         return list(self._by_key)
 

@@ -1,0 +1,101 @@
+"""Typing indicators between real ``twilio-chat`` clients (client-protocol 4.1).
+
+The typist's ``channel.typing()`` reaches the other members as ``typingStarted`` then
+``typingEnded`` after the service's ``typing_indicator_timeout``; the typist sees nothing of
+its own; a non-member is refused; across processes the event crosses through Redis.
+"""
+
+from __future__ import annotations
+
+import orjson
+from client_support import GatewayServer, NodeClient, frame, read, upstream
+from test_sync_fanout import Cluster, RedisServer, _join, cluster, redis_server  # noqa: F401
+from websockets.sync.client import connect
+
+from conftest import Databases
+
+
+def _typing_events(client: NodeClient, seconds: float) -> list[str]:
+    return [
+        e["event"]
+        for e in client.drain(seconds)
+        if e.get("event") in ("typingStarted", "typingEnded")
+    ]
+
+
+def test_the_other_member_sees_typing_and_the_typist_does_not(databases: Databases) -> None:
+    with GatewayServer(databases) as gateway:
+        service = gateway.service()
+        gateway.http.post(f"/v1/Services/{service}", data={"TypingIndicatorTimeout": "2"})
+        channel = gateway.http.post(f"/v1/Services/{service}/Channels").json()["sid"]
+        base = f"/v1/Services/{service}/Channels/{channel}"
+        with (
+            NodeClient("chat_sync.js", gateway.ws, gateway.token(service, "alice")) as alice,
+            NodeClient("chat_sync.js", gateway.ws, gateway.token(service, "bob")) as bob,
+        ):
+            for identity, client in (("alice", alice), ("bob", bob)):
+                client.wait_for("initialized", timeout=30)
+                gateway.http.post(f"{base}/Members", data={"Identity": identity})
+                client.wait_for("channelJoined", timeout=20)
+                client.request("ready", "", "ready", channel=channel)
+            alice.wait_for(lambda e: e.get("event") == "memberJoined" and e["identity"] == "bob")
+
+            assert alice.request("typing", "", "t1", channel=channel)["event"] == "typing"
+            note = bob.wait_for("notification")
+            assert note["type"] == "twilio.ipmsg.typing_indicator"
+            assert note["payload"] == {
+                "channel_sid": channel,
+                "identity": "alice",
+                "typing_timeout": 2,
+            }
+            started = bob.wait_for("typingStarted")
+            assert (started["channel"], started["identity"]) == (channel, "alice")
+            bob.wait_for("typingEnded", timeout=5)  # after the service's 2 s
+            assert _typing_events(alice, 0.5) == []
+            assert not [e for e in alice.events if e.get("event") == "notification"]
+
+
+def test_a_non_member_may_not_type_and_bad_input_is_refused(databases: Databases) -> None:
+    with GatewayServer(databases) as gateway:
+        service = gateway.service()
+        channel = gateway.http.post(f"/v1/Services/{service}/Channels").json()["sid"]
+        with connect(gateway.ws) as ws:
+            ws.send(frame("init", "TM0", token=gateway.token(service, "eve")))
+            assert read(ws.recv()).header["status"]["code"] == 200
+            path = f"/Client/v1/Services/{service}/Typing"
+            cases = {
+                f"ChannelSid={channel}".encode(): (403, 50400),
+                b"ChannelSid=CH00000000000000000000000000000000": (404, 20404),
+                b"": (400, 20001),
+                b"\xff\xfe": (400, 20001),
+            }
+            for i, (body, (status, code)) in enumerate(cases.items()):
+                ws.send(upstream(path, f"TM{i + 1}", "POST", body))
+                reply = read(ws.recv())
+                assert reply.header["http_status"]["code"] == status, (body, reply.payload)
+                assert orjson.loads(reply.payload)["code"] == code
+            other = "IS" + "0" * 32
+            ws.send(upstream(f"/Client/v1/Services/{other}/Typing", "TM9", "POST", b"x=1"))
+            assert read(ws.recv()).header["http_status"]["code"] == 404
+
+
+def test_typing_crosses_processes_through_redis(
+    cluster: Cluster,  # noqa: F811
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    env = {"CHINWAG_REDIS_URL": redis_server.url}
+    one, two = cluster.spawn(**env), cluster.spawn(**env)
+    service = cluster.rest(one, "/v1/Services", FriendlyName="typing")["sid"]
+    channel = cluster.rest(one, f"/v1/Services/{service}/Channels")["sid"]
+    base = f"/v1/Services/{service}/Channels/{channel}"
+    with (
+        cluster.client(one, service, "alice") as alice,
+        cluster.client(two, service, "bob") as bob,
+    ):
+        _join(cluster, one, alice, base, "alice")
+        _join(cluster, two, bob, base, "bob")
+        alice.wait_for(lambda e: e.get("event") == "memberJoined" and e["identity"] == "bob")
+        alice.request("typing", "", "t1", channel=channel)
+        assert bob.wait_for("typingStarted", timeout=10)["identity"] == "alice"
+        bob.request("typing", "", "t2", channel=channel)
+        assert alice.wait_for("typingStarted", timeout=10)["identity"] == "bob"
