@@ -43,6 +43,7 @@ from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.raw_path import RawPathRouting
 from chinwag.http.routes import add_routes
 from chinwag.realtime.fanout import RedisFanout
+from chinwag.realtime.presence import Presence
 from chinwag.realtime.sync.projection import SyncProjection
 from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.realtime.twilsock.gateway import Connections, Gateway
@@ -168,11 +169,13 @@ class _Lifespan:
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
         app.gateway.start()
+        app.presence.start()
         if app.fanout is not None:
             app.fanout.start()
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
         await self.chinwag.gateway.stop()
+        await self.chinwag.presence.stop()
         await self.chinwag.dispatcher.stop()
         if self.chinwag.fanout is not None:
             await self.chinwag.fanout.stop()
@@ -245,7 +248,8 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
-        self.gateway = _gateway(settings, self.deps, self.metrics, self.sync)
+        self.presence = Presence(self.deps, settings.reachability_heartbeat)
+        self.gateway = _gateway(settings, self.deps, self.metrics, self.sync, self.presence)
         bus.subscribe(
             TypingFanout(self.gateway.connections.notifiers), topic=Topic((TypingStarted,))
         )
@@ -271,7 +275,9 @@ class ChinwagApp:
             await self._asgi(scope, receive, send)
 
 
-def _gateway(settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub) -> Gateway:
+def _gateway(
+    settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub, presence: Presence
+) -> Gateway:
     limits = Limits(
         max_body_bytes=settings.max_body_bytes,
         upstream_rate=settings.gateway_upstream_rate,
@@ -280,7 +286,7 @@ def _gateway(settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub) ->
         token_warning=settings.gateway_token_warning,
     )
     connections = Connections(
-        settings.gateway_max_connections, settings.gateway_max_connections_per_identity
+        settings.gateway_max_connections, settings.gateway_max_connections_per_identity, presence
     )
     env = SessionEnv(
         deps,

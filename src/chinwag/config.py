@@ -65,6 +65,7 @@ class Settings:
     redis_url: str | None = None
     sync_poll_interval: float = 0.0
     typing_throttle: int = 1
+    reachability_heartbeat: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,12 @@ FIELDS: tuple[Field, ...] = (
         "Seconds during which a second typing call of one user in one channel is not fanned "
         "out (per process); 0: no throttle.",
     ),
+    Field(
+        "reachability_heartbeat",
+        "CHINWAG_REACHABILITY_HEARTBEAT",
+        "Seconds between a process's presence heartbeats; the users of a process that stops "
+        "beating go offline within 4 times this.",
+    ),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
@@ -384,6 +391,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("sync_poll_interval cannot be negative")
     if s.typing_throttle < 0:
         raise ConfigError("typing_throttle cannot be negative")
+    if s.reachability_heartbeat <= 0:
+        raise ConfigError("reachability_heartbeat must be above 0 seconds")
 
 
 def sync_poll_interval(s: Settings) -> float | None:

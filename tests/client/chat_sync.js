@@ -11,6 +11,10 @@
 //                                                   (its list and roster are open) -> {"event": "ready"}
 //   {"cmd": "drop", "tag": …}                      -> cuts the WebSocket abruptly (no close frame)
 //   {"cmd": "typing", "channel": "CH…", "tag": …}  -> channel.typing() -> {"event": "typing"}
+//   {"cmd": "user", "channel": "CH…", "identity": …, "tag": …}
+//                                                -> member.getUser() (subscribes to the user)
+//                                                   -> {"event": "user", "online", "notifiable"}
+// A subscribed user's change shows as {"event": "userUpdated", "identity", "reasons", "online"}.
 // Typing shows as {"event": "typingStarted"|"typingEnded", "channel", "identity"}, and every
 // typing notification the SDK's twilsock receives as {"event": "notification", "type", "payload"}.
 "use strict";
@@ -53,6 +57,9 @@ client.on("stateChanged", (state) => {
 for (const name of ["typingStarted", "typingEnded"]) {
   client.on(name, (m) => out({ event: name, channel: m.channel.sid, identity: m.identity }));
 }
+client.on("userUpdated", ({ user, updateReasons }) =>
+  out({ event: "userUpdated", identity: user.identity, reasons: updateReasons, online: user.online })
+);
 client.on("memberLeft", (m) => out({ event: "memberLeft", channel: m.channel.sid, identity: m.identity }));
 
 // The aim REST endpoints (channel lists) are not served by this part of chinwag: report the
@@ -69,6 +76,11 @@ const commands = {
   async typing({ channel }) {
     await channels.get(channel).typing();
     return {};
+  },
+  async user({ channel, identity }) {
+    const members = await channels.get(channel).getMembers();
+    const user = await members.find((m) => m.identity === identity).getUser();
+    return { reachability: client.reachabilityEnabled, online: user.online, notifiable: user.notifiable };
   },
   async drop() {
     const socket = client.services.twilsockClient.channel.websocket.socket;

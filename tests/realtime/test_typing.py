@@ -2,14 +2,14 @@
 
 The typist's ``channel.typing()`` reaches the other members as ``typingStarted`` then
 ``typingEnded`` after the service's ``typing_indicator_timeout``; the typist sees nothing of
-its own; a non-member is refused; across processes the event crosses through Redis.
+its own; a non-member is refused. Typing across processes (through Redis) is tested with
+reachability, in ``test_reachability.py``.
 """
 
 from __future__ import annotations
 
 import orjson
 from client_support import GatewayServer, NodeClient, frame, read, upstream
-from test_sync_fanout import Cluster, RedisServer, _join, cluster, redis_server  # noqa: F401
 from websockets.sync.client import connect
 
 from conftest import Databases
@@ -77,25 +77,3 @@ def test_a_non_member_may_not_type_and_bad_input_is_refused(databases: Databases
             other = "IS" + "0" * 32
             ws.send(upstream(f"/Client/v1/Services/{other}/Typing", "TM9", "POST", b"x=1"))
             assert read(ws.recv()).header["http_status"]["code"] == 404
-
-
-def test_typing_crosses_processes_through_redis(
-    cluster: Cluster,  # noqa: F811
-    redis_server: RedisServer,  # noqa: F811
-) -> None:
-    env = {"CHINWAG_REDIS_URL": redis_server.url}
-    one, two = cluster.spawn(**env), cluster.spawn(**env)
-    service = cluster.rest(one, "/v1/Services", FriendlyName="typing")["sid"]
-    channel = cluster.rest(one, f"/v1/Services/{service}/Channels")["sid"]
-    base = f"/v1/Services/{service}/Channels/{channel}"
-    with (
-        cluster.client(one, service, "alice") as alice,
-        cluster.client(two, service, "bob") as bob,
-    ):
-        _join(cluster, one, alice, base, "alice")
-        _join(cluster, two, bob, base, "bob")
-        alice.wait_for(lambda e: e.get("event") == "memberJoined" and e["identity"] == "bob")
-        alice.request("typing", "", "t1", channel=channel)
-        assert bob.wait_for("typingStarted", timeout=10)["identity"] == "alice"
-        bob.request("typing", "", "t2", channel=channel)
-        assert alice.wait_for("typingStarted", timeout=10)["identity"] == "bob"
