@@ -9,6 +9,7 @@ reachability, in ``test_reachability.py``.
 from __future__ import annotations
 
 import orjson
+import pytest
 from client_support import GatewayServer, NodeClient, frame, read, upstream
 from websockets.sync.client import connect
 
@@ -77,3 +78,31 @@ def test_a_non_member_may_not_type_and_bad_input_is_refused(databases: Databases
             other = "IS" + "0" * 32
             ws.send(upstream(f"/Client/v1/Services/{other}/Typing", "TM9", "POST", b"x=1"))
             assert read(ws.recv()).header["http_status"]["code"] == 404
+
+
+def test_the_server_throttles_repeated_typing(databases: Databases) -> None:
+    """Two calls within ``typing_throttle`` (1 s by default) are both answered, and the other
+    member's connection is notified once."""
+    with GatewayServer(databases) as gateway:
+        service = gateway.service()
+        channel = gateway.http.post(f"/v1/Services/{service}/Channels").json()["sid"]
+        for identity in ("ann", "bob"):
+            gateway.http.post(
+                f"/v1/Services/{service}/Channels/{channel}/Members", data={"Identity": identity}
+            )
+        registrations = [{"message_types": ["twilio.ipmsg.typing_indicator"]}]
+        with connect(gateway.ws) as ann, connect(gateway.ws) as bob:
+            for ws, identity in ((ann, "ann"), (bob, "bob")):
+                token = gateway.token(service, identity)
+                ws.send(frame("init", "TM0", token=token, registrations=registrations))
+                assert read(ws.recv()).header["status"]["code"] == 200
+            path = f"/Client/v1/Services/{service}/Typing"
+            for i in (1, 2):
+                ann.send(upstream(path, f"TM{i}", "POST", f"ChannelSid={channel}".encode()))
+                reply = read(ann.recv())
+                assert orjson.loads(reply.payload) == {"typing_timeout": 5}
+            notes = [read(bob.recv(timeout=5))]
+            with pytest.raises(TimeoutError):
+                notes.append(read(bob.recv(timeout=0.5)))
+            assert notes[0].header["message_type"] == "twilio.ipmsg.typing_indicator"
+            assert orjson.loads(notes[0].payload)["identity"] == "ann"
