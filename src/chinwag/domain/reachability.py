@@ -45,7 +45,10 @@ async def with_reachability_txn(txn: Txn, enabled: bool, user: User) -> User:
     return dataclasses.replace(user, is_online=online, is_notifiable=notifiable)
 
 
-async def _changed_txn(deps: Deps, txn: Txn, service_sid: str, identity: str) -> None:
+async def reachability_changed_txn(deps: Deps, txn: Txn, service_sid: str, identity: str) -> None:
+    """Announce (in ``txn``) that a user's reachability may have changed: a connection row
+    here, or a push registration (call it where registrations are stored, for
+    ``notifiable``). Does nothing unless the service enables reachability."""
     user = await user_store.find_user_txn(txn, service_sid, "identity", identity)
     if user is None:
         return
@@ -61,7 +64,7 @@ async def user_connected(deps: Deps, process_id: str, service_sid: str, identity
 
     async def txn_fn(txn: Txn) -> None:
         await store.connect_txn(txn, process_id, service_sid, identity)
-        await _changed_txn(deps, txn, service_sid, identity)
+        await reachability_changed_txn(deps, txn, service_sid, identity)
 
     await deps.db.run_in_txn("user_connected", txn_fn)
 
@@ -71,7 +74,7 @@ async def user_disconnected(deps: Deps, process_id: str, service_sid: str, ident
 
     async def txn_fn(txn: Txn) -> None:
         await store.disconnect_txn(txn, process_id, service_sid, identity)
-        await _changed_txn(deps, txn, service_sid, identity)
+        await reachability_changed_txn(deps, txn, service_sid, identity)
 
     await deps.db.run_in_txn("user_disconnected", txn_fn)
 
@@ -81,7 +84,7 @@ async def forget_process(deps: Deps, process_id: str) -> None:
 
     async def txn_fn(txn: Txn) -> None:
         for service_sid, identity in await store.forget_process_txn(txn, process_id):
-            await _changed_txn(deps, txn, service_sid, identity)
+            await reachability_changed_txn(deps, txn, service_sid, identity)
 
     await deps.db.run_in_txn("forget_process", txn_fn)
 
