@@ -29,11 +29,13 @@ from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
 from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
 from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.ephemeral import TypingStarted
 from chinwag.domain.events import API_ACTOR
 from chinwag.domain.models import Account
 from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.local import LocalBus
 from chinwag.events.metrics import BusCollector
+from chinwag.events.topics import Topic
 from chinwag.http.auth import BasicAuth
 from chinwag.http.console import add_console_routes
 from chinwag.http.context import Api
@@ -44,10 +46,12 @@ from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.raw_path import RawPathRouting
 from chinwag.http.routes import add_routes
 from chinwag.realtime.fanout import RedisFanout
+from chinwag.realtime.presence import Presence
 from chinwag.realtime.sync.projection import SyncProjection
 from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.realtime.twilsock.gateway import Connections, Gateway
 from chinwag.realtime.twilsock.session import Limits, SessionEnv
+from chinwag.realtime.typing_indicator import TypingFanout
 from chinwag.realtime.upstream import Router
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
@@ -172,11 +176,13 @@ class _Lifespan:
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
         app.gateway.start()
+        app.presence.start()
         if app.fanout is not None:
             app.fanout.start()
 
     async def process_shutdown(self, scope: Any, event: Any) -> None:
         await self.chinwag.gateway.stop()
+        await self.chinwag.presence.stop()
         await self.chinwag.dispatcher.stop()
         if self.chinwag.fanout is not None:
             await self.chinwag.fanout.stop()
@@ -226,9 +232,11 @@ class ChinwagApp:
         if settings.redis_url is not None:
             self.fanout = RedisFanout(settings.redis_url, self.sync.wake_local, self.sync.wake_all)
             self.sync.set_publisher(self.fanout.publish)
-        bus = LocalBus()
+        bus = LocalBus(self.fanout)
         self.metrics.registry.register(BusCollector(bus))
-        limits = RateLimits(settings.rate_limit_channel, settings.rate_limit_service)
+        limits = RateLimits(
+            settings.rate_limit_channel, settings.rate_limit_service, settings.typing_throttle
+        )
         self.deps = Deps(
             db,
             clock,
@@ -247,7 +255,11 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
-        self.gateway = _gateway(settings, self.deps, self.metrics, self.sync)
+        self.presence = Presence(self.deps, settings.reachability_heartbeat)
+        self.gateway = _gateway(settings, self.deps, self.metrics, self.sync, self.presence)
+        bus.subscribe(
+            TypingFanout(self.gateway.connections.notifiers), topic=Topic((TypingStarted,))
+        )
         #: connected chat clients, for the console: this process's gateway connections
         self.clients: ClientDirectory = self.gateway.connections
         if settings.admin_console:
@@ -276,7 +288,9 @@ class ChinwagApp:
             await self._asgi(scope, receive, send)
 
 
-def _gateway(settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub) -> Gateway:
+def _gateway(
+    settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub, presence: Presence
+) -> Gateway:
     limits = Limits(
         max_body_bytes=settings.max_body_bytes,
         upstream_rate=settings.gateway_upstream_rate,
@@ -285,7 +299,7 @@ def _gateway(settings: Settings, deps: Deps, metrics: Metrics, sync: SyncHub) ->
         token_warning=settings.gateway_token_warning,
     )
     connections = Connections(
-        settings.gateway_max_connections, settings.gateway_max_connections_per_identity
+        settings.gateway_max_connections, settings.gateway_max_connections_per_identity, presence
     )
     env = SessionEnv(
         deps,

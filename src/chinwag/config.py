@@ -67,6 +67,8 @@ class Settings:
     admin_console: bool = True
     control_api: bool = True
     clock: str = "system"
+    typing_throttle: int = 1
+    reachability_heartbeat: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "redis_url",
         "CHINWAG_REDIS_URL",
-        "Redis carrying Sync wake-ups between server processes (redis://host:port/db).",
+        "Redis carrying Sync wake-ups and typing between server processes (redis://host:port/db).",
     ),
     Field(
         "sync_poll_interval",
@@ -251,6 +253,18 @@ FIELDS: tuple[Field, ...] = (
         "clock",
         "CHINWAG_CLOCK",
         "system, or controllable: starts as system time, then /_chinwag/clock sets or advances it.",
+    ),
+    Field(
+        "typing_throttle",
+        "CHINWAG_TYPING_THROTTLE",
+        "Seconds during which a second typing call of one user in one channel is not fanned "
+        "out (per process); 0: no throttle.",
+    ),
+    Field(
+        "reachability_heartbeat",
+        "CHINWAG_REACHABILITY_HEARTBEAT",
+        "Seconds between a process's presence heartbeats; the users of a process that stops "
+        "beating go offline within 4 times this.",
     ),
 )
 
@@ -398,6 +412,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("redis_url must start with redis://, rediss:// or unix://")
     if s.sync_poll_interval < 0:
         raise ConfigError("sync_poll_interval cannot be negative")
+    if s.typing_throttle < 0:
+        raise ConfigError("typing_throttle cannot be negative")
+    if s.reachability_heartbeat <= 0:
+        raise ConfigError("reachability_heartbeat must be above 0 seconds")
 
 
 def sync_poll_interval(s: Settings) -> float | None:

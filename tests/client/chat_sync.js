@@ -10,6 +10,13 @@
 //   {"cmd": "ready", "channel": "CH…", "tag": …}  -> loads the channel's messages and members
 //                                                   (its list and roster are open) -> {"event": "ready"}
 //   {"cmd": "drop", "tag": …}                      -> cuts the WebSocket abruptly (no close frame)
+//   {"cmd": "typing", "channel": "CH…", "tag": …}  -> channel.typing() -> {"event": "typing"}
+//   {"cmd": "user", "channel": "CH…", "identity": …, "tag": …}
+//                                                -> member.getUser() (subscribes to the user)
+//                                                   -> {"event": "user", "online", "notifiable"}
+// A subscribed user's change shows as {"event": "userUpdated", "identity", "reasons", "online"}.
+// Typing shows as {"event": "typingStarted"|"typingEnded", "channel", "identity"}, and every
+// typing notification the SDK's twilsock receives as {"event": "notification", "type", "payload"}.
 "use strict";
 
 const readline = require("readline");
@@ -36,6 +43,23 @@ client.on("messageAdded", (m) =>
   out({ event: "messageAdded", channel: m.channel.sid, index: m.index, body: m.body, author: m.author })
 );
 client.on("memberJoined", (m) => out({ event: "memberJoined", channel: m.channel.sid, identity: m.identity }));
+client.services.twilsockClient.on("message", (type, payload) => {
+  if (type === "twilio.ipmsg.typing_indicator") out({ event: "notification", type, payload });
+});
+// The SDK shows typing only once its "my channels" REST list was read (client.js
+// getChannelBySid awaits it). Where the server does not serve that list, the channels joined
+// through Sync stand for it once the client is initialized.
+client.on("stateChanged", (state) => {
+  if (state === "initialized") {
+    client.channels.myChannelsRead.set(true);
+  }
+});
+for (const name of ["typingStarted", "typingEnded"]) {
+  client.on(name, (m) => out({ event: name, channel: m.channel.sid, identity: m.identity }));
+}
+client.on("userUpdated", ({ user, updateReasons }) =>
+  out({ event: "userUpdated", identity: user.identity, reasons: updateReasons, online: user.online })
+);
 client.on("memberLeft", (m) => out({ event: "memberLeft", channel: m.channel.sid, identity: m.identity }));
 
 // The aim REST endpoints (channel lists) are not served by this part of chinwag: report the
@@ -48,6 +72,15 @@ const commands = {
     const messages = await found.getMessages();
     const members = await found.getMembers();
     return { messages: messages.items.length, members: members.map((m) => m.identity) };
+  },
+  async typing({ channel }) {
+    await channels.get(channel).typing();
+    return {};
+  },
+  async user({ channel, identity }) {
+    const members = await channels.get(channel).getMembers();
+    const user = await members.find((m) => m.identity === identity).getUser();
+    return { reachability: client.reachabilityEnabled, online: user.online, notifiable: user.notifiable };
   },
   async drop() {
     const socket = client.services.twilsockClient.channel.websocket.socket;

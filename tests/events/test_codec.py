@@ -89,12 +89,15 @@ def test_the_wire_form_is_stable() -> None:
             "date_updated": 2000,
         },
     }
-    typing_started = TypingStarted("IS1", "CH1", "ann")
+    typing_started = TypingStarted("IS1", "CH1", "ann", 5, ("bob",), "AC1")
     assert orjson.loads(codec.encode(typing_started)) == {
         "type": "typing.started",
         "service_sid": "IS1",
         "channel_sid": "CH1",
         "identity": "ann",
+        "typing_timeout": 5,
+        "recipients": ["bob"],
+        "account_sid": "AC1",
     }
 
 

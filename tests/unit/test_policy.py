@@ -121,6 +121,8 @@ TABLE: list[tuple[Standing, Action, bool, int | None]] = [
     (mem(public=False), A.VIEW_CHANNEL, OTHER, None),
     (mem(), A.READ_MESSAGES, OTHER, None),
     (svc("deleteAnyMessage"), A.READ_MESSAGES, OTHER, NOT_MEMBER),
+    (mem(), A.TYPE_IN_CHANNEL, OTHER, None),
+    (svc(*CANONICAL_ORDER), A.TYPE_IN_CHANNEL, OTHER, NOT_MEMBER),
     (mem(), A.ADVANCE_CONSUMPTION, OWN, None),
     (mem("editAnyMessage"), A.ADVANCE_CONSUMPTION, OTHER, NO),
     (svc(), A.LIST_USER_CHANNELS, OWN, None),
@@ -151,7 +153,8 @@ def test_every_permission_name_allows_some_action() -> None:
 
 
 def test_every_action_has_a_rule_or_is_a_read() -> None:
-    assert set(Action) - set(RULES) == {Action.VIEW_CHANNEL, Action.READ_MESSAGES}
+    reads = {Action.VIEW_CHANNEL, Action.READ_MESSAGES, Action.TYPE_IN_CHANNEL}
+    assert set(Action) - set(RULES) == reads
 
 
 def test_a_service_role_counts_only_for_permissions_valid_in_deployment_scope() -> None:

@@ -23,3 +23,9 @@ class TypingStarted(EphemeralEvent):
     service_sid: str
     channel_sid: str
     identity: str
+    #: seconds the indicator shows (the service's ``typing_indicator_timeout``)
+    typing_timeout: int = 5
+    #: the other members' identities, resolved by the publisher so no receiver reads the
+    #: database for an event that lasts seconds
+    recipients: tuple[str, ...] = ()
+    account_sid: str = ""

@@ -95,6 +95,14 @@ class UserRemoved(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class UserReachabilityChanged(Event):
+    """A user's first client connection opened or last one closed (on some process), with
+    reachability enabled: their ``reachability`` may have changed."""
+
+    user: User
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelAdded(Event):
     channel: Channel
 

@@ -125,6 +125,10 @@ class User:
     joined_channels_count: int
     date_created: int
     date_updated: int
+    #: reachability (``is_online``/``is_notifiable``): None unless the service enables it and
+    #: the read asked for it (``domain/reachability.py``)
+    is_online: bool | None = None
+    is_notifiable: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,8 @@ class Action(enum.Enum):
     INVITE_MEMBER = enum.auto()
     DELETE_INVITE = enum.auto()
     READ_MESSAGES = enum.auto()
+    #: show others that one is typing: members only, like reading (no permission names it)
+    TYPE_IN_CHANNEL = enum.auto()
     SEND_MESSAGE = enum.auto()
     SEND_MEDIA_MESSAGE = enum.auto()
     EDIT_MESSAGE = enum.auto()
@@ -128,7 +130,7 @@ def decide(standing: Standing, action: Action, *, own: bool = False) -> Refusal 
     if action is Action.VIEW_CHANNEL:
         visible = standing.public or standing.member or standing.invited or standing.creator
         return None if visible else errors.UserNotAuthorizedError
-    if action is Action.READ_MESSAGES:
+    if action in (Action.READ_MESSAGES, Action.TYPE_IN_CHANNEL):
         return None if standing.member else errors.UserNotMemberError
     rule = RULES[action]
     if own and rule.own_free:

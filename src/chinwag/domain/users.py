@@ -13,6 +13,7 @@ from chinwag.domain.lookups import get_role_of_type, get_service, get_user
 from chinwag.domain.models import Page, PageRequest, Service, User, UserChannel
 from chinwag.domain.policy import Action
 from chinwag.domain.pre_events import UserUpdate
+from chinwag.domain.reachability import with_reachability_txn
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import user_channels as user_channel_store
@@ -108,8 +109,9 @@ async def do_create_user(deps: Deps, caller: Caller, service_sid: str, cmd: Crea
 
 
 async def _get(txn: Txn, account_sid: str, service_sid: str, key: str) -> User:
-    await get_service(txn, account_sid, service_sid)
-    return await get_user(txn, service_sid, key)
+    service = await get_service(txn, account_sid, service_sid)
+    user = await get_user(txn, service_sid, key)
+    return await with_reachability_txn(txn, service.reachability_enabled, user)
 
 
 async def fetch_user(deps: Deps, caller: Caller, service_sid: str, key: str) -> User:

@@ -46,6 +46,7 @@ TAGS: Mapping[type[BusEvent], str] = {
     ev.UserAdded: "user.added",
     ev.UserUpdated: "user.updated",
     ev.UserRemoved: "user.removed",
+    ev.UserReachabilityChanged: "user.reachability_changed",
     ev.ChannelAdded: "channel.added",
     ev.ChannelUpdated: "channel.updated",
     ev.ChannelRemoved: "channel.removed",

@@ -134,9 +134,9 @@ def user(u: User, base: str, *, in_list: bool = False) -> dict[str, Any]:
         "friendly_name": u.friendly_name,
         "role_sid": u.role_sid,
         "identity": u.identity,
-        # Reachability needs connected clients; with none, Twilio reports null.
-        "is_online": None,
-        "is_notifiable": None,
+        # null unless the service enables reachability, as Twilio reports it
+        "is_online": u.is_online,
+        "is_notifiable": u.is_notifiable,
         "date_created": iso(u.date_created),
         "date_updated": iso(u.date_updated),
         "joined_channels_count": u.joined_channels_count,

@@ -15,6 +15,11 @@ until the next poll (``sync_poll_interval``) or the next hint about the same own
 
 Publishing never waits for Redis: hints go through a bounded queue, and while Redis is away
 they are dropped (the poll covers them).
+
+The same connections carry the event bus between processes (:class:`RedisFanout` is the bus's
+``Transport``, on channel :data:`BUS_CHANNEL`): ephemeral events such as typing, which have no
+database row to poll, reach the other processes this way, and are simply missed while Redis is
+away.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 CHANNEL = "chinwag:sync"
+BUS_CHANNEL = "chinwag:bus"
 #: hints waiting to be published; beyond this they are dropped (the poll covers them)
 QUEUE = 10_000
 #: seconds between attempts to reach Redis while it is away
@@ -48,24 +54,40 @@ class RedisFanout:
         self._wake_local = wake_local
         self._wake_all = wake_all
         self._me = os.urandom(6).hex()
-        self._outbox: asyncio.Queue[tuple[str, ...]] = asyncio.Queue(QUEUE)
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(QUEUE)
         self._tasks: list[asyncio.Task[None]] = []
+        self._bus_receive: Callable[[bytes], None] | None = None
         self.connected = False
 
     def publish(self, owners: tuple[str, ...]) -> None:
         """Announce a local commit to the other processes (never blocks)."""
+        self._put(CHANNEL, ",".join(owners).encode())
+
+    def attach(self, receive: Callable[[bytes], None]) -> None:
+        """The bus's ``Transport``: ``receive`` gets the events other processes send."""
+        self._bus_receive = receive
+
+    def send(self, data: bytes) -> None:
+        """The bus's ``Transport``: hand an encoded event to the other processes."""
+        self._put(BUS_CHANNEL, data)
+
+    async def close(self) -> None:
+        await self.stop()
+
+    def _put(self, channel: str, data: bytes) -> None:
         if self.connected:
             with contextlib.suppress(asyncio.QueueFull):
-                self._outbox.put_nowait(owners)
+                self._outbox.put_nowait((channel, self._me.encode() + b"|" + data))
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._send())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -74,7 +96,7 @@ class RedisFanout:
             client = aioredis.Redis.from_url(self._url)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(CHANNEL, BUS_CHANNEL)
                     self.connected = True
                     log.info("sync fan-out: listening on Redis")
                     self._wake_all()
@@ -92,18 +114,24 @@ class RedisFanout:
         if message.get("type") != "message":
             return
         data = message.get("data")
-        text = data.decode() if isinstance(data, bytes) else str(data)
-        sender, _, owners = text.partition("|")
-        if sender != self._me and owners:
-            self._wake_local(tuple(owners.split(",")))
+        raw = data if isinstance(data, bytes) else str(data).encode()
+        sender, _, body = raw.partition(b"|")
+        if sender == self._me.encode() or not body:
+            return
+        channel = message.get("channel")
+        if channel in (BUS_CHANNEL, BUS_CHANNEL.encode()):
+            if self._bus_receive is not None:
+                self._bus_receive(body)
+        else:
+            self._wake_local(tuple(body.decode().split(",")))
 
     async def _send(self) -> None:
         client = aioredis.Redis.from_url(self._url)
         try:
             while True:
-                owners = await self._outbox.get()
-                # on failure the listener notices the outage; the poll covers this hint
+                channel, data = await self._outbox.get()
+                # on failure the listener notices the outage; the poll covers a Sync hint
                 with contextlib.suppress(RedisError, OSError):
-                    await client.publish(CHANNEL, f"{self._me}|{','.join(owners)}")
+                    await client.publish(channel, data)
         finally:
             await client.aclose()

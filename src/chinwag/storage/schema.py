@@ -290,3 +290,31 @@ sync_changes = sa.Table(
     sa.Index("ix_sync_changes_key", "item_key"),
     sa.Index("ix_sync_changes_service", "service_sid"),
 )
+
+# Reachability (docs/clients.md): each server process keeps a heartbeat row whose
+# ``expires_at`` it pushes forward; ``presence_connections`` has one row per (process, user)
+# with at least one open client connection there. A user is online while a row of theirs
+# exists; rows of a process whose heartbeat expired are swept by the surviving processes.
+# ``presence_seen`` remembers who was ever online (REST shows ``null`` for the others).
+presence_processes = sa.Table(
+    "presence_processes",
+    metadata,
+    sa.Column("process_id", sa.Text, primary_key=True),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+)
+
+presence_connections = sa.Table(
+    "presence_connections",
+    metadata,
+    sa.Column("process_id", sa.Text, primary_key=True),
+    sa.Column("service_sid", sa.Text, primary_key=True),
+    sa.Column("identity", sa.Text, primary_key=True),
+    sa.Index("ix_presence_connections_user", "service_sid", "identity"),
+)
+
+presence_seen = sa.Table(
+    "presence_seen",
+    metadata,
+    sa.Column("service_sid", sa.Text, primary_key=True),
+    sa.Column("identity", sa.Text, primary_key=True),
+)

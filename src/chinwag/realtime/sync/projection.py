@@ -7,27 +7,28 @@ the owners' feeds, which read the new events from the database; the wake is only
 
 Which objects each event touches (keys in brackets):
 
-===============  =========================================================================
-event            objects
-===============  =========================================================================
-MessageAdded     messages list [index] added, channel document (``lastMessage``); both ids
-                 are claimed by the message store's own UPDATE, so nothing is written here
-MessageUpdated   messages list [index] updated
-MessageRemoved   messages list [index] removed, channel document
-ChannelUpdated   channel document
-ChannelRemoved   every member's and invitee's channels map [channel] removed; the channel's
-                 three objects are removed (their change index is dropped)
-MemberAdded      roster [member] added; the user's channels map [channel] added, or updated
-                 from ``invited`` to ``joined``
-MemberUpdated    roster [member] updated; channels map [channel] (consumption horizon)
-MemberRemoved    roster [member] removed; channels map [channel] removed
-InviteAdded      the invitee's channels map [channel] added
-InviteRemoved    channels map [channel] removed, unless the invitee just became a member
-UserUpdated      user info [friendlyName], [attributes] updated
-UserRemoved      the roster [member] of each channel the user was in; the user's two objects
-                 are removed
-ServiceRemoved   every object of the service is removed
-===============  =========================================================================
+=======================  =========================================================================
+event                    objects
+=======================  =========================================================================
+MessageAdded             messages list [index] added, channel document (``lastMessage``); both ids
+                         are claimed by the message store's own UPDATE, so nothing is written here
+MessageUpdated           messages list [index] updated
+MessageRemoved           messages list [index] removed, channel document
+ChannelUpdated           channel document
+ChannelRemoved           every member's and invitee's channels map [channel] removed; the channel's
+                         three objects are removed (their change index is dropped)
+MemberAdded              roster [member] added; the user's channels map [channel] added, or updated
+                         from ``invited`` to ``joined``
+MemberUpdated            roster [member] updated; channels map [channel] (consumption horizon)
+MemberRemoved            roster [member] removed; channels map [channel] removed
+InviteAdded              the invitee's channels map [channel] added
+InviteRemoved            channels map [channel] removed, unless the invitee just became a member
+UserUpdated              user info [friendlyName], [attributes] updated
+UserReachabilityChanged  user info [reachability] updated
+UserRemoved              the roster [member] of each channel the user was in; the user's two objects
+                         are removed
+ServiceRemoved           every object of the service is removed
+=======================  =========================================================================
 
 Cascades: a channel, user or service delete emits only its own event, after its rows are
 gone. The change index is what remembers the rest: it holds every live item of every user's
@@ -42,6 +43,7 @@ from typing import Any
 
 from chinwag import sids
 from chinwag.domain import events as ev
+from chinwag.domain.models import User
 from chinwag.realtime.sync import objects
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import members as member_store
@@ -72,6 +74,7 @@ class SyncProjection:
             ev.InviteAdded: _invite_added,
             ev.InviteRemoved: _invite_removed,
             ev.UserUpdated: _user_updated,
+            ev.UserReachabilityChanged: _reachability_changed,
             ev.UserRemoved: _user_removed,
             ev.ServiceRemoved: _service_removed,
         }
@@ -208,15 +211,23 @@ async def _invite_removed(txn: Txn, e: ev.InviteRemoved) -> tuple[str, ...]:
     return (*user, REVOKE + i.channel_sid)
 
 
-async def _user_updated(txn: Txn, e: ev.UserUpdated) -> tuple[str, ...]:
-    u = e.user
-    event_id = await store.claim_user_ids_by_sid_txn(txn, u.sid, 2)
-    if event_id is None:
+async def _user_info_change(txn: Txn, u: User, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Items ``keys`` of the user's info map updated, one event each, in order."""
+    last = await store.claim_user_ids_by_sid_txn(txn, u.sid, len(keys))
+    if last is None:
         return ()
     info = objects.user_info_map(u.sid).sid
-    await store.record_txn(txn, u.service_sid, info, "friendlyName", event_id - 1, added_event_id=0)
-    await store.record_txn(txn, u.service_sid, info, "attributes", event_id, added_event_id=0)
+    for event_id, key in enumerate(keys, start=last - len(keys) + 1):
+        await store.record_txn(txn, u.service_sid, info, key, event_id, added_event_id=0)
     return (u.sid,)
+
+
+async def _user_updated(txn: Txn, e: ev.UserUpdated) -> tuple[str, ...]:
+    return await _user_info_change(txn, e.user, ("friendlyName", "attributes"))
+
+
+async def _reachability_changed(txn: Txn, e: ev.UserReachabilityChanged) -> tuple[str, ...]:
+    return await _user_info_change(txn, e.user, ("reachability",))
 
 
 async def _user_removed(txn: Txn, e: ev.UserRemoved) -> tuple[str, ...]:

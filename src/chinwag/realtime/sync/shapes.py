@@ -98,12 +98,14 @@ def user_channel_data(e: UserChannelEntry) -> Data:
 USER_INFO_KEYS = ("attributes", "friendlyName", "reachability")
 
 
-def user_info_data(u: UserView, key: str) -> Data:
+def user_info_data(u: UserView, key: str, reachability: tuple[bool, bool]) -> Data:
+    """An item of the user info map; ``reachability`` is ``(online, notifiable)``."""
     if key == "friendlyName":
         return {"value": u.friendly_name}
     if key == "attributes":
         return {"value": _json_text(u.attributes)}
-    return {"online": False, "notifiable": False}
+    online, notifiable = reachability
+    return {"online": online, "notifiable": notifiable}
 
 
 def object_url(base: str, obj: SyncObject) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chinwag.domain.reachability import online_txn
 from chinwag.realtime.sync import shapes
 from chinwag.realtime.sync.objects import ObjectType, SyncObject
 from chinwag.realtime.sync.shapes import Data
@@ -112,7 +113,7 @@ async def _items(
     """``(key, date updated, data)`` of the object's items, from the chat tables."""
     if isinstance(owner, UserView):
         if obj.type is ObjectType.USER_INFO:
-            return _user_info(owner, keys, w)
+            return await _user_info(txn, owner, keys, w)
         entries = await store.user_channels_txn(
             txn, owner.service_sid, owner.identity, _text(keys), w
         )
@@ -129,16 +130,19 @@ def _text(keys: Sequence[str | int] | None) -> list[str] | None:
     return None if keys is None else [str(k) for k in keys]
 
 
-def _user_info(
-    user: UserView, keys: Sequence[str | int] | None, w: KeyWindow
+async def _user_info(
+    txn: Txn, user: UserView, keys: Sequence[str | int] | None, w: KeyWindow
 ) -> list[tuple[str | int, int, Data]]:
     chosen = [
         k
         for k in (reversed(shapes.USER_INFO_KEYS) if w.descending else shapes.USER_INFO_KEYS)
         if (keys is None or k in keys)
         and (w.start is None or (k <= str(w.start) if w.descending else k >= str(w.start)))
-    ]
-    return [(k, user.date_updated, shapes.user_info_data(user, k)) for k in chosen[: w.limit]]
+    ][: w.limit]
+    reachability = (False, False)
+    if user.reachability_enabled and "reachability" in chosen:
+        reachability = await online_txn(txn, user.service_sid, user.identity)
+    return [(k, user.date_updated, shapes.user_info_data(user, k, reachability)) for k in chosen]
 
 
 async def events_after_txn(

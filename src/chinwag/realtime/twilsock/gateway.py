@@ -25,6 +25,7 @@ from typing import Any
 from chinwag import errors
 from chinwag.admin.clients import ConnectedClient
 from chinwag.domain.access_tokens import ClientGrant
+from chinwag.realtime.presence import Presence
 from chinwag.realtime.twilsock.session import Session, SessionEnv
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,13 @@ class _AsgiTransport:
 class Connections:
     """Every session of this process, by identity and by API key (the session's Admission)."""
 
-    def __init__(self, max_total: int, max_per_identity: int) -> None:
+    def __init__(
+        self, max_total: int, max_per_identity: int, presence: Presence | None = None
+    ) -> None:
         self.max_total = max_total
         self.max_per_identity = max_per_identity
+        #: told when a user's first connection here opens and their last one closes
+        self.presence = presence
         self.sessions: set[Session] = set()
         self._by_identity: dict[_IdentityKey, set[Session]] = {}
         self._by_key: dict[_ApiKey, set[Session]] = {}
@@ -72,6 +77,8 @@ class Connections:
             return errors.TooManyRequestsError(message="Too many connections for this identity")
         self._by_identity.setdefault(identity, set()).add(session)
         self._by_key.setdefault((grant.account_sid, grant.key_sid), set()).add(session)
+        if self.presence is not None:
+            self.presence.opened(grant.service_sid, grant.identity)
         return None
 
     def regrant(self, session: Session, old: ClientGrant, new: ClientGrant) -> None:
@@ -86,7 +93,10 @@ class Connections:
         grant = session.grant
         if grant is not None:
             identity = (grant.account_sid, grant.service_sid, grant.identity)
+            admitted = session in self._by_identity.get(identity, ())
             self._remove(self._by_identity, identity, session)
+            if admitted and self.presence is not None:
+                self.presence.closed(grant.service_sid, grant.identity)
             self._remove(self._by_key, (grant.account_sid, grant.key_sid), session)
 
     def connected_clients(self) -> list[ConnectedClient]:
@@ -96,6 +106,12 @@ class Connections:
             for s in self.sessions
             if s.grant is not None
         ]
+
+    def notifiers(
+        self, account_sid: str, service_sid: str, identity: str
+    ) -> list[Callable[[str, bytes], None]]:
+        """How to notify each connection of one identity (typing fan-out)."""
+        return [s.notify for s in self._by_identity.get((account_sid, service_sid, identity), ())]
 
     def api_keys(self) -> list[_ApiKey]:
         return list(self._by_key)

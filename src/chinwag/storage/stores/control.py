@@ -23,13 +23,13 @@ from chinwag.storage.database import Txn
 from chinwag.storage.schema import metadata
 
 #: Tables a reset leaves alone: the account itself (its SID and auth token are the credentials
-#: every client was configured with) and its API keys (they sign the access tokens a test
-#: suite minted for the session).
-KEPT_TABLES = frozenset({"accounts", "api_keys"})
+#: every client was configured with), its API keys (they sign the access tokens a test
+#: suite minted for the session), and the heartbeats of the running server processes.
+KEPT_TABLES = frozenset({"accounts", "api_keys", "presence_processes"})
 
 #: Tables a reset clears but a snapshot does not carry: the webhook outbox and delivery log
-#: describe past traffic, not the account's resources.
-LOG_TABLES = frozenset({"webhook_deliveries"})
+#: describe past traffic, and the presence rows live connections, not the account's resources.
+LOG_TABLES = frozenset({"webhook_deliveries", "presence_connections", "presence_seen"})
 
 #: Columns a snapshot row never carries: the surrogate key (rows are exported and inserted in
 #: its order, so lists keep their order) and the account, which is the importing one.

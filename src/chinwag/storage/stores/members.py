@@ -69,6 +69,12 @@ async def list_members_txn(
     )
 
 
+async def member_identities_txn(txn: Txn, channel_sid: str) -> list[str]:
+    """Every member's identity (typing fans out to them)."""
+    rows = await txn.fetchall("SELECT identity FROM members WHERE channel_sid = $1", channel_sid)
+    return [row["identity"] for row in rows]
+
+
 async def insert_member_txn(txn: Txn, m: Member) -> None:
     await txn.execute(
         "INSERT INTO members (sid, account_sid, service_sid, channel_sid, identity, role_sid, "

@@ -217,15 +217,23 @@ class UserView:
     attributes: str | None
     date_updated: int
     sync_event_id: int
+    #: the service's setting: without it the ``reachability`` item always says offline
+    reachability_enabled: bool = False
 
 
 async def user_view_txn(txn: Txn, user_sid: str) -> UserView | None:
     row = await txn.fetchone(
-        "SELECT sid, service_sid, identity, friendly_name, attributes, date_updated, "
-        "sync_event_id FROM users WHERE sid = $1",
+        "SELECT u.sid, u.service_sid, u.identity, u.friendly_name, u.attributes, "
+        "u.date_updated, u.sync_event_id, s.reachability_enabled FROM users u "
+        "JOIN services s ON s.sid = u.service_sid WHERE u.sid = $1",
         user_sid,
     )
-    return None if row is None else UserView(*tuple(row))
+    if row is None:
+        return None
+    sid, service_sid, identity, friendly_name, attributes, updated, event_id, enabled = row
+    return UserView(
+        sid, service_sid, identity, friendly_name, attributes, updated, event_id, bool(enabled)
+    )
 
 
 @dataclass(frozen=True, slots=True)
