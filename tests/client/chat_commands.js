@@ -170,6 +170,6 @@ readline.createInterface({ input: process.stdin }).on("line", async (line) => {
   try {
     out({ event: command.cmd, tag: command.tag, ...(await commands[command.cmd](command)) });
   } catch (e) {
-    out({ event: "failed", tag: command.tag, message: String(e && e.message) });
+    out({ event: "failed", tag: command.tag, message: String(e && e.message), code: e && e.code, status: e && e.status });
   }
 });

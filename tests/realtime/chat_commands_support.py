@@ -35,7 +35,7 @@ def rejected(client: NodeClient, cmd: str, status: int, **fields: Any) -> None:
     """The SDK's promise rejected with the non-2xx status the server answered."""
     reply = attempt(client, cmd, **fields)
     assert reply["event"] == "failed", reply
-    assert f"non-success code {status}" in reply["message"], reply
+    assert status in (reply.get("code"), reply.get("status")), reply
 
 
 def seen(client: NodeClient, event: str, **expected: Any) -> Event:
