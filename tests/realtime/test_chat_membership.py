@@ -35,9 +35,8 @@ def test_add_invite_decline_leave_remove_and_delete_live(databases: Databases) -
             call(alice, "invite", channel=channel, identity="carol")
             seen(carol, "channelInvited", channel=channel)
             base = f"/v1/Services/{service}/Channels/{channel}"
-            assert [i["identity"] for i in gateway.http.get(f"{base}/Invites").json()["invites"]] == [
-                "carol"
-            ]
+            invited = gateway.http.get(f"{base}/Invites").json()["invites"]
+            assert [i["identity"] for i in invited] == ["carol"]
             call(carol, "decline", channel=channel)
             seen(carol, "channelLeft", channel=channel)
             assert gateway.http.get(f"{base}/Invites").json()["invites"] == []
@@ -74,10 +73,8 @@ def test_a_channel_user_is_refused_until_rest_changes_their_role(databases: Data
             rejected(bob, "removeMember", 403, channel=channel, identity="alice")
             rejected(bob, "deleteChannel", 403, channel=channel)
             rejected(bob, "updateMessage", 403, channel=channel, index=0, body="theirs")
-            assert [m["identity"] for m in gateway.http.get(f"{base}/Members").json()["members"]] == [
-                "alice",
-                "bob",
-            ]
+            members = gateway.http.get(f"{base}/Members").json()["members"]
+            assert [m["identity"] for m in members] == ["alice", "bob"]
             assert gateway.http.get(f"{base}/Messages").json()["messages"][0]["body"] == "mine"
 
             admin_role = gateway.http.get(f"/v1/Services/{service}").json()[
