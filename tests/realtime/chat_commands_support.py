@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from client_support import Event, GatewayServer, NodeClient
+import orjson
+from client_support import Event, GatewayServer, NodeClient, frame, read
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
 
 _tags = itertools.count()
 
@@ -44,3 +47,31 @@ def seen(client: NodeClient, event: str, **expected: Any) -> Event:
         lambda e: e.get("event") == event and all(e.get(k) == v for k, v in expected.items()),
         timeout=20,
     )
+
+
+class Session:
+    """One raw connection of ``identity`` to ``service``, sending upstream requests."""
+
+    def __init__(self, srv: GatewayServer, service: str, identity: str) -> None:
+        self.ws: ClientConnection = ws_connect(srv.ws)
+        self.ws.send(frame("init", "TMinit", token=srv.token(service, identity), registrations=[]))
+        assert read(self.ws.recv(timeout=10)).header["status"]["code"] == 200
+        self.base = f"/Client/v1/Services/{service}"
+        self.identity = identity
+        self._ids = 0
+
+    def send(
+        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **headers: str
+    ) -> tuple[int, Any]:
+        """The reply's HTTP status and JSON body."""
+        self._ids += 1
+        payload = raw if raw is not None else (b"" if body is None else orjson.dumps(body))
+        http = {"host": "aim.test", "path": self.base + path, "method": method, "params": {}}
+        self.ws.send(
+            frame("message", f"TM{self._ids}", payload, http_request={**http, "headers": headers})
+        )
+        reply = read(self.ws.recv(timeout=10))
+        return reply.header["http_status"]["code"], orjson.loads(reply.payload or b"null")
+
+    def close(self) -> None:
+        self.ws.close()

@@ -4,13 +4,11 @@ Twilio error REST would send in ``http_status`` and the body, and nothing change
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote
 
-import orjson
 import pytest
-from client_support import GatewayServer, frame, read
-from websockets.sync.client import ClientConnection, connect
+from chat_commands_support import Session
+from client_support import GatewayServer
 
 from conftest import Databases
 
@@ -19,33 +17,6 @@ from conftest import Databases
 def gateway(databases: Databases) -> Iterator[GatewayServer]:
     with GatewayServer(databases) as srv:
         yield srv
-
-
-class Session:
-    """One raw connection of ``identity`` to ``service``, sending upstream requests."""
-
-    def __init__(self, srv: GatewayServer, service: str, identity: str) -> None:
-        self.ws: ClientConnection = connect(srv.ws)
-        self.ws.send(frame("init", "TMinit", token=srv.token(service, identity), registrations=[]))
-        assert read(self.ws.recv(timeout=10)).header["status"]["code"] == 200
-        self.base = f"/Client/v1/Services/{service}"
-        self._ids = 0
-
-    def send(
-        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **headers: str
-    ) -> tuple[int, Any]:
-        """The reply's HTTP status and JSON body."""
-        self._ids += 1
-        payload = raw if raw is not None else (b"" if body is None else orjson.dumps(body))
-        http = {"host": "aim.test", "path": self.base + path, "method": method, "params": {}}
-        self.ws.send(
-            frame("message", f"TM{self._ids}", payload, http_request={**http, "headers": headers})
-        )
-        reply = read(self.ws.recv(timeout=10))
-        return reply.header["http_status"]["code"], orjson.loads(reply.payload or b"null")
-
-    def close(self) -> None:
-        self.ws.close()
 
 
 @pytest.fixture

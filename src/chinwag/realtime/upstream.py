@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from chinwag import errors
-from chinwag.realtime import chat, configuration
+from chinwag.realtime import chat, configuration, mutations
 from chinwag.realtime.exchange import Client, Request, Response, error_response
 from chinwag.realtime.sync import endpoints as sync
 
@@ -114,7 +114,12 @@ class Router:
         if any("\x00" in value for value in params.values()):
             return route.name, error_response(errors.NotFoundError(request.path))
         try:
-            return route.name, await route.handler(client, request, **params)
+            mutation = mutations.mutation_of(client, request)
+            if mutation is None:
+                return route.name, await route.handler(client, request, **params)
+            return route.name, await mutations.run_once(
+                client, mutation, lambda: route.handler(client, request, **params)
+            )
         except errors.NotFoundError:
             return route.name, error_response(errors.NotFoundError(request.path))
         except errors.ChinwagError as error:
