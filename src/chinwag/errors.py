@@ -253,6 +253,20 @@ class ServiceRateLimitError(ChinwagError):
     status, code, template = 429, 50074, "Global actions per second limit exceeded"
 
 
+class MutationInFlightError(ChinwagError):
+    """A chat command's mutation id was applied but its reply is not stored yet: the first
+    attempt is still answering, or its process stopped between the change and the reply."""
+
+    status, code, template = 409, 20409, "Mutation already applied; its reply is not available"
+
+
+class MutationAppliedError(ChinwagError):
+    """Raised inside a transaction when its mutation id is already recorded (a lost race
+    between two attempts); the caller answers with the first attempt's reply."""
+
+    status, code, template = 409, 20409, "Mutation already applied"
+
+
 class WebhookRejectedError(ChinwagError):
     """A pre-event webhook answered other than 200, timed out or could not be reached."""
 

@@ -79,12 +79,14 @@ async def do_create_invite(
 async def check_invite_txn(
     txn: Txn, caller: Caller, service_sid: str, channel_key: str, sid: str, *actions: Action
 ) -> Invite:
-    """Resolve an invite and authorize ``actions`` on it (viewing, when none are given); an
-    invite is the actor's own when it invites them."""
+    """Resolve an invite by SID, or by the invited identity (the SDK declines by identity),
+    and authorize ``actions`` on it (viewing, when none are given); an invite is the actor's
+    own when it invites them."""
     channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
-    invite = None
     if sids.looks_like(sids.INVITE, sid):
         invite = await store.find_invite_txn(txn, channel.sid, sid)
+    else:
+        invite = await store.find_invite_for_txn(txn, channel.sid, sid)
     if invite is None:
         raise errors.NotFoundError()
     await policy.authorize_txn(

@@ -9,7 +9,7 @@ from chinwag import errors, sids
 from chinwag.domain import policy, rules
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import UserAdded, UserRemoved, UserUpdated
-from chinwag.domain.lookups import get_role_of_type, get_service, get_user
+from chinwag.domain.lookups import get_role_of_type, get_service, get_service_channel, get_user
 from chinwag.domain.models import Page, PageRequest, Service, User, UserChannel
 from chinwag.domain.policy import Action
 from chinwag.domain.pre_events import UserUpdate
@@ -216,17 +216,48 @@ async def list_user_channels(
     """
 
     async def read(txn: Txn) -> Page[UserChannel]:
-        service = await get_service(txn, caller.account_sid, service_sid)
-        user = await get_user(txn, service_sid, key)
-        await policy.authorize_txn(
-            txn, caller.actor, service_sid, None, Action.LIST_USER_CHANNELS, owner=user.identity
-        )
+        service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
         page = await user_channel_store.list_user_channels_txn(
             txn, caller.account_sid, service_sid, user.identity, req
         )
-        if not service.read_status_enabled:
-            items = [dataclasses.replace(uc, unread_messages_count=None) for uc in page.items]
-            page = dataclasses.replace(page, items=items)
-        return page
+        items = [_read_status(service, uc) for uc in page.items]
+        return dataclasses.replace(page, items=items)
 
     return await deps.db.run_read("list_user_channels", read)
+
+
+async def fetch_user_channel(
+    deps: Deps, caller: Caller, service_sid: str, key: str, channel_key: str
+) -> UserChannel:
+    """One row of the user's channel list (a channel by SID or unique name); 404 when the
+    user is neither a member of it nor invited to it."""
+
+    async def read(txn: Txn) -> UserChannel:
+        service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
+        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
+        found = await user_channel_store.find_user_channel_txn(
+            txn, caller.account_sid, service_sid, user.identity, channel.sid
+        )
+        if found is None:
+            raise errors.NotFoundError()
+        return _read_status(service, found)
+
+    return await deps.db.run_read("fetch_user_channel", read)
+
+
+async def _check_user_channels_txn(
+    txn: Txn, caller: Caller, service_sid: str, key: str
+) -> tuple[Service, User]:
+    service = await get_service(txn, caller.account_sid, service_sid)
+    user = await get_user(txn, service_sid, key)
+    await policy.authorize_txn(
+        txn, caller.actor, service_sid, None, Action.LIST_USER_CHANNELS, owner=user.identity
+    )
+    return service, user
+
+
+def _read_status(service: Service, uc: UserChannel) -> UserChannel:
+    """Unread counts are null for everyone when the service has read status turned off."""
+    if service.read_status_enabled:
+        return uc
+    return dataclasses.replace(uc, unread_messages_count=None)

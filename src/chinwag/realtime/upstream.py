@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from chinwag import errors
-from chinwag.realtime import configuration, typing_indicator
+from chinwag.realtime import chat, configuration, mutations, typing_indicator
 from chinwag.realtime.exchange import Client, Request, Response, error_response
 from chinwag.realtime.sync import endpoints as sync
 
@@ -35,6 +35,10 @@ class UpstreamRoute:
     handler: Handler
 
 
+_CHAT = "/Client/v1/Services/{service}"
+_CH = _CHAT + "/Channels/{channel}"
+_USER = _CHAT + "/Users/{identity}"
+
 ROUTES: tuple[UpstreamRoute, ...] = (
     UpstreamRoute(
         "GET", "/Client/v1/Configuration", "FetchConfiguration", configuration.fetch_configuration
@@ -47,6 +51,33 @@ ROUTES: tuple[UpstreamRoute, ...] = (
     UpstreamRoute("POST", "/v4/Subscriptions", "SyncSubscriptions", sync.update_subscriptions),
     UpstreamRoute(
         "POST", "/Client/v1/Services/{service}/Typing", "Typing", typing_indicator.post_typing
+    ),
+    # the chat command API (client-protocol 3.4), under the links Configuration hands out
+    UpstreamRoute("POST", f"{_CHAT}/Channels", "ChatCreateChannel", chat.create_channel),
+    UpstreamRoute("GET", f"{_CHAT}/Channels", "ChatListChannels", chat.list_channels),
+    UpstreamRoute("GET", f"{_CH}", "ChatFetchChannel", chat.fetch_channel),
+    UpstreamRoute("POST", f"{_CH}", "ChatUpdateChannel", chat.update_channel),
+    UpstreamRoute("DELETE", f"{_CH}", "ChatDeleteChannel", chat.delete_channel),
+    UpstreamRoute("POST", f"{_CH}/Participants", "ChatAddMember", chat.add_member),
+    UpstreamRoute(
+        "DELETE", f"{_CH}/Participants/{{member}}", "ChatRemoveMember", chat.remove_member
+    ),
+    UpstreamRoute("POST", f"{_CH}/Invites", "ChatInvite", chat.invite),
+    UpstreamRoute("DELETE", f"{_CH}/Invites/{{identity}}", "ChatDecline", chat.decline),
+    UpstreamRoute("POST", f"{_CH}/Messages", "ChatSendMessage", chat.send_message),
+    UpstreamRoute("POST", f"{_CH}/Messages/{{message}}", "ChatUpdateMessage", chat.update_message),
+    UpstreamRoute(
+        "DELETE", f"{_CH}/Messages/{{message}}", "ChatRemoveMessage", chat.remove_message
+    ),
+    UpstreamRoute("GET", f"{_CHAT}/Users", "ChatListChannelUsers", chat.list_channel_users),
+    UpstreamRoute("GET", f"{_USER}", "ChatFetchUser", chat.fetch_user),
+    UpstreamRoute("POST", f"{_USER}", "ChatUpdateUser", chat.update_user),
+    UpstreamRoute("GET", f"{_USER}/Channels", "ChatListMyChannels", chat.list_my_channels),
+    UpstreamRoute(
+        "GET", f"{_USER}/Channels/{{channel}}", "ChatFetchMyChannel", chat.fetch_my_channel
+    ),
+    UpstreamRoute(
+        "POST", f"{_USER}/Channels/{{channel}}", "ChatUpdateMyChannel", chat.update_my_channel
     ),
 )
 
@@ -86,7 +117,12 @@ class Router:
         if any("\x00" in value for value in params.values()):
             return route.name, error_response(errors.NotFoundError(request.path))
         try:
-            return route.name, await route.handler(client, request, **params)
+            mutation = mutations.mutation_of(client, request)
+            if mutation is None:
+                return route.name, await route.handler(client, request, **params)
+            return route.name, await mutations.run_once(
+                client, mutation, lambda: route.handler(client, request, **params)
+            )
         except errors.NotFoundError:
             return route.name, error_response(errors.NotFoundError(request.path))
         except errors.ChinwagError as error:

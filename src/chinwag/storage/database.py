@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from chinwag.errors import DatabaseUnavailableError
@@ -105,6 +106,14 @@ class Txn:
                 log.exception("after-commit hook %r failed", fn)
 
 
+#: work the next write transaction of this task does first, then forgets, so that it commits or
+#: rolls back with that transaction's change (a chat command's mutation id:
+#: ``stores/mutations.py``). Set by the caller of a domain operation, never by the domain.
+first_write: ContextVar[Callable[[Txn], Awaitable[None]] | None] = ContextVar(
+    "first_write", default=None
+)
+
+
 class Database:
     #: seconds after a write failed for lack of a database (disk full, unreachable) during which
     #: :meth:`writes_failing` is true; short, so a health check recovers soon after the cause
@@ -143,11 +152,16 @@ class Database:
         it, not while the client is scheduled between statements. Elsewhere, and for every
         other unit, it is an ordinary transaction.
         """
-        implicit = self.engine.single_statement_writes and getattr(fn, _SINGLE, False)
+        prelude = first_write.get()
+        implicit = (
+            self.engine.single_statement_writes and getattr(fn, _SINGLE, False) and prelude is None
+        )
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.engine.transaction(write=True, implicit=implicit) as conn:
                     txn = Txn(conn, self.engine, single=implicit)
+                    if prelude is not None:
+                        await prelude(txn)
                     result = await fn(txn, *args, **kwargs)
             except DatabaseUnavailableError:
                 self._unavailable_at = time.monotonic()
@@ -158,6 +172,8 @@ class Database:
                 log.info("retrying %s after %s (attempt %d)", desc, type(exc).__name__, attempt)
                 continue
             self._unavailable_at = None
+            if prelude is not None:
+                first_write.set(None)
             txn.run_after_hooks()
             return result
         raise AssertionError("unreachable")

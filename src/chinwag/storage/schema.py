@@ -92,6 +92,21 @@ api_keys = sa.Table(
     sa.Index("ix_api_keys_account", "account_sid", "id"),
 )
 
+# Mutation ids of chat commands (``X-Twilio-Mutation-Id``) already applied, per account and
+# identity: the row is written in the transaction of the change, the reply once it is known.
+chat_mutations = sa.Table(
+    "chat_mutations",
+    metadata,
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("identity", sa.Text, nullable=False),
+    sa.Column("mutation_id", sa.Text, nullable=False),
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Integer),
+    sa.Column("body", sa.Text),
+    sa.PrimaryKeyConstraint("account_sid", "identity", "mutation_id"),
+    sa.Index("ix_chat_mutations_created", "date_created"),
+)
+
 services = sa.Table(
     "services",
     metadata,

@@ -4,7 +4,9 @@ One rule, :func:`may_see`, over facts read in one place (:func:`check_txn`), so 
 permission policy can replace the rule without touching the reads:
 
 - its own channels map and info map, and any other user's info map in its service;
-- the document of a public channel, or of a channel it belongs to or is invited to;
+- the document of a public channel, or of a channel it belongs to, is invited to or created
+  (the REST channel list shows a chat user the private channels it created, and the SDK opens
+  a channel's document as soon as ``createChannel`` answers);
 - the roster and messages of a channel it has joined.
 
 A missing object (or one in another service) is "not found"; an existing one the identity may
@@ -29,6 +31,7 @@ class Facts:
     public: bool = False
     joined: bool = False
     invited: bool = False
+    creator: bool = False
 
 
 def may_see(object_type: ObjectType, facts: Facts) -> bool:
@@ -37,7 +40,7 @@ def may_see(object_type: ObjectType, facts: Facts) -> bool:
     if object_type is ObjectType.USER_CHANNELS:
         return facts.is_self
     if object_type is ObjectType.CHANNEL:
-        return facts.public or facts.joined or facts.invited
+        return facts.public or facts.joined or facts.invited or facts.creator
     return facts.joined
 
 
@@ -62,7 +65,12 @@ async def _facts_txn(txn: Txn, service_sid: str, identity: str, obj: SyncObject)
     if channel is None or channel.service_sid != service_sid:
         return None
     joined, invited = await store.participation_txn(txn, channel.sid, identity)
-    return Facts(public=channel.type == "public", joined=joined, invited=invited)
+    return Facts(
+        public=channel.type == "public",
+        joined=joined,
+        invited=invited,
+        creator=channel.created_by == identity,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +78,16 @@ class Audience:
     """Who may see a channel's objects, read at once for re-checking live subscriptions."""
 
     public: bool
+    created_by: str
     joined: frozenset[str]
     invited: frozenset[str]
 
     def admits(self, object_type: ObjectType, identity: str) -> bool:
         facts = Facts(
-            public=self.public, joined=identity in self.joined, invited=identity in self.invited
+            public=self.public,
+            joined=identity in self.joined,
+            invited=identity in self.invited,
+            creator=identity == self.created_by,
         )
         return may_see(object_type, facts)
 
@@ -85,4 +97,6 @@ async def channel_audience_txn(txn: Txn, channel_sid: str) -> Audience | None:
     if channel is None:
         return None
     joined, invited = await store.channel_audience_txn(txn, channel_sid)
-    return Audience(channel.type == "public", frozenset(joined), frozenset(invited))
+    return Audience(
+        channel.type == "public", channel.created_by, frozenset(joined), frozenset(invited)
+    )

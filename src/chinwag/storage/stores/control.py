@@ -28,8 +28,11 @@ from chinwag.storage.schema import metadata
 KEPT_TABLES = frozenset({"accounts", "api_keys", "presence_processes"})
 
 #: Tables a reset clears but a snapshot does not carry: the webhook outbox and delivery log
-#: describe past traffic, and the presence rows live connections, not the account's resources.
-LOG_TABLES = frozenset({"webhook_deliveries", "presence_connections", "presence_seen"})
+#: and the applied client mutation ids describe past traffic, and the presence rows live
+#: connections, not the account's resources.
+LOG_TABLES = frozenset(
+    {"webhook_deliveries", "presence_connections", "presence_seen", "chat_mutations"}
+)
 
 #: Columns a snapshot row never carries: the surrogate key (rows are exported and inserted in
 #: its order, so lists keep their order) and the account, which is the importing one.

@@ -38,15 +38,31 @@ _SELECT = (
 async def list_user_channels_txn(
     txn: Txn, account_sid: str, service_sid: str, identity: str, req: PageRequest
 ) -> Page[UserChannel]:
-    def to_model(row: Row) -> UserChannel:
-        return UserChannel(
-            account_sid=account_sid,
-            service_sid=service_sid,
-            channel_sid=row["channel_sid"],
-            member_sid=row["member_sid"],
-            status=row["status"],
-            last_consumed_message_index=row["lci"],
-            unread_messages_count=row["unread"],
-        )
+    return await fetch_page_txn(
+        txn,
+        _SELECT,
+        (service_sid, identity),
+        "k",
+        req,
+        lambda row: _to_model(account_sid, service_sid, row),
+    )
 
-    return await fetch_page_txn(txn, _SELECT, (service_sid, identity), "k", req, to_model)
+
+async def find_user_channel_txn(
+    txn: Txn, account_sid: str, service_sid: str, identity: str, channel_sid: str
+) -> UserChannel | None:
+    """The user's membership of (or invite to) one channel, or None."""
+    row = await txn.fetchone(_SELECT + " AND channel_sid = $3", service_sid, identity, channel_sid)
+    return None if row is None else _to_model(account_sid, service_sid, row)
+
+
+def _to_model(account_sid: str, service_sid: str, row: Row) -> UserChannel:
+    return UserChannel(
+        account_sid=account_sid,
+        service_sid=service_sid,
+        channel_sid=row["channel_sid"],
+        member_sid=row["member_sid"],
+        status=row["status"],
+        last_consumed_message_index=row["lci"],
+        unread_messages_count=row["unread"],
+    )

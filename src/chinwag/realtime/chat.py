@@ -1,0 +1,382 @@
+"""The chat command API (client-protocol 3.4): the SDK's commands and reads over the socket.
+
+Every handler parses the JSON body the SDK sends, calls the domain operation the REST API calls
+(so the policy, pre- and post-event webhooks with ``Source=SDK``, events and Sync projection
+are the same) and renders the reply fields the SDK reads. The SDK learns the changes
+themselves from Sync, not from these replies, so a reply carries only what 3.4 names.
+
+Paths are the links ``configuration.py`` hands out, under
+``/Client/v1/Services/{service}``; a path naming another service than the token's is unknown
+(404). Identities arrive raw or percent-encoded; the router decodes both to the same value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, unquote_plus
+
+from chinwag import errors
+from chinwag.domain import channels, invites, members, messages, users
+from chinwag.domain.models import Channel, ChannelType, Page, User, UserChannel
+from chinwag.domain.unset import UNSET, Unset
+from chinwag.http.forms import Form
+from chinwag.http.paging import ListQuery, parse_list_query
+from chinwag.http.render import iso
+from chinwag.realtime.configuration import chat_base
+from chinwag.realtime.exchange import Client, Request, Response, json_response
+from chinwag.realtime.sync import objects
+
+_TYPES: dict[str, ChannelType] = {"public": "public", "private": "private"}
+
+#: what a user channel's ``notification_level`` reads: chinwag sends no pushes per channel
+NOTIFICATION_LEVEL = "default"
+
+
+def _service(client: Client, service: str) -> str:
+    """The token's service, when the path names it; any other is not there for this client."""
+    if service != client.service_sid:
+        raise errors.NotFoundError()
+    return service
+
+
+def _body(request: Request) -> dict[str, Any]:
+    value = request.json()
+    if not isinstance(value, dict):
+        raise errors.MalformedRequestError(detail="Request body must be a JSON object")
+    return value
+
+
+def _text(body: dict[str, Any], name: str) -> str | Unset | None:
+    """A string field: absent is UNSET, JSON null is None, anything but a string is refused."""
+    if name not in body:
+        return UNSET
+    value = body[name]
+    if value is not None and not isinstance(value, str):
+        raise errors.InvalidParameterError(name=name)
+    return value
+
+
+def _optional(body: dict[str, Any], name: str) -> str | None:
+    value = _text(body, name)
+    return None if isinstance(value, Unset) else value
+
+
+def _required(body: dict[str, Any], name: str) -> str:
+    value = _text(body, name)
+    if not isinstance(value, str):
+        raise errors.MissingParameterError(name=name)
+    return value
+
+
+def _query(request: Request, *, filters: tuple[str, ...] = ()) -> ListQuery:
+    """The SDK's paging parameters (``PageToken``; sent undecoded, 1.6) as a REST list query."""
+    pairs = [
+        (name, unquote_plus(value))
+        for name, values in request.params.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    return parse_list_query(Form(pairs), filters=filters)
+
+
+def _tokens(page: Page[Any]) -> tuple[str | None, str | None]:
+    """The previous and next ``PageToken`` values of a page (the REST envelope's cursors)."""
+    previous = None if page.prev_key is None else f"PB{page.prev_key}"
+    following = None if page.next_key is None else f"PT{page.next_key}"
+    return previous, following
+
+
+def _channel_descriptor(host: str, channel: Channel) -> dict[str, Any]:
+    """A channel as the SDK's ChannelDescriptor and ``addChannel`` read it."""
+    url = f"{chat_base(host, channel.service_sid)}/Channels/{channel.sid}"
+    return {
+        "sid": channel.sid,
+        "conversation_sid": channel.sid,
+        "unique_name": channel.unique_name,
+        "friendly_name": channel.friendly_name,
+        "attributes": channel.attributes or "{}",
+        "created_by": channel.created_by,
+        "date_created": iso(channel.date_created),
+        "date_updated": iso(channel.date_updated),
+        "messages_count": channel.messages_count,
+        "participants_count": channel.members_count,
+        "type": channel.type,
+        "url": url,
+        "links": {
+            "messages": f"{url}/Messages",
+            "participants": f"{url}/Participants",
+            "invites": f"{url}/Invites",
+        },
+        "sync_objects": {
+            "conversation": objects.channel_document(channel.sid).unique_name,
+            "messages": objects.messages_list(channel.sid).unique_name,
+            "roster": objects.roster_map(channel.sid).unique_name,
+        },
+    }
+
+
+def _user_channel_descriptor(host: str, channel: Channel, mine: UserChannel) -> dict[str, Any]:
+    return {
+        **_channel_descriptor(host, channel),
+        "status": mine.status,
+        "last_consumed_message_index": mine.last_consumed_message_index,
+        "unread_messages_count": mine.unread_messages_count,
+        "notification_level": NOTIFICATION_LEVEL,
+    }
+
+
+def _user_descriptor(host: str, user: User) -> dict[str, Any]:
+    """A user as the SDK's UserDescriptor reads it. Presence is not this module's: a user is
+    reported neither online nor notifiable here."""
+    info = objects.user_info_map(user.sid).unique_name
+    return {
+        "identity": user.identity,
+        "friendly_name": user.friendly_name,
+        "attributes": user.attributes or "{}",
+        "is_online": None,
+        "is_notifiable": None,
+        "url": f"{chat_base(host, user.service_sid)}/Users/{quote(user.identity, safe='')}",
+        "sync_objects": {"user_info_map": info},
+        "sync_unique_name": info,
+    }
+
+
+def _host(request: Request) -> str:
+    return request.host or "aim.chinwag.local"
+
+
+# Channels
+
+
+async def create_channel(client: Client, request: Request, service: str) -> Response:
+    """``client.createChannel``: the creator is ``created_by``; creating does not join."""
+    body = _body(request)
+    kind = _TYPES.get(_optional(body, "type") or "public")
+    if kind is None:
+        raise errors.InvalidParameterError(name="type")
+    cmd = channels.CreateChannel(
+        friendly_name=_optional(body, "friendly_name"),
+        unique_name=_optional(body, "unique_name") or None,
+        attributes=_optional(body, "attributes"),
+        type=kind,
+    )
+    channel = await channels.create_channel(
+        client.deps, client.caller, _service(client, service), cmd
+    )
+    return json_response(_channel_descriptor(_host(request), channel), 201)
+
+
+async def list_channels(client: Client, request: Request, service: str) -> Response:
+    """``getPublicChannelDescriptors``: public channels, paged with ``previous_token``."""
+    q = _query(request)
+    page = await channels.list_channels(
+        client.deps, client.caller, _service(client, service), ("public",), q.request
+    )
+    previous, following = _tokens(page)
+    rows = [_channel_descriptor(_host(request), c) for c in page.items]
+    return json_response(
+        {"conversations": rows, "meta": {"previous_token": previous, "next_token": following}}
+    )
+
+
+async def fetch_channel(client: Client, request: Request, service: str, channel: str) -> Response:
+    """A channel by SID or unique name (the SDK uses one URL for both), with its counts."""
+    found = await channels.fetch_channel(
+        client.deps, client.caller, _service(client, service), channel
+    )
+    return json_response(_channel_descriptor(_host(request), found))
+
+
+async def update_channel(client: Client, request: Request, service: str, channel: str) -> Response:
+    """Attributes, friendly name or unique name; the SDK's ``''`` unique name clears it."""
+    body = _body(request)
+    unique_name = _text(body, "unique_name")
+    cmd = channels.UpdateChannel(
+        friendly_name=_text(body, "friendly_name"),
+        unique_name=None if unique_name == "" else unique_name,
+        attributes=_text(body, "attributes"),
+    )
+    updated = await channels.update_channel(
+        client.deps, client.caller, _service(client, service), channel, cmd
+    )
+    return json_response(_channel_descriptor(_host(request), updated))
+
+
+async def delete_channel(client: Client, request: Request, service: str, channel: str) -> Response:
+    await channels.delete_channel(client.deps, client.caller, _service(client, service), channel)
+    return json_response({})
+
+
+# Members and invites
+
+
+async def add_member(client: Client, request: Request, service: str, channel: str) -> Response:
+    """``channel.join()`` (own identity) and ``channel.add(identity)``."""
+    cmd = members.CreateMember(identity=_required(_body(request), "identity"))
+    member = await members.create_member(
+        client.deps, client.caller, _service(client, service), channel, cmd
+    )
+    return json_response({"sid": member.sid, "identity": member.identity}, 201)
+
+
+async def remove_member(
+    client: Client, request: Request, service: str, channel: str, member: str
+) -> Response:
+    """``channel.leave()`` and ``channel.removeMember``: by identity or member SID."""
+    await members.delete_member(
+        client.deps, client.caller, _service(client, service), channel, member
+    )
+    return json_response({})
+
+
+async def invite(client: Client, request: Request, service: str, channel: str) -> Response:
+    cmd = invites.CreateInvite(identity=_required(_body(request), "identity"))
+    created = await invites.create_invite(
+        client.deps, client.caller, _service(client, service), channel, cmd
+    )
+    return json_response({"sid": created.sid, "identity": created.identity}, 201)
+
+
+async def decline(
+    client: Client, request: Request, service: str, channel: str, identity: str
+) -> Response:
+    """``channel.decline()``: the invite named by the invited identity (or its SID)."""
+    await invites.delete_invite(
+        client.deps, client.caller, _service(client, service), channel, identity
+    )
+    return json_response({})
+
+
+# Messages
+
+
+async def send_message(client: Client, request: Request, service: str, channel: str) -> Response:
+    """``channel.sendMessage(text, attributes)``: the reply's ``index`` is what the SDK reads."""
+    body = _body(request)
+    cmd = messages.CreateMessage(
+        body=_optional(body, "body") or "", attributes=_optional(body, "attributes")
+    )
+    message = await messages.send_message(
+        client.deps, client.caller, _service(client, service), channel, cmd
+    )
+    return json_response({"sid": message.sid, "index": message.index}, 201)
+
+
+async def update_message(
+    client: Client, request: Request, service: str, channel: str, message: str
+) -> Response:
+    body = _body(request)
+    text = _text(body, "body")
+    if text is None:
+        raise errors.InvalidParameterError(name="body")
+    cmd = messages.UpdateMessage(body=text, attributes=_text(body, "attributes"))
+    updated = await messages.update_message(
+        client.deps, client.caller, _service(client, service), channel, message, cmd
+    )
+    return json_response({"sid": updated.sid, "index": updated.index})
+
+
+async def remove_message(
+    client: Client, request: Request, service: str, channel: str, message: str
+) -> Response:
+    await messages.delete_message(
+        client.deps, client.caller, _service(client, service), channel, message
+    )
+    return json_response({})
+
+
+# Users and the user's own channels
+
+
+async def fetch_user(client: Client, request: Request, service: str, identity: str) -> Response:
+    user = await users.fetch_user(client.deps, client.caller, _service(client, service), identity)
+    return json_response(_user_descriptor(_host(request), user))
+
+
+async def update_user(client: Client, request: Request, service: str, identity: str) -> Response:
+    """``user.updateFriendlyName`` and ``user.updateAttributes``."""
+    body = _body(request)
+    cmd = users.UpdateUser(
+        friendly_name=_text(body, "friendly_name"), attributes=_text(body, "attributes")
+    )
+    user = await users.update_user(
+        client.deps, client.caller, _service(client, service), identity, cmd
+    )
+    return json_response(_user_descriptor(_host(request), user))
+
+
+async def list_channel_users(client: Client, request: Request, service: str) -> Response:
+    """``channel.getUserDescriptors()``: ``GET {users}?ConversationSid=``, paged by the
+    channel's members, with ``meta.prev_token`` (the SDK's name for users)."""
+    q = _query(request, filters=("ConversationSid",))
+    channel = next((value for name, value in q.filters if name == "ConversationSid"), None)
+    if not channel:
+        raise errors.MissingParameterError(name="ConversationSid")
+    service = _service(client, service)
+    page = await members.list_members(client.deps, client.caller, service, channel, (), q.request)
+    rows = [
+        _user_descriptor(
+            _host(request), await users.fetch_user(client.deps, client.caller, service, m.identity)
+        )
+        for m in page.items
+    ]
+    previous, following = _tokens(page)
+    return json_response({"users": rows, "meta": {"prev_token": previous, "next_token": following}})
+
+
+async def list_my_channels(
+    client: Client, request: Request, service: str, identity: str
+) -> Response:
+    """``my_conversations``: the user's memberships and invites as channel descriptors."""
+    q = _query(request)
+    service = _service(client, service)
+    page = await users.list_user_channels(client.deps, client.caller, service, identity, q.request)
+    rows = [
+        _user_channel_descriptor(
+            _host(request),
+            await channels.fetch_channel(client.deps, client.caller, service, mine.channel_sid),
+            mine,
+        )
+        for mine in page.items
+    ]
+    previous, following = _tokens(page)
+    return json_response(
+        {"conversations": rows, "meta": {"previous_token": previous, "next_token": following}}
+    )
+
+
+async def fetch_my_channel(
+    client: Client, request: Request, service: str, identity: str, channel: str
+) -> Response:
+    """``channel.getUnconsumedMessagesCount()``: one user channel with its unread count."""
+    service = _service(client, service)
+    mine = await users.fetch_user_channel(client.deps, client.caller, service, identity, channel)
+    found = await channels.fetch_channel(client.deps, client.caller, service, mine.channel_sid)
+    return json_response(_user_channel_descriptor(_host(request), found, mine))
+
+
+def _consumed_index(body: dict[str, Any]) -> int | Unset | None:
+    if "last_consumed_message_index" not in body:
+        return UNSET
+    value = body["last_consumed_message_index"]
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise errors.InvalidParameterError(name="last_consumed_message_index")
+
+
+async def update_my_channel(
+    client: Client, request: Request, service: str, identity: str, channel: str
+) -> Response:
+    """The read horizon (advance, update, set none, set all: the SDK computes the index) and
+    the notification level; the reply's ``unread_messages_count`` is what the SDK returns."""
+    body = _body(request)
+    level = _text(body, "notification_level")
+    if level is not UNSET and level != NOTIFICATION_LEVEL:
+        raise errors.InvalidParameterError(name="notification_level")
+    service = _service(client, service)
+    index = _consumed_index(body)
+    if index is not UNSET:
+        cmd = members.UpdateMember(last_consumed_message_index=index)
+        await members.update_member(client.deps, client.caller, service, channel, identity, cmd)
+    mine = await users.fetch_user_channel(client.deps, client.caller, service, identity, channel)
+    found = await channels.fetch_channel(client.deps, client.caller, service, mine.channel_sid)
+    return json_response(_user_channel_descriptor(_host(request), found, mine))
