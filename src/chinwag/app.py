@@ -36,6 +36,7 @@ from chinwag.events.metrics import BusCollector
 from chinwag.http.auth import BasicAuth
 from chinwag.http.context import Api
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
+from chinwag.http.media import add_media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.raw_path import RawPathRouting
@@ -240,6 +241,7 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
+        add_media_routes(falcon_app, self.api, self._auth_token)
         self.gateway = _gateway(settings, self.deps, self.metrics, self.sync)
         self.auth = BasicAuth(falcon_app, self._check_key)
         self._asgi = Observe(

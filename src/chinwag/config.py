@@ -64,6 +64,7 @@ class Settings:
     gateway_ping_timeout: float = 20.0
     redis_url: str | None = None
     sync_poll_interval: float = 0.0
+    media_max_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,11 @@ FIELDS: tuple[Field, ...] = (
         "Seconds between database reads of each subscribed Sync object without a wake-up; "
         "0: 1 s when several processes may write (workers > 1 or redis_url), else never.",
     ),
+    Field(
+        "media_max_bytes",
+        "CHINWAG_MEDIA_MAX_BYTES",
+        "Largest media upload in bytes (stored in the database; Twilio allowed 150 MB).",
+    ),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
@@ -347,6 +353,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("header_timeout and body_timeout must be above 0")
     if s.max_connections < 1:
         raise ConfigError("max_connections must be at least 1")
+    if s.media_max_bytes < 1:
+        raise ConfigError("media_max_bytes must be at least 1")
     if min(s.gateway_max_connections, s.gateway_max_connections_per_identity) < 1:
         raise ConfigError("gateway connection limits must be at least 1")
     if min(s.gateway_upstream_rate, s.gateway_upstream_concurrency) < 1:

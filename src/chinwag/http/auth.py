@@ -26,7 +26,13 @@ KeyCheck = Callable[[str, bytes], Awaitable[bool]]
 
 #: Paths that answer without credentials.
 OPEN_PATHS = frozenset({"/healthz", "/metrics"})
+#: Media (``http/media.py``) checks the chat user's access token itself.
+TOKEN_PREFIX = "/mcs/"
 API_KEY_PREFIX = b"SK"
+
+
+def _open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(TOKEN_PREFIX)
 
 
 class BasicAuth:
@@ -70,7 +76,7 @@ class BasicAuth:
         return await self._check_key(user.decode("ascii"), password)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or _open(scope["path"]):
             await self.app(scope, receive, send)
             return
         header = None

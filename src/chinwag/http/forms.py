@@ -125,8 +125,8 @@ def _parse(text: str) -> Form:
     return Form(pairs)
 
 
-async def read_form(req: falcon.asgi.Request, limit: int) -> Form:
-    """The POST body as a form; bodies over ``limit`` bytes are refused with 413.
+async def read_body(req: falcon.asgi.Request, limit: int) -> bytes:
+    """The whole request body; bodies over ``limit`` bytes are refused with 413.
 
     Only a whole body counts: one shorter than its ``Content-Length``, or whose client left
     before its last chunk, is refused before anything acts on it.
@@ -142,6 +142,12 @@ async def read_form(req: falcon.asgi.Request, limit: int) -> Form:
         # The client left mid-body; the stream ended early. Acting on the part would store
         # a cut-off message, so nothing is done (the answer reaches no one).
         raise errors.MalformedRequestError(detail="The request body ended before it was complete")
+    return body
+
+
+async def read_form(req: falcon.asgi.Request, limit: int) -> Form:
+    """The POST body as a form (see :func:`read_body`)."""
+    body = await read_body(req, limit)
     if not body:
         return Form([])
     media_type, _, params = (req.content_type or _FORM_TYPE).partition(";")

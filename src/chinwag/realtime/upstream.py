@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from chinwag import errors
-from chinwag.realtime import configuration
+from chinwag.realtime import chat_messages, configuration, push
 from chinwag.realtime.exchange import Client, Request, Response, error_response
 from chinwag.realtime.sync import endpoints as sync
 
@@ -45,6 +45,16 @@ ROUTES: tuple[UpstreamRoute, ...] = (
     UpstreamRoute("GET", "/v3/Lists/{sid}", "SyncFetchList", sync.fetch_list),
     UpstreamRoute("GET", "/v3/Lists/{sid}/Items", "SyncListListItems", sync.list_list_items),
     UpstreamRoute("POST", "/v4/Subscriptions", "SyncSubscriptions", sync.update_subscriptions),
+    UpstreamRoute(
+        "POST",
+        "/Client/v1/Services/{service}/Channels/{channel}/Messages",
+        "CreateMessage",
+        chat_messages.create_message,
+    ),
+    UpstreamRoute("POST", "/v1/registrations", "CreatePushRegistration", push.create_registration),
+    UpstreamRoute(
+        "DELETE", "/v1/registrations/{sid}", "DeletePushRegistration", push.delete_registration
+    ),
 )
 
 
