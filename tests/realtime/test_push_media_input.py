@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from client_support import GatewayServer, on_database, read, upstream
 from test_gateway_frames import open_session
@@ -99,3 +100,24 @@ def test_a_message_to_a_forged_service_or_with_a_bad_body_is_refused(
         assert (status, sent["body"], sent["from"]) == (201, "hi", "alice")
     messages = gateway.http.get(f"{base}/{channel}/Messages").json()["messages"]
     assert [m["body"] for m in messages] == ["hi"]
+
+
+def test_deleting_a_service_deletes_its_registrations_and_media(gateway: GatewayServer) -> None:
+    service = gateway.service()
+    token = gateway.token(service, "alice")
+    with open_session(gateway, service, "alice") as ws:
+        assert call(ws, ERS, "POST", json.dumps(GOOD).encode())[0] == 201
+    uploaded = httpx.post(
+        f"{gateway.url}/mcs/v1/Services/{service}/Media",
+        headers={"X-Twilio-Token": token, "Content-Type": "text/plain"},
+        content=b"bytes",
+    ).json()
+    assert gateway.http.delete(f"/v1/Services/{service}").status_code == 204
+    assert registrations(gateway) == []
+
+    async def media_left(deps: Deps) -> list[Any]:
+        return await deps.db.run_read(
+            "t", lambda txn: txn.fetchall("SELECT sid FROM media WHERE sid = $1", uploaded["sid"])
+        )
+
+    assert on_database(gateway.database, media_left) == []
