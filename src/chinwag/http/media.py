@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -77,6 +76,10 @@ class _MediaResource:
         resp.set_headers(CORS_HEADERS)
         resp.status = 204
 
+    def _now(self) -> int:
+        """Seconds on the app's clock (tests may move it)."""
+        return self.api.deps.clock.now_ms() // 1000
+
     def _start(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, operation: str) -> None:
         req.scope[OPERATION] = operation
         resp.set_headers(CORS_HEADERS)
@@ -91,7 +94,7 @@ class _MediaResource:
     def _render(self, req: falcon.asgi.Request, m: Media) -> dict[str, Any]:
         base = media_base(self.api.base_url(req), m.service_sid)
         url = f"{base}/{m.sid}"
-        expires = int(time.time()) + TEMPORARY_URL_SECONDS
+        expires = self._now() + TEMPORARY_URL_SECONDS
         signature = _signature(self.signing_key(m.account_sid), m.sid, expires)
         return {
             "sid": m.sid,
@@ -185,7 +188,7 @@ class MediaContent(_MediaResource):
             raise errors.UserNotAuthorizedError() from None
         expected = _signature(self.signing_key(caller.account_sid), sid, expires)
         signature = req.get_param("Signature") or ""
-        if expires < time.time() or not hmac.compare_digest(signature, expected):
+        if expires < self._now() or not hmac.compare_digest(signature, expected):
             raise errors.UserNotAuthorizedError()
         return caller
 
