@@ -41,6 +41,7 @@ from chinwag.http.console import add_console_routes
 from chinwag.http.context import Api
 from chinwag.http.control import CONTROL_ROUTES
 from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
+from chinwag.http.media import add_media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
 from chinwag.http.raw_path import RawPathRouting
@@ -255,6 +256,7 @@ class ChinwagApp:
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
         add_routes(falcon_app, self.api)
+        add_media_routes(falcon_app, self.api, self._auth_token)
         self.presence = Presence(self.deps, settings.reachability_heartbeat)
         self.gateway = _gateway(settings, self.deps, self.metrics, self.sync, self.presence)
         bus.subscribe(

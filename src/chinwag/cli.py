@@ -1,5 +1,5 @@
 """The ``chinwag`` command: ``serve``, ``db upgrade``, ``account show``, ``webhooks log``,
-``keys``, ``token``, ``seed``, ``routes``.
+``keys``, ``token``, ``seed``, ``push list``, ``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
 win over the environment, which wins over a config file. Start-up failures the operator can fix
@@ -133,6 +133,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_setting_flags(seed, ACCOUNT_SETTINGS)
     seed.add_argument("file", type=Path, help="the JSON seed or snapshot file")
+    push = sub.add_parser("push", help="push registrations chat clients made")
+    push_sub = push.add_subparsers(dest="push_command", required=True)
+    push_list = push_sub.add_parser(
+        "list", help="registrations: SID, service, identity, channel type, token, endpoint"
+    )
+    _add_setting_flags(push_list, ACCOUNT_SETTINGS)
+    push_list.add_argument("--service", metavar="IS...", help="only this Chat Service's")
 
     sub.add_parser("routes", help="list every route with its spec operation")
     return parser
@@ -497,6 +504,29 @@ def _routes() -> int:
     return 0
 
 
+async def _push_list_async(settings: Settings, service_sid: str | None) -> None:
+    from chinwag.app import open_deps
+    from chinwag.domain import push_registrations
+
+    async with open_deps(settings) as deps:
+        account = await _account(deps, settings, create=False)
+        found = (
+            await push_registrations.list_push_registrations(deps, account.sid, service_sid)
+            if account
+            else []
+        )
+        for r in found:
+            print(
+                f"{r.sid}  {r.service_sid}  {r.identity}  {r.channel_type}  {r.address}  "
+                f"{r.endpoint}  {_date(r.date_created)}"
+            )
+
+
+def _push(args: argparse.Namespace) -> int:
+    _read_only(args, lambda settings: _push_list_async(settings, args.service))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -514,6 +544,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _token(args)
         if args.command == "seed":
             return _seed(args)
+        if args.command == "push":
+            return _push(args)
         return _routes()
     except (ConfigError, UnsupportedDatabaseError, DatabaseUrlError) as exc:
         print(f"chinwag: {exc}", file=sys.stderr)

@@ -69,6 +69,7 @@ class Settings:
     clock: str = "system"
     typing_throttle: int = 1
     reachability_heartbeat: float = 5.0
+    media_max_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,11 @@ FIELDS: tuple[Field, ...] = (
         "Seconds between a process's presence heartbeats; the users of a process that stops "
         "beating go offline within 4 times this.",
     ),
+    Field(
+        "media_max_bytes",
+        "CHINWAG_MEDIA_MAX_BYTES",
+        "Largest media upload in bytes (stored in the database; Twilio allowed 150 MB).",
+    ),
 )
 
 CONFIG_FILE_ENV = "CHINWAG_CONFIG"
@@ -384,6 +390,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("a controllable clock needs workers = 1 (each process has its own)")
     if s.max_connections < 1:
         raise ConfigError("max_connections must be at least 1")
+    if s.media_max_bytes < 1:
+        raise ConfigError("media_max_bytes must be at least 1")
     if min(s.gateway_max_connections, s.gateway_max_connections_per_identity) < 1:
         raise ConfigError("gateway connection limits must be at least 1")
     if min(s.gateway_upstream_rate, s.gateway_upstream_concurrency) < 1:

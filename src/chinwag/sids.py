@@ -20,6 +20,8 @@ MESSAGE: Final = "IM"
 INVITE: Final = "IN"
 CREDENTIAL: Final = "CR"
 API_KEY: Final = "SK"
+PUSH_REGISTRATION: Final = "BS"
+MEDIA: Final = "ME"
 # Sync objects (realtime/sync/objects.py): each is named after the chat entity it views, and
 # its SID is this prefix plus that entity's 32 hex digits.
 SYNC_CHANNEL_DOCUMENT: Final = "ET"

@@ -87,6 +87,7 @@ def test_the_wire_form_is_stable() -> None:
             "was_edited": False,
             "date_created": 1000,
             "date_updated": 2000,
+            "media": None,
         },
     }
     typing_started = TypingStarted("IS1", "CH1", "ann", 5, ("bob",), "AC1")

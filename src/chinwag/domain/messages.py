@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import media, policy, rules
 from chinwag.domain.channels import SYSTEM, check_channel_txn
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import MessageAdded, MessageRemoved, MessageUpdated
@@ -28,6 +28,9 @@ class CreateMessage:
     body: str
     from_: str | None = None
     attributes: str | None = None
+    #: an upload (``ME…``) of the author's to send as a media message (clients only: the v1
+    #: REST API has no such parameter); the body is then empty
+    media_sid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,18 @@ async def send_message(
     check, so no query is added)."""
     deps.limits.count_channel(service_sid, channel_key)
     body = _check_body(cmd.body)
+    if cmd.media_sid is not None and body:
+        raise errors.InvalidParameterError(name="body")
     attributes = rules.check_attributes(cmd.attributes)
     author = _author(caller, cmd.from_)
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
+    with_media = cmd.media_sid is not None
 
     async def build(txn: Txn) -> MessageSend:
-        channel = await check_send_message_txn(txn, caller, service_sid, channel_key)
+        channel = await check_send_message_txn(
+            txn, caller, service_sid, channel_key, media=with_media
+        )
         return MessageSend(channel, body, attributes, author)
 
     pre = await deps.pre_event(caller, service_sid, build)
@@ -84,28 +92,44 @@ async def send_message(
         attributes,
         deps.clock.now_ms(),
     )
-    return await do_send_message(deps, caller, channel_key, new)
+    return await do_send_message(deps, caller, channel_key, new, media_sid=cmd.media_sid)
 
 
 async def check_send_message_txn(
-    txn: Txn, caller: Caller, service_sid: str, channel_key: str
+    txn: Txn, caller: Caller, service_sid: str, channel_key: str, *, media: bool = False
 ) -> Channel:
-    return await check_channel_txn(txn, caller, service_sid, channel_key, Action.SEND_MESSAGE)
+    """A media message needs ``sendMediaMessage`` where a text message needs ``sendMessage``."""
+    action = Action.SEND_MEDIA_MESSAGE if media else Action.SEND_MESSAGE
+    return await check_channel_txn(txn, caller, service_sid, channel_key, action)
 
 
-async def do_send_message(deps: Deps, caller: Caller, channel_key: str, new: NewMessage) -> Message:
+async def do_send_message(
+    deps: Deps, caller: Caller, channel_key: str, new: NewMessage, *, media_sid: str | None = None
+) -> Message:
+    """``media_sid``: the upload the message carries, claimed in the same transaction."""
     by = channel_column(channel_key)
 
     async def txn_fn(txn: Txn) -> Message:
+        stored = new
         if policy.is_checked(caller.actor):  # the REST API's append resolves the channel itself
-            await check_send_message_txn(txn, caller, new.service_sid, channel_key)
-        message = await store.append_message_txn(txn, by, channel_key, new)
+            await check_send_message_txn(
+                txn, caller, new.service_sid, channel_key, media=media_sid is not None
+            )
+        if media_sid is not None:
+            carried = await media.attach_media_txn(
+                txn, caller, new.service_sid, media_sid, new.author
+            )
+            stored = dataclasses.replace(new, media=carried)
+        message = await store.append_message_txn(txn, by, channel_key, stored)
         if message is None:
             raise errors.NotFoundError()
+        if media_sid is not None:
+            await media.mark_sent_txn(txn, media_sid, message.channel_sid, message.sid)
         await deps.emit(txn, MessageAdded(caller.actor, message))
         return message
 
-    return await deps.db.run_in_txn("send_message", deps.single_statement(caller.actor, txn_fn))
+    unit = txn_fn if media_sid is not None else deps.single_statement(caller.actor, txn_fn)
+    return await deps.db.run_in_txn("send_message", unit)
 
 
 async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Message:

@@ -34,6 +34,43 @@ class ApiKey:
 
 
 @dataclass(frozen=True, slots=True)
+class PushRegistration:
+    """A device a chat user asked to be notified on (ERS). ``address`` is the push token,
+    ``endpoint`` the platform the SDK names (``web`` or a user agent), ``message_types`` the
+    notifications wanted, as the SDK sent them."""
+
+    sid: str
+    account_sid: str
+    service_sid: str
+    identity: str
+    channel_type: str
+    address: str
+    endpoint: str
+    message_types: tuple[str, ...]
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """An upload of a chat user (MCS); the bytes are read apart (:attr:`size` says how many).
+    ``channel_sid``/``message_sid`` are set once a message carries it."""
+
+    sid: str
+    account_sid: str
+    service_sid: str
+    author: str
+    content_type: str
+    filename: str | None
+    category: str
+    size: int
+    channel_sid: str | None
+    message_sid: str | None
+    date_created: int
+    date_updated: int
+
+
+@dataclass(frozen=True, slots=True)
 class Credential:
     sid: str
     account_sid: str
@@ -188,6 +225,18 @@ class Message:
     was_edited: bool
     date_created: int
     date_updated: int
+    #: what a media message carries (None for a text message)
+    media: MessageMedia | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMedia:
+    """The media a message carries, as the message keeps it (it never changes once sent)."""
+
+    sid: str
+    filename: str | None
+    content_type: str
+    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +250,7 @@ class NewMessage:
     body: str
     attributes: str | None
     date_created: int
+    media: MessageMedia | None = None
 
     def stored(self, channel_sid: str, index: int) -> Message:
         return Message(
@@ -215,6 +265,7 @@ class NewMessage:
             False,
             self.date_created,
             self.date_created,
+            self.media,
         )
 
 

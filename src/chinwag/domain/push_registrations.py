@@ -1,17 +1,118 @@
-"""Push registrations as reachability sees them: whether a user can be notified.
+"""Push registrations (ERS): the devices a chat user wants notifications on.
 
-The ERS endpoints that store registrations (client-protocol 5.1) belong to the push work;
-this is the one question reachability asks of them.
+The SDK registers through the socket after ``client.setPushRegistrationId(type, token)`` and
+deletes the registration when the token changes or is unset (client-protocol 5.1). chinwag
+stores them, lists them for an operator (``chinwag push list``) and tells presence whether a
+user is notifiable; sending the pushes themselves (FCM/APNs) is not done yet. A user has one
+registration per push channel and token: registering the same pair again replaces it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from chinwag import errors, sids
+from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.lookups import get_service, get_user
+from chinwag.domain.models import PushRegistration
 from chinwag.storage.database import Txn
+from chinwag.storage.stores import push_registrations as store
+
+CHANNEL_TYPES = frozenset({"fcm", "apn", "gcm"})
+#: device tokens are ~150-200 characters (FCM) or 64 hex digits (APNs)
+ADDRESS_MAX = 4096
+#: the SDK cuts a user agent to 128 characters
+ENDPOINT_MAX = 256
+MESSAGE_TYPES_MAX = 32
+MESSAGE_TYPE_MAX = 128
+
+
+@dataclass(frozen=True)
+class Register:
+    """The SDK's request body: ``channel_type``, ``data.registration_id``,
+    ``endpoint_platform``, ``message_types``."""
+
+    channel_type: str
+    address: str
+    endpoint: str
+    message_types: tuple[str, ...]
+
+
+def _text(value: object, name: str, limit: int) -> str:
+    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
+        raise errors.InvalidParameterError(name=name)
+    return value
+
+
+def parse_register(body: object) -> Register:
+    """The registration the SDK's JSON body asks for; 400 (20001) naming the bad field."""
+    if not isinstance(body, dict):
+        raise errors.MalformedRequestError(detail="Request body must be a JSON object")
+    channel_type = body.get("channel_type")
+    if channel_type not in CHANNEL_TYPES:
+        raise errors.InvalidParameterError(name="channel_type")
+    data = body.get("data")
+    address = _text(
+        data.get("registration_id") if isinstance(data, dict) else None,
+        "data.registration_id",
+        ADDRESS_MAX,
+    )
+    endpoint = _text(body.get("endpoint_platform", "web"), "endpoint_platform", ENDPOINT_MAX)
+    types = body.get("message_types", [])
+    if not isinstance(types, list) or len(types) > MESSAGE_TYPES_MAX:
+        raise errors.InvalidParameterError(name="message_types")
+    message_types = tuple(_text(t, "message_types", MESSAGE_TYPE_MAX) for t in types)
+    return Register(str(channel_type), address, endpoint, message_types)
+
+
+async def register(
+    deps: Deps, caller: Caller, service_sid: str, identity: str, cmd: Register
+) -> PushRegistration:
+    """Register ``identity``'s device, replacing its registration of the same token."""
+    now = deps.clock.now_ms()
+    registration = PushRegistration(
+        deps.sids.new(sids.PUSH_REGISTRATION),
+        caller.account_sid,
+        service_sid,
+        identity,
+        cmd.channel_type,
+        cmd.address,
+        cmd.endpoint,
+        cmd.message_types,
+        now,
+        now,
+    )
+
+    async def txn_fn(txn: Txn) -> PushRegistration:
+        await get_service(txn, caller.account_sid, service_sid)
+        await get_user(txn, service_sid, identity, for_update=True)
+        await store.replace_registration_txn(txn, registration)
+        return registration
+
+    return await deps.db.run_in_txn("register_push", txn_fn)
+
+
+async def unregister(deps: Deps, service_sid: str, identity: str, sid: str) -> None:
+    """Delete one of ``identity``'s registrations; 404 if it has none by that id."""
+
+    async def txn_fn(txn: Txn) -> None:
+        if not sids.looks_like(sids.PUSH_REGISTRATION, sid) or not (
+            await store.delete_registration_txn(txn, service_sid, identity, sid)
+        ):
+            raise errors.NotFoundError()
+
+    await deps.db.run_in_txn("unregister_push", txn_fn)
+
+
+async def list_push_registrations(
+    deps: Deps, account_sid: str, service_sid: str | None = None
+) -> list[PushRegistration]:
+    """The account's registrations (of one service, if named), oldest first: an operator's view."""
+    return await deps.db.run_read(
+        "list_push_registrations", store.list_registrations_txn, account_sid, service_sid
+    )
 
 
 async def has_push_registration_txn(txn: Txn, service_sid: str, identity: str) -> bool:
-    """Whether the user has a push registration (``reachability.notifiable``).
-
-    chinwag stores no push registrations yet, so no user is notifiable.
-    """
-    return False
+    """Whether the user has any push registration (reachability's ``notifiable``)."""
+    return await store.has_registration_txn(txn, service_sid, identity)

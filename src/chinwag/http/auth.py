@@ -28,11 +28,17 @@ KeyCheck = Callable[[str, bytes], Awaitable[bool]]
 OPEN_PATHS = frozenset({"/healthz", "/metrics"})
 #: The admin console's page and assets: public files, its login form sends the credentials.
 OPEN_PREFIX = "/_chinwag/ui"
+#: Media (``http/media.py``) checks the chat user's access token itself.
+TOKEN_PREFIX = "/mcs/"
 API_KEY_PREFIX = b"SK"
 
 
-def _is_open(path: str) -> bool:
-    return path == OPEN_PREFIX or path.startswith(OPEN_PREFIX + "/")
+def _open(path: str) -> bool:
+    return (
+        path in OPEN_PATHS
+        or path == OPEN_PREFIX
+        or path.startswith((OPEN_PREFIX + "/", TOKEN_PREFIX))
+    )
 
 
 class BasicAuth:
@@ -76,8 +82,7 @@ class BasicAuth:
         return await self._check_key(user.decode("ascii"), password)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or path in OPEN_PATHS or _is_open(path):
+        if scope["type"] != "http" or _open(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         header = None

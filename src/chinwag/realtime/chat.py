@@ -250,10 +250,13 @@ async def decline(
 
 
 async def send_message(client: Client, request: Request, service: str, channel: str) -> Response:
-    """``channel.sendMessage(text, attributes)``: the reply's ``index`` is what the SDK reads."""
+    """``channel.sendMessage(text, attributes)``, or a media message naming an upload with
+    ``media_sid``: the reply's ``index`` is what the SDK reads."""
     body = _body(request)
     cmd = messages.CreateMessage(
-        body=_optional(body, "body") or "", attributes=_optional(body, "attributes")
+        body=_optional(body, "body") or "",
+        attributes=_optional(body, "attributes"),
+        media_sid=_optional(body, "media_sid"),
     )
     message = await messages.send_message(
         client.deps, client.caller, _service(client, service), channel, cmd

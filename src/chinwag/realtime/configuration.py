@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from chinwag.domain.services import fetch_client_service
 from chinwag.domain.users import fetch_user
+from chinwag.http.media import media_base
 from chinwag.realtime.exchange import Client, Request, Response, json_response
 
 #: the SDK's own default (configuration.js), kept: reads cached for 100 x this in ms
@@ -50,7 +51,7 @@ async def fetch_configuration(client: Client, request: Request) -> Response:
                 "users": f"{base}/Users",
                 "current_user": me,
                 "typing": f"{base}/Typing",
-                "media_service": f"{client.public_url}/v1/Services/{service.sid}/Media",
+                "media_service": media_base(client.public_url, service.sid),
                 "messages_receipts": f"{base}/Receipts",
             },
             "options": {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from chinwag import errors
-from chinwag.realtime import chat, configuration, mutations, typing_indicator
+from chinwag.realtime import chat, configuration, mutations, push, typing_indicator
 from chinwag.realtime.exchange import Client, Request, Response, error_response
 from chinwag.realtime.sync import endpoints as sync
 
@@ -78,6 +78,10 @@ ROUTES: tuple[UpstreamRoute, ...] = (
     ),
     UpstreamRoute(
         "POST", f"{_USER}/Channels/{{channel}}", "ChatUpdateMyChannel", chat.update_my_channel
+    ),
+    UpstreamRoute("POST", "/v1/registrations", "CreatePushRegistration", push.create_registration),
+    UpstreamRoute(
+        "DELETE", "/v1/registrations/{sid}", "DeletePushRegistration", push.delete_registration
     ),
 )
 

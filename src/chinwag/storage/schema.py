@@ -165,6 +165,27 @@ users = sa.Table(
     sa.Index("ix_users_service", "service_sid", "id"),
 )
 
+# Push registrations a chat client made through ERS (docs/clients.md): one per user, push
+# channel and device token, so registering again replaces. ``message_types`` is JSON text.
+push_registrations = sa.Table(
+    "push_registrations",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("identity", sa.Text, nullable=False),
+    sa.Column("channel_type", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("endpoint", sa.Text, nullable=False),
+    sa.Column("message_types", sa.Text, nullable=False),
+    *_dates(),
+    sa.UniqueConstraint(
+        "service_sid", "identity", "channel_type", "address", name="uq_push_registrations"
+    ),
+    sa.Index("ix_push_registrations_service", "service_sid", "id"),
+)
+
 channels = sa.Table(
     "channels",
     metadata,
@@ -239,7 +260,31 @@ messages = sa.Table(
     sa.Column("was_edited", sa.Boolean, nullable=False),
     *_dates(),
     _counter("added_event_id"),
+    sa.Column("media", sa.Text),
     sa.UniqueConstraint("channel_sid", "idx", name="uq_messages_index"),
+)
+
+# Media uploaded by chat clients (docs/clients.md), bytes included: in the database, so every
+# process of a PostgreSQL deployment serves every upload. ``channel_sid``/``message_sid`` are
+# set once a message carries it; the message keeps a copy of the metadata in ``messages.media``
+# (it never changes), so reading messages needs no join.
+media = sa.Table(
+    "media",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("channel_sid", sa.Text),
+    sa.Column("message_sid", sa.Text),
+    *_dates(),
+    sa.Index("ix_media_service", "service_sid", "id"),
 )
 
 message_tombstones = sa.Table(

@@ -10,7 +10,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from chinwag.domain.models import Message
+from chinwag.domain.models import Message, MessageMedia
 from chinwag.realtime.sync import objects
 from chinwag.realtime.sync.objects import SyncObject
 from chinwag.storage.stores.sync import ChannelView, RosterEntry, UserChannelEntry, UserView
@@ -65,8 +65,23 @@ def message_data(m: Message) -> Data:
         "dateUpdated": iso(m.date_updated),
         "lastUpdatedBy": None,
         "attributes": _json_text(m.attributes),
-        "type": "text",
         "memberSid": None,
+        **_message_type(m.media),
+    }
+
+
+def _message_type(media: MessageMedia | None) -> Data:
+    """``type`` and, for a media message, the ``media`` the SDK reads (message.js)."""
+    if media is None:
+        return {"type": "text"}
+    return {
+        "type": "media",
+        "media": {
+            "sid": media.sid,
+            "filename": media.filename,
+            "contentType": media.content_type,
+            "size": media.size,
+        },
     }
 
 

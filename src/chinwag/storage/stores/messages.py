@@ -7,21 +7,51 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chinwag.domain.models import Message, NewMessage, Page, PageRequest
+import orjson
+
+from chinwag.domain.models import Message, MessageMedia, NewMessage, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 
 COLUMNS = (
     "idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, was_edited, "
-    "date_created, date_updated"
+    "date_created, date_updated, media"
 )
+
+
+def _media_json(m: MessageMedia | None) -> str | None:
+    """``messages.media``: a copy of the media's metadata, so reads need no join."""
+    if m is None:
+        return None
+    fields = {"sid": m.sid, "filename": m.filename, "content_type": m.content_type, "size": m.size}
+    return orjson.dumps(fields).decode()
+
+
+def _media(text: str | None) -> MessageMedia | None:
+    if text is None:
+        return None
+    fields = orjson.loads(text)
+    return MessageMedia(fields["sid"], fields["filename"], fields["content_type"], fields["size"])
 
 
 def message_from_row(row: Row) -> Message:
     # Positional unpacking (in COLUMNS order): message lists map up to 1000 rows per request,
     # and lookups by column name cost about twice as much.
-    idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, edited, dc, du = row
+    (
+        idx,
+        sid,
+        account_sid,
+        service_sid,
+        channel_sid,
+        author,
+        body,
+        attributes,
+        edited,
+        dc,
+        du,
+        media,
+    ) = row
     return Message(
         sid=sid,
         account_sid=account_sid,
@@ -34,6 +64,7 @@ def message_from_row(row: Row) -> Message:
         was_edited=bool(edited),
         date_created=dc,
         date_updated=du,
+        media=_media(media),
     )
 
 
@@ -62,8 +93,8 @@ async def append_message_txn(
         row = await txn.fetchone(
             f"WITH c AS ({claim}) INSERT INTO messages (sid, account_sid, service_sid, "
             "channel_sid, idx, author, body, attributes, was_edited, date_created, date_updated, "
-            "added_event_id) SELECT $4, $3, $1, c.sid, c.idx, $5, $6, CAST($7 AS TEXT), FALSE, "
-            "CAST($8 AS BIGINT), CAST($8 AS BIGINT), c.event_id FROM c "
+            "added_event_id, media) SELECT $4, $3, $1, c.sid, c.idx, $5, $6, CAST($7 AS TEXT), "
+            "FALSE, CAST($8 AS BIGINT), CAST($8 AS BIGINT), c.event_id, CAST($9 AS TEXT) FROM c "
             "RETURNING channel_sid, idx",
             m.service_sid,
             channel,
@@ -73,6 +104,7 @@ async def append_message_txn(
             m.body,
             m.attributes,
             m.date_created,
+            _media_json(m.media),
         )
         return None if row is None else m.stored(row["channel_sid"], row["idx"])
     claimed = await txn.fetchone(claim, m.service_sid, channel, m.account_sid, m.sid)
@@ -80,8 +112,8 @@ async def append_message_txn(
         return None
     await txn.execute(
         "INSERT INTO messages (sid, account_sid, service_sid, channel_sid, idx, author, body, "
-        "attributes, was_edited, date_created, date_updated, added_event_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "attributes, was_edited, date_created, date_updated, added_event_id, media) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         m.sid,
         m.account_sid,
         m.service_sid,
@@ -94,6 +126,7 @@ async def append_message_txn(
         m.date_created,
         m.date_created,
         claimed["event_id"],
+        _media_json(m.media),
     )
     return m.stored(claimed["sid"], claimed["idx"])
 

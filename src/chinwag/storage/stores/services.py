@@ -139,6 +139,6 @@ async def delete_service_txn(txn: Txn, sid: str) -> None:
     in_channels = "channel_sid IN (SELECT sid FROM channels WHERE service_sid = $1)"
     for table in ("messages", "message_tombstones", "members", "invites"):
         await txn.execute(f"DELETE FROM {table} WHERE {in_channels}", sid)
-    for table in ("channels", "users", "roles"):
+    for table in ("channels", "users", "roles", "push_registrations", "media"):
         await txn.execute(f"DELETE FROM {table} WHERE service_sid = $1", sid)
     await txn.execute("DELETE FROM services WHERE sid = $1", sid)

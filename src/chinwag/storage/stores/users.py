@@ -104,7 +104,8 @@ async def add_joined_channels_txn(txn: Txn, service_sid: str, identity: str, del
 
 
 async def delete_user_txn(txn: Txn, u: User) -> None:
-    """Delete a user with its memberships (fixing each channel's count) and pending invites.
+    """Delete a user with its memberships (fixing each channel's count), pending invites and
+    push registrations.
 
     Messages the user wrote stay, with ``from`` still naming the identity.
     """
@@ -114,7 +115,7 @@ async def delete_user_txn(txn: Txn, u: User) -> None:
         u.service_sid,
         u.identity,
     )
-    for table in ("members", "invites"):
+    for table in ("members", "invites", "push_registrations"):
         await txn.execute(
             f"DELETE FROM {table} WHERE service_sid = $1 AND identity = $2",
             u.service_sid,
