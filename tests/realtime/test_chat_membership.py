@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from chat_commands_support import call, connect, rejected, seen
 from client_support import GatewayServer
-from webhook_receiver import Record, WebhookReceiver, validate_signature
 
+from chinwag.testing.webhook_receiver import Record, WebhookReceiver, validate_signature
 from conftest import AUTH_TOKEN, Databases
 
 
