@@ -29,9 +29,10 @@ KEPT_TABLES = frozenset({"accounts", "api_keys", "presence_processes"})
 
 #: Tables a reset clears but a snapshot does not carry: the webhook outbox and delivery log
 #: and the applied client mutation ids describe past traffic, and the presence rows live
-#: connections, not the account's resources.
+#: connections, not the account's resources. Uploaded media is bytes, which a JSON snapshot
+#: does not hold: a media message imported from a snapshot keeps its metadata, not its file.
 LOG_TABLES = frozenset(
-    {"webhook_deliveries", "presence_connections", "presence_seen", "chat_mutations"}
+    {"webhook_deliveries", "presence_connections", "presence_seen", "chat_mutations", "media"}
 )
 
 #: Columns a snapshot row never carries: the surrogate key (rows are exported and inserted in
