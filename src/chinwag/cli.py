@@ -270,7 +270,7 @@ def _serve(args: argparse.Namespace) -> int:
     }
     if sys.platform != "win32":
         options.update(loop="uvloop")
-    fit_open_file_limit(settings.max_connections)
+    fit_open_file_limit(settings.max_connections + settings.gateway_max_connections)
     # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal, which would end
     # the process "killed by SIGTERM". A graceful stop is a success: exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)

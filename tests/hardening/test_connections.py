@@ -108,15 +108,16 @@ def test_stalled_connections_over_the_limit_do_not_lock_others_out(hardened: Ser
 
 
 def test_server_raises_its_open_file_limit_to_fit_max_connections(databases: Databases) -> None:
+    """HTTP connections plus client (WebSocket) connections, and some headroom."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # inherited by the server
     try:
-        server = start(databases, "--max-connections", "300")
+        server = start(databases, "--max-connections", "300", "--gateway-max-connections", "200")
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     try:
         limits = Path(f"/proc/{server.proc.pid}/limits").read_text()
         line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
-        assert int(line.split()[3]) == 300 + FILE_HEADROOM
+        assert int(line.split()[3]) == 300 + 200 + FILE_HEADROOM
     finally:
         stop(server)

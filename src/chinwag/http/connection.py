@@ -20,8 +20,8 @@ that arrives in one read costs no timer at all.
 At ``max_connections`` open connections, a new one closes the connection that has waited longest
 on its client (idle, in its head or in its body; never one whose request the app is working on),
 so clients that stall cannot lock others out. If every connection has a request in progress, the
-newcomer gets 503 and is closed. WebSocket connections count towards the limit but are never
-closed to make room.
+newcomer gets 503 and is closed. A connection upgraded to a WebSocket leaves the count (the
+client gateway bounds those with ``gateway_max_connections``) and is never closed to make room.
 
 On shutdown (SIGTERM), uvicorn stops accepting, lets requests in progress finish with
 ``Connection: close``, and closes idle connections. A client may have sent a request on an idle
@@ -35,7 +35,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -57,6 +57,14 @@ DRAIN_SECONDS = 1.0
 FILE_HEADROOM = 128
 
 
+@dataclass
+class OpenCount:
+    """This server's HTTP connections not upgraded to a WebSocket: what ``max_connections``
+    bounds. A counter shared by the connections, so admitting one costs no scan."""
+
+    value: int = 0
+
+
 @dataclass(frozen=True)
 class HttpLimits:
     """The bounds of every connection; built from :class:`chinwag.config.Settings`."""
@@ -65,6 +73,7 @@ class HttpLimits:
     body_timeout: float
     max_header_bytes: int
     max_connections: int
+    open: OpenCount = field(default_factory=OpenCount, compare=False)
 
 
 class HttpProtocol(HttpToolsProtocol):
@@ -81,6 +90,7 @@ class HttpProtocol(HttpToolsProtocol):
         self._waiting_since = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._draining = False
+        self._counted = False  # in limits.open: an HTTP connection, not (yet) a WebSocket
 
     # Connection life
 
@@ -88,19 +98,28 @@ class HttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._waiting_since = self.loop.time()
         self._arm(self.limits.header_timeout, self._on_header_timeout)
-        if len(self.connections) > self.limits.max_connections and not self._make_room():
+        self._count(True)
+        if self.limits.open.value > self.limits.max_connections and not self._make_room():
             log.warning("connection limit (%d) reached", self.limits.max_connections)
             self._refuse(errors.ServiceUnavailableError())
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._count(False)
         super().connection_lost(exc)
 
     def handle_websocket_upgrade(self) -> None:
-        """The socket now belongs to uvicorn's WebSocket protocol: no HTTP timer may fire."""
+        """The socket now belongs to uvicorn's WebSocket protocol: no HTTP timer may fire, and
+        it leaves the HTTP count (the gateway's own limits bound client connections)."""
         self._disarm()
+        self._count(False)
         self._in_head = self._in_body = False
         super().handle_websocket_upgrade()
+
+    def _count(self, counted: bool) -> None:
+        if counted != self._counted:
+            self.limits.open.value += 1 if counted else -1
+            self._counted = counted
 
     def _make_room(self) -> bool:
         """Close the connection that has waited longest on its client; False if none can go."""
@@ -280,7 +299,8 @@ def http_protocol(settings: Settings) -> Any:
 
 
 def fit_open_file_limit(max_connections: int) -> None:
-    """Raise this process's soft open-file limit so ``max_connections`` sockets fit.
+    """Raise this process's soft open-file limit so ``max_connections`` sockets fit (the HTTP
+    limit plus the client gateway's).
 
     The common default soft limit is 1024 descriptors; past it ``accept`` fails and even
     ``/healthz`` goes unanswered. The hard limit is the ceiling; below it, a warning says so.
