@@ -19,7 +19,7 @@ from .options import Options, parse
 from .pg import Postgres
 from .procs import Launch
 from .seed import build_template
-from .servers import SERVERS, select
+from .servers import SERVERS
 from .trees import fingerprint, imported_package
 
 
@@ -41,7 +41,7 @@ def show(job: runner.Job, rnd: int, res: dict[str, Any], retry: int) -> None:
 
 def measure(opts: Options, meta: dict[str, Any], work: Path) -> report.Runs:
     """Templates, then every round; PostgreSQL scratch databases are dropped in any case."""
-    configs = select(list(opts.only), opts.engines, opts.extras, opts.deep, opts.profile)
+    configs = runner.configs(opts)
     if not configs:
         return {}
     pg = Postgres(opts.pg_url) if "postgresql" in opts.engines else None

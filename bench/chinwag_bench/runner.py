@@ -25,7 +25,8 @@ from .options import OTHER_LOAD_LIMIT, Options
 from .pg import Postgres, Scratch
 from .procs import Client, Launch, Running, pin, serving
 from .seed import count_rows, drop_copy, fresh_copy
-from .servers import FIXED, SERVERS, WRK_AUTH, Config, key
+from .servers import FIXED, SERVERS, WRK_AUTH, Config, key, select
+from .targets import baseline_uses
 from .trees import Tree, fingerprint
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -49,6 +50,13 @@ class Bench:
     pg: Postgres | None
     packages: dict[str, Path]  # tree name -> the chinwag package it imports
     fixtures: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def configs(opts: Options) -> list[Config]:
+    """The configurations ``opts`` asks for, with the baselines they are compared with."""
+    return select(
+        list(opts.only), opts.engines, opts.extras, opts.deep, opts.profile, baseline_uses()
+    )
 
 
 def jobs(configs: list[Config], opts: Options, rnd: int) -> list[Job]:

@@ -149,10 +149,19 @@ CONFIGS = (
 
 
 def select(
-    only: list[str], engines: tuple[str, ...], extras: bool, deep: int, profile: bool
+    only: list[str],
+    engines: tuple[str, ...],
+    extras: bool,
+    deep: int,
+    profile: bool,
+    uses: dict[str, set[str]],
 ) -> list[Config]:
-    """The configurations a run measures, in run order."""
-    out = []
+    """The configurations a run measures, in run order.
+
+    ``uses`` maps a baseline's config id to the chinwag config ids compared with it: a baseline
+    runs only when one of those does (no bare GET in a PostgreSQL-create-only run).
+    """
+    candidates = []
     for c in CONFIGS:
         server = SERVERS[c.server]
         if server.engine and server.engine not in engines:
@@ -163,8 +172,9 @@ def select(
             continue
         if profile and server.kind != "chinwag":
             continue
-        out.append(c)
-    return out
+        candidates.append(c)
+    ids = {c.id for c in candidates if SERVERS[c.server].kind == "chinwag"}
+    return [c for c in candidates if c.id in ids or uses.get(c.id, set()) & ids]
 
 
 def key(config_id: str, tree: str | None) -> str:

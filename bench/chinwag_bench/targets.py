@@ -60,3 +60,13 @@ INFO_RATIOS = (
     ("chinwag.fetch", "starlette.get", "fetch / bare Starlette GET"),
     ("chinwag.list", "starlette.get", "list 50 / bare Starlette GET"),
 )
+
+
+def baseline_uses() -> dict[str, set[str]]:
+    """Baseline config id -> the chinwag config ids a target or an info ratio compares with it."""
+    pairs = [(t.den, t.num) for t in TARGETS] + [(den, num) for num, den, _ in INFO_RATIOS]
+    out: dict[str, set[str]] = {}
+    for den, num in pairs:
+        if den is not None:
+            out.setdefault(den, set()).add(num)
+    return out

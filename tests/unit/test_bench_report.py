@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from bench.chinwag_bench import cpu, report, runner, sync
 from bench.chinwag_bench.options import Options, parse
-from bench.chinwag_bench.servers import key, select
+from bench.chinwag_bench.servers import key
 from bench.chinwag_bench.targets import TARGETS
 from bench.chinwag_bench.trees import parse_tree
 
@@ -140,7 +140,7 @@ def test_series_keys_name_the_tree_of_chinwag_only() -> None:
 
 def test_trees_alternate_between_rounds_next_to_shared_baselines() -> None:
     opts = options("--only", "fetch", "--tree", f"A={REPO}", "--tree", f"B={REPO / 'src'}")
-    configs = select(list(opts.only), opts.engines, opts.extras, opts.deep, opts.profile)
+    configs = runner.configs(opts)
     assert [j.key for j in runner.jobs(configs, opts, 1)] == [
         "raw.get",
         "chinwag.fetch@A",
@@ -161,8 +161,8 @@ def test_quick_mode_and_quiet_wait() -> None:
 
 
 def test_only_selects_a_path_with_its_baseline_and_skips_sync() -> None:
-    opts = options("--only", "create")
-    assert [c.id for c in select(list(opts.only), ("sqlite", "postgresql"), False, 0, False)] == [
+    opts = parse(["--only", "create"])
+    assert [c.id for c in runner.configs(opts)] == [
         "raw.post",
         "chinwag.create",
         "asyncpg.create",
@@ -170,6 +170,14 @@ def test_only_selects_a_path_with_its_baseline_and_skips_sync() -> None:
     ]
     assert not opts.sync
     assert options("--only", "sync").sync
+    assert runner.configs(options("--only", "sync")) == []
+
+
+def test_a_baseline_runs_only_with_a_chinwag_path_compared_with_it() -> None:
+    pg = [c.id for c in runner.configs(parse(["--engine", "postgresql"]))]
+    assert pg == ["asyncpg.create", "chinwag_pg.create"]
+    extras = [c.id for c in runner.configs(options("--only", "fetch", "--extras"))]
+    assert extras == ["raw.get", "chinwag.fetch", "starlette.get"]
 
 
 @pytest.mark.parametrize(
