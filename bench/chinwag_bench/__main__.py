@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import environment, report, runner
+from . import cpu, environment, report, runner
 from . import sync as sync_bench
 from .options import Options, parse
 from .pg import Postgres
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("bench: missing prerequisites:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
-    meta: dict[str, Any] = {"argv": sys.argv if argv is None else argv}
+    meta: dict[str, Any] = {"argv": sys.argv[1:] if argv is None else argv}
     meta["options"] = {k: str(v) for k, v in vars(opts).items()}
     meta["machine"] = environment.machine(None)
     meta["trees"] = {}
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         if opts.sync:
             meta["sync"] = {}
             for t in opts.trees:
-                print(f"bench: sync_bench.py for {t.name}", flush=True)
+                waited = cpu.wait_quiet(opts.wait_quiet)
+                print(f"bench: sync_bench.py for {t.name} (waited {waited} s)", flush=True)
                 out = runner.RESULTS / f"{name}-sync-{t.name}.json"
                 meta["sync"][t.name] = sync_bench.run(t, out)
     text = report.markdown(runs, meta, opts)

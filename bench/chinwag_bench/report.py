@@ -276,6 +276,7 @@ def header(meta: dict[str, Any], opts: Options) -> list[str]:
     lines = [
         f"# chinwag speed table, {m['date']}",
         "",
+        f"Command: `{' '.join(['python -m bench.chinwag_bench', *meta.get('argv', [])])}`.",
         f"Machine: {m['nproc']} CPU ({m['cpu']}), {m['memory']}, kernel {m['kernel']}, "
         f"Python {m['python']}, SQLite {m['sqlite']}, {m['wrk']}.",
         f"Load: wrk -t{opts.threads} -c{opts.connections} -d{opts.duration:g}s after a "
