@@ -181,12 +181,16 @@ def checks(runs: Runs) -> list[str]:
         "Checks (no non-2xx, no socket errors, every 2xx create a committed row): "
         + ("all passed." if not failures else "**FAILED**: " + "; ".join(failures) + ".")
     )
+    every = [r for s in runs.values() for r in s]
     noisy = [
         f"`{k}` round {r['round']} (other {r['cpu']['other']:.0%})"
         for k, s in runs.items()
         for r in s
         if r["cpu"]["other"] > OTHER_LOAD_LIMIT
     ]
+    if len(noisy) == len(every) > 1:
+        others = sorted(r["cpu"]["other"] for r in every)
+        noisy = [f"**all {len(every)} runs** ({others[0]:.0%}-{others[-1]:.0%})"]
     lines.append(
         f"Other load above {OTHER_LOAD_LIMIT:.0%} of a core (suspect runs): "
         + ("; ".join(noisy) if noisy else "none")
@@ -209,6 +213,10 @@ def checks(runs: Runs) -> list[str]:
         for r in s
         if r["cpu"]["server"] < 0.9 and r["config"] not in ON_POSTGRES
     ]
+    pinned = [r for r in every if r["config"] not in ON_POSTGRES]
+    if len(low) == len(pinned) > 1:
+        shares = sorted(r["cpu"]["server"] for r in pinned)
+        low = [f"**all {len(pinned)} runs** ({shares[0]:.0%}-{shares[-1]:.0%})"]
     if low:
         lines.append(
             "Server below 90 % of its core (not saturated: waiting on disk, or sharing its "

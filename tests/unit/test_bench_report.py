@@ -214,3 +214,13 @@ def test_sync_results_or_the_reason_they_are_missing(tmp_path: Path) -> None:
     out.write_text(json.dumps({"latency": {"p50_ms": 3.1}, "workers": 1}))
     figures = sync.outcome(0, "", out)["figures"]
     assert sync.rows(figures) == [("latency.p50_ms", 3.1), ("workers", 1)]
+
+
+def test_a_machine_busy_through_the_whole_run_is_said_in_one_line() -> None:
+    runs = table_runs(create=4_000, list_p99=80)
+    for s in runs.values():
+        for r in s:
+            r["cpu"] = {"server": 0.3, "postgres": 0.0, "other": 1.5}
+    lines = report.checks(runs)
+    assert "suspect runs): **all 15 runs** (150%-150%)." in lines[1]
+    assert lines[2].endswith("other processes): **all 15 runs** (30%-30%).")
