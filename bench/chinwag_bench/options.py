@@ -140,7 +140,8 @@ def parse(argv: list[str] | None = None) -> Options:
     if a.wait_quiet is None:
         a.wait_quiet = 0.0 if a.quick else 60.0
     if a.profile:
-        a.rounds, a.sync = 1, False
+        # py-spy slows the server anyway: a quieter second attempt would not make it comparable
+        a.rounds, a.sync, a.retry = 1, False, 0
     return Options(
         duration=a.duration,
         warmup=a.warmup,

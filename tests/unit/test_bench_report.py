@@ -158,6 +158,8 @@ def test_quick_mode_and_quiet_wait() -> None:
     assert options("--quick", "--wait-quiet", "5").wait_quiet == 5.0
     assert options().wait_quiet == 60.0
     assert cpu.wait_quiet(0) == 0.0
+    profile = options("--profile")
+    assert (profile.rounds, profile.retry, profile.sync) == (1, 0, False)
 
 
 def test_only_selects_a_path_with_its_baseline_and_skips_sync() -> None:
