@@ -74,6 +74,8 @@ TOKEN = "sync-bench-token"
 AUTH = (ACCOUNT, TOKEN)
 SWARM = Path(__file__).with_name("sync_swarm.py")
 TICK = os.sysconf("SC_CLK_TCK")
+#: a keep-alive connection idle this long is not reused (the server may be closing it)
+IDLE_SECONDS = 1.0
 
 
 def free_port() -> int:
@@ -150,14 +152,18 @@ class Poster:
             f"Authorization: Basic {base64.b64encode(f'{ACCOUNT}:{TOKEN}'.encode()).decode()}\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
         ).encode()
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        #: keep-alive connections and when each was last used
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def post(self, body: str) -> tuple[int, float]:
         """Create a message: its index (from the reply) and when the request left."""
-        conn = (
-            self.idle.pop() if self.idle else await asyncio.open_connection("127.0.0.1", self.port)
-        )
-        reader, writer = conn
+        while self.idle:
+            reader, writer, used = self.idle.pop()
+            if time.monotonic() - used < IDLE_SECONDS:
+                break
+            writer.close()
+        else:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         form = b"Body=" + body.encode()
         at = time.perf_counter()
         writer.write(self.head + b"Content-Length: %d\r\n\r\n" % len(form) + form)
@@ -166,11 +172,11 @@ class Poster:
             raise SystemExit(f"message create failed: {head[:200]!r}")
         length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
         reply = orjson.loads(await reader.readexactly(length))
-        self.idle.append(conn)
+        self.idle.append((reader, writer, time.monotonic()))
         return int(reply["index"]), at
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
 
 
