@@ -93,9 +93,11 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     """One ``chinwag serve`` process."""
 
-    def __init__(self, database: str, redis_url: str | None) -> None:
+    def __init__(self, database: str, redis_url: str | None, src: str | None = None) -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
+        if src is not None:  # another tree of chinwag (an A/B)
+            env["PYTHONPATH"] = src
         env.update(
             CHINWAG_ACCOUNT_SID=ACCOUNT, CHINWAG_AUTH_TOKEN=TOKEN, CHINWAG_LOG_LEVEL="warning"
         )
@@ -104,6 +106,7 @@ class Server:
         if redis_url:
             cmd += ["--redis-url", redis_url]
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+        self.database = database
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -353,13 +356,11 @@ async def _throughput(
     }
 
 
-async def run(
-    args: argparse.Namespace,
-    writer: Server,
-    host: Server,
-    key: tuple[str, str],
-    watched: list[Server],
-) -> dict[str, Any]:
+async def make_channel(
+    args: argparse.Namespace, writer: Server, key: tuple[str, str]
+) -> tuple[str, str, list[str]]:
+    """A channel with ``--subscribers`` members: its messages path, its messages list SID, and
+    an access token for each member."""
     async with httpx.AsyncClient(base_url=writer.base, auth=AUTH, timeout=30) as http:
         service = (await http.post("/v1/Services", data={"FriendlyName": "bench"})).json()["sid"]
         limit = {"Limits.ChannelMembers": str(max(args.subscribers, 100))}
@@ -376,6 +377,17 @@ async def run(
     path = f"/v1/Services/{service}/Channels/{channel}/Messages"
     list_sid = objects.messages_list(channel).sid
     tokens = [_token(key, service, f"u{n}") for n in range(args.subscribers)]
+    return path, list_sid, tokens
+
+
+async def run(
+    args: argparse.Namespace,
+    writer: Server,
+    host: Server,
+    key: tuple[str, str],
+    watched: list[Server],
+) -> dict[str, Any]:
+    path, list_sid, tokens = await make_channel(args, writer, key)
     poster = Poster(writer.port, path)
     results: dict[str, Any] = {}
     try:
