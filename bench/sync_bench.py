@@ -30,7 +30,8 @@ figures are floors; compare A/B runs interleaved, in one session.
 - ``setup``: ``database`` (``sqlite`` or ``postgresql``), ``processes``, ``redis`` (bool),
   ``subscribers``, ``cpus`` (of the machine), ``loadavg_1m`` (before the run);
 - ``latency``: ``messages``, ``delivered``, ``rate_per_s``, ``p50_ms``, ``p99_ms``,
-  ``max_ms``;
+  ``max_ms``, and the REST create round trip ``reply_p50_ms``, ``reply_p99_ms`` (when those
+  grow, the writer is behind the rate and the latency measures its backlog);
 - ``fanout``: ``subscribers``, ``rounds``, ``last_member_median_ms``, ``last_member_max_ms``;
 - ``throughput``: ``messages``, ``deliveries`` (received), ``expected``, ``seconds``,
   ``deliveries_per_s``, ``server_cpu_s``, ``server_cpu_share`` (CPU seconds per wall second,
@@ -291,12 +292,16 @@ async def _latency(
     args: argparse.Namespace, poster: Poster, swarm: Swarm, count: int
 ) -> dict[str, Any]:
     """``count`` creates on a fixed schedule (not one after the other: a slow reply must not
-    lower the rate), then the arrival of each at the subscriber."""
+    lower the rate), then the arrival of each at the subscriber. The REST round trips are
+    reported too: when they grow, the server is not keeping up with the rate, and the
+    delivery latency measures that backlog."""
     sent: dict[int, float] = {}
+    replies: list[float] = []
 
     async def post_at(when: float, n: int) -> None:
         await asyncio.sleep(max(0.0, when - time.perf_counter()))
         index, at = await poster.post(f"m{n}")
+        replies.append(time.perf_counter() - at)
         sent[index] = at
 
     await asyncio.gather(*(poster.post("warm-up") for _ in range(8)))  # open the connections
@@ -312,6 +317,8 @@ async def _latency(
         "p50_ms": round(_pct(latencies, 0.5), 1),
         "p99_ms": round(_pct(latencies, 0.99), 1),
         "max_ms": round(max(latencies) * 1000, 1),
+        "reply_p50_ms": round(_pct(replies, 0.5), 1),
+        "reply_p99_ms": round(_pct(replies, 0.99), 1),
     }
 
 
