@@ -31,11 +31,14 @@ figures are floors; compare A/B runs interleaved, in one session.
   ``subscribers``, ``cpus`` (of the machine), ``loadavg_1m`` (before the run);
 - ``latency``: ``messages``, ``delivered``, ``rate_per_s``, ``p50_ms``, ``p99_ms``,
   ``max_ms``, and the REST create round trip ``reply_p50_ms``, ``reply_p99_ms`` (when those
-  grow, the writer is behind the rate and the latency measures its backlog);
+  grow, the writer is behind the rate and the latency measures its backlog), and
+  ``after_reply_p50_ms``, ``after_reply_p99_ms``: from the REST reply to the delivery (the
+  commit precedes both, so this is the delivery path alone; negative when the event wins);
 - ``fanout``: ``subscribers``, ``rounds``, ``last_member_median_ms``, ``last_member_max_ms``;
 - ``throughput``: ``messages``, ``deliveries`` (received), ``expected``, ``seconds``,
   ``deliveries_per_s``, ``server_cpu_s``, ``server_cpu_share`` (CPU seconds per wall second,
-  1.0 = one CPU busy), ``deliveries_per_server_cpu_s``, ``clients_cpu_s``;
+  1.0 = one CPU busy), ``server_system_cpu_fraction`` (the part of it spent in the kernel:
+  socket writes), ``deliveries_per_server_cpu_s``, ``clients_cpu_s``;
 - ``create``: ``alone_per_s``, ``one_subscriber_ratio``, ``subscribers_ratio`` (with all
   ``setup.subscribers`` connected).
 
@@ -85,10 +88,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system (kernel) CPU time of process ``pid`` so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 class Server:
@@ -120,7 +123,7 @@ class Server:
                 raise SystemExit("chinwag serve did not start")
             time.sleep(0.1)
 
-    def cpu(self) -> float:
+    def cpu(self) -> tuple[float, float]:
         return cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
@@ -296,12 +299,12 @@ async def _latency(
     reported too: when they grow, the server is not keeping up with the rate, and the
     delivery latency measures that backlog."""
     sent: dict[int, float] = {}
-    replies: list[float] = []
+    replied: dict[int, float] = {}
 
     async def post_at(when: float, n: int) -> None:
         await asyncio.sleep(max(0.0, when - time.perf_counter()))
         index, at = await poster.post(f"m{n}")
-        replies.append(time.perf_counter() - at)
+        replied[index] = time.perf_counter()
         sent[index] = at
 
     await asyncio.gather(*(poster.post("warm-up") for _ in range(8)))  # open the connections
@@ -310,6 +313,8 @@ async def _latency(
     await asyncio.sleep(1.0)
     arrived = await swarm.arrivals()
     latencies = [arrived[i] - t for i, t in sent.items() if i in arrived]
+    after_reply = [arrived[i] - t for i, t in replied.items() if i in arrived]
+    replies = [replied[i] - t for i, t in sent.items()]
     return {
         "messages": count,
         "delivered": len(latencies),
@@ -319,6 +324,8 @@ async def _latency(
         "max_ms": round(max(latencies) * 1000, 1),
         "reply_p50_ms": round(_pct(replies, 0.5), 1),
         "reply_p99_ms": round(_pct(replies, 0.99), 1),
+        "after_reply_p50_ms": round(_pct(after_reply, 0.5), 1),
+        "after_reply_p99_ms": round(_pct(after_reply, 0.99), 1),
     }
 
 
@@ -343,11 +350,14 @@ async def _throughput(
     args: argparse.Namespace, poster: Poster, swarm: Swarm, watched: list[Server]
 ) -> dict[str, Any]:
     result = await swarm.expect(args.burst, 60)
-    cpu = sum(s.cpu() for s in watched)
+    before = [s.cpu() for s in watched]
     start = time.perf_counter()
     await asyncio.gather(*(poster.post("burst") for _ in range(args.burst)))
     got = await result
-    cpu = sum(s.cpu() for s in watched) - cpu
+    after = [s.cpu() for s in watched]
+    user = sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
+    system = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+    cpu = user + system
     seconds = got["last"] - start
     deliveries = got["deliveries"]
     return {
@@ -358,6 +368,7 @@ async def _throughput(
         "deliveries_per_s": round(deliveries / seconds),
         "server_cpu_s": round(cpu, 2),
         "server_cpu_share": round(cpu / seconds, 2),
+        "server_system_cpu_fraction": round(system / cpu, 2) if cpu else None,
         "deliveries_per_server_cpu_s": round(deliveries / cpu) if cpu else None,
         "clients_cpu_s": round(got["cpu_s"], 2),
     }
