@@ -10,13 +10,14 @@ Connections in ``record`` mode (the latency client) also decode each event's ``i
 
 It is driven over stdin/stdout, one JSON object a line::
 
-    parent -> {"url", "path", "list_sid", "tokens": [...], "record": bool}
+    parent -> {"host", "port", "path", "list_sid", "tokens": [...], "record": bool}
     swarm  -> {"ready": n}                        every connection subscribed
     parent -> {"cmd": "expect", "count": k, "timeout": s}
     swarm  -> {"armed": true}                     counting from zero now
-    swarm  -> {"complete", "deliveries", "first", "last", "cpu_s"}   when each connection
-              has k more deliveries (or at the timeout); times are ``time.perf_counter()``,
-              the system's monotonic clock, which the parent reads too
+    swarm  -> {"complete", "deliveries", "first", "last", "cpu_s", "lost"}   when each
+              connection has k more deliveries (or at the timeout); times are
+              ``time.perf_counter()``, the system's monotonic clock, which the parent
+              reads too; ``lost``: connections the server closed
     parent -> {"cmd": "arrivals"}
     swarm  -> {"arrivals": {index: time}}         what record-mode connections received
     parent -> {"cmd": "quit"}
