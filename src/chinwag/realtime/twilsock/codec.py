@@ -85,18 +85,9 @@ class Notification:
 
     def frame(self, frame_id: str) -> bytes:
         """The frame with ``frame_id``, which must need no JSON escaping (server ids do not)."""
-        return b"".join(
-            (
-                MAGIC,
-                str(self._fixed + len(frame_id) + 2).encode(),
-                CRLF,
-                self._HEAD,
-                b'"',
-                frame_id.encode(),
-                b'"',
-                self._tail,
-            )
-        )
+        ident = frame_id.encode()
+        length = str(self._fixed + len(ident) + 2).encode()
+        return b"".join((MAGIC, length, CRLF, self._HEAD, b'"', ident, b'"', self._tail))
 
 
 def decode(data: bytes) -> Frame:
