@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chinwag.realtime.twilsock.codec import MAGIC, Frame, FrameError, decode, encode
+from chinwag.realtime.twilsock.codec import MAGIC, Frame, FrameError, Notification, decode, encode
 
 #: Reproducible in CI: the same examples every run, no deadline on a loaded machine.
 PROFILE = settings(deadline=None, derandomize=True, database=None)
@@ -86,3 +86,18 @@ def test_a_client_frame_with_an_empty_payload_decodes() -> None:
 def test_each_broken_rule_names_itself(data: bytes, reason: str) -> None:
     with pytest.raises(FrameError, match=reason):
         decode(data)
+
+
+@PROFILE
+@given(st.text(), st.integers(0, 10**12), st.binary(max_size=2048))
+def test_a_notification_encoded_once_is_the_frame_encode_writes(
+    message_type: str, number: int, payload: bytes
+) -> None:
+    frame_id = f"TS{number}"
+    header = {
+        "method": "notification",
+        "id": frame_id,
+        "message_type": message_type,
+        "payload_type": "application/json",
+    }
+    assert Notification(message_type, payload).frame(frame_id) == encode(header, payload)

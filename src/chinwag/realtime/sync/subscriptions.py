@@ -34,6 +34,7 @@ from chinwag.realtime.sync import access, views
 from chinwag.realtime.sync.objects import SyncObject
 from chinwag.realtime.sync.projection import ALL, REVOKE
 from chinwag.realtime.sync.shapes import Data
+from chinwag.realtime.twilsock.codec import Notification
 from chinwag.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,16 @@ class SyncSettings:
 class SyncConnection:
     """One client connection's subscriptions, and where its notifications go.
 
-    ``deliver`` hands an encoded notification payload to the connection's own bounded outbound
-    queue (the gateway session's); a connection that overflows it is closed, which detaches it
-    here.
+    ``deliver`` hands a notification to the connection's own bounded outbound queue (the
+    gateway session's); a connection that overflows it is closed, which detaches it here.
     """
 
     def __init__(
-        self, hub: SyncHub, identity: str, service_sid: str, deliver: Callable[[bytes], None]
+        self,
+        hub: SyncHub,
+        identity: str,
+        service_sid: str,
+        deliver: Callable[[Notification], None],
     ) -> None:
         self.hub = hub
         self.identity = identity
@@ -71,15 +75,16 @@ class SyncConnection:
         self.closed = False
 
     def push(self, payload: Data) -> None:
-        self._deliver(orjson.dumps(payload))
+        """An event for this connection only (a replay, a subscription's outcome)."""
+        self._deliver(Notification(SYNC_EVENT, orjson.dumps(payload)))
 
-    def push_encoded(self, payload: bytes) -> None:
-        self._deliver(payload)
+    def push_encoded(self, notification: Notification) -> None:
+        self._deliver(notification)
 
 
-#: a live event as feeds hand it out: its id (None for an object's removal) and its JSON,
-#: encoded once however many connections receive it
-Delivery = tuple[int | None, bytes]
+#: a live event as feeds hand it out: its id (None for an object's removal) and its
+#: notification, encoded once however many connections receive it
+Delivery = tuple[int | None, Notification]
 
 
 @dataclass(eq=False)
@@ -94,9 +99,9 @@ class Subscription:
         if not self.ready:
             self.held.extend(deliveries)
             return
-        for event_id, payload in deliveries:
+        for event_id, notification in deliveries:
             if event_id is None or event_id > self.delivered:
-                self.connection.push_encoded(payload)
+                self.connection.push_encoded(notification)
                 if event_id is not None:
                     self.delivered = event_id
 
@@ -133,7 +138,10 @@ class Feed:
                 await asyncio.sleep(0.5)
                 continue
             self.position = replay.position
-            deliveries = [(e["event"].get("id"), orjson.dumps(e)) for e in replay.events]
+            deliveries = [
+                (e["event"].get("id"), Notification(SYNC_EVENT, orjson.dumps(e)))
+                for e in replay.events
+            ]
             for sub in tuple(self.subscribers):
                 sub.offer(deliveries)
             if replay.removed:
@@ -210,7 +218,7 @@ class SyncHub:
             log.error("sync subscription work failed", exc_info=task.exception())
 
     def connect(
-        self, identity: str, service_sid: str, deliver: Callable[[bytes], None]
+        self, identity: str, service_sid: str, deliver: Callable[[Notification], None]
     ) -> SyncConnection:
         return SyncConnection(self, identity, service_sid, deliver)
 

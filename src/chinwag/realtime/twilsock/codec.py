@@ -56,6 +56,40 @@ def encode(header: Mapping[str, Any], payload: bytes = b"") -> bytes:
     return b"".join((MAGIC, str(len(head)).encode(), CRLF, head, CRLF, payload))
 
 
+class Notification:
+    """A ``notification`` frame encoded once and sent on many connections.
+
+    Frames differ between connections only in their ``id``, so everything after it (the rest
+    of the header and the payload) is encoded once, and :meth:`frame` only splices in the id.
+    One Sync event fanned out to a thousand subscribers is then one JSON encoding, not a
+    thousand. The bytes equal :func:`encode` of ``{"method": "notification", "id": …,
+    "message_type": …, "payload_type": "application/json"}`` with the payload.
+    """
+
+    __slots__ = ("_fixed", "_tail", "message_type")
+
+    _HEAD = b'{"method":"notification","id":'
+
+    def __init__(self, message_type: str, payload: bytes) -> None:
+        self.message_type = message_type
+        rest = orjson.dumps(
+            {
+                "message_type": message_type,
+                "payload_type": "application/json",
+                "payload_size": len(payload),
+            }
+        )
+        #: the header after the id (``,"message_type":…}``), CRLF and the payload
+        self._tail = b"," + rest[1:] + CRLF + payload
+        self._fixed = len(self._HEAD) + len(rest)
+
+    def frame(self, frame_id: str) -> bytes:
+        """The frame with ``frame_id``, which must need no JSON escaping (server ids do not)."""
+        ident = frame_id.encode()
+        length = str(self._fixed + len(ident) + 2).encode()
+        return b"".join((MAGIC, length, CRLF, self._HEAD, b'"', ident, b'"', self._tail))
+
+
 def decode(data: bytes) -> Frame:
     """Parse one frame, or raise :class:`FrameError`."""
     if not data.startswith(MAGIC):

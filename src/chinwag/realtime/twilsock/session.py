@@ -58,8 +58,8 @@ from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.events import Actor
 from chinwag.http.metrics import GatewayCounters
 from chinwag.realtime.exchange import Client, Request, Response, error_response
-from chinwag.realtime.sync.subscriptions import SYNC_EVENT, SyncConnection, SyncHub
-from chinwag.realtime.twilsock.codec import Frame, FrameError, decode, encode
+from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub
+from chinwag.realtime.twilsock.codec import Frame, FrameError, Notification, decode, encode
 from chinwag.realtime.upstream import Router
 
 log = logging.getLogger(__name__)
@@ -285,17 +285,14 @@ class Session:
 
     def notify(self, message_type: str, payload: bytes) -> None:
         """Queue a ``notification`` (JSON ``payload``) if the client registered its type."""
-        if self.state is State.CONNECTED and message_type in self.message_types:
-            header = {
-                "method": "notification",
-                "id": server_id(),
-                "message_type": message_type,
-                "payload_type": "application/json",
-            }
-            self._enqueue(encode(header, payload))
+        if message_type in self.message_types:
+            self.send_notification(Notification(message_type, payload))
 
-    def _sync_event(self, payload: bytes) -> None:
-        self.notify(SYNC_EVENT, payload)
+    def send_notification(self, notification: Notification) -> None:
+        """Queue ``notification`` if the client registered its type. One event fanned out to
+        many connections is one :class:`Notification`: only the frame id is per connection."""
+        if self.state is State.CONNECTED and notification.message_type in self.message_types:
+            self._enqueue(notification.frame(server_id()))
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -361,7 +358,8 @@ class Session:
         self.state = State.CONNECTED
         self.connected_at = self.env.deps.clock.now_ms()
         self.message_types = _message_types(frame.header.get("registrations"))
-        self._sync = self.env.sync.connect(grant.identity, grant.service_sid, self._sync_event)
+        sync = self.env.sync
+        self._sync = sync.connect(grant.identity, grant.service_sid, self.send_notification)
         self._use(grant)
         self._reply(
             request_id,
