@@ -133,6 +133,16 @@ class _SingleStatementScope:
             raise DatabaseUnavailableError() from e
 
 
+async def _keep_session(conn: Any) -> None:
+    """The pool's reset of a released connection: nothing to do.
+
+    asyncpg's default reset runs ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release, a round trip and a transaction per request. chinwag keeps no
+    session state on a connection (no SET, LISTEN, cursors or advisory locks), and the pool
+    still rolls back a transaction left open before this runs.
+    """
+
+
 @functools.cache
 def _connection_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "the database connection is gone", not "the statement failed"."""
@@ -178,6 +188,7 @@ class PostgresEngine:
             min_size=min(2, self.pool_size),
             max_size=self.pool_size,
             statement_cache_size=1024,
+            reset=_keep_session,
         )
 
     async def close(self) -> None:
