@@ -80,6 +80,7 @@ class StatementGroups:
 
     async def _run(self) -> None:
         """Run groups one after another until no statement is pending."""
+        pending: dict[str, list[_Statement]] = {}
         try:
             while self._pending:
                 pending, self._pending = self._pending, {}
@@ -87,6 +88,10 @@ class StatementGroups:
                     await self._run_group(sql, statements)
         finally:
             self._task = None
+            # Cancelled (the engine closes mid-group): no unit may wait forever.
+            for statements in (*pending.values(), *self._pending.values()):
+                for _, future in statements:
+                    future.cancel()  # a no-op for the statements already answered
 
     async def _run_group(self, sql: str, statements: list[_Statement]) -> None:
         try:
