@@ -1,18 +1,21 @@
 """The PostgreSQL engine: asyncpg, with a connection pool per process.
 
 asyncpg was chosen over psycopg 3 for its lower per-statement cost (see docs/performance.md).
-Statements are prepared and cached per connection.
+Statements are prepared and cached per connection. The statements of single-statement units
+(message creates) commit in groups: see ``statement_groups``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from types import TracebackType
 from typing import Any
 
 from chinwag.errors import DatabaseUnavailableError
 from chinwag.storage import pg_url
 from chinwag.storage.engines.base import Connection, Row, TransactionScope
+from chinwag.storage.engines.statement_groups import StatementGroups
 
 
 class _PostgresConnection:
@@ -87,6 +90,60 @@ class _PostgresTransaction:
             raise DatabaseUnavailableError() from e
 
 
+class _GroupedConnection:
+    """The connection of a single-statement unit: its ``fetchone`` joins a statement group.
+
+    Such a unit runs one statement, and ``Txn`` refuses a second, so ``fetchall`` and
+    ``execute`` (which no such unit uses today) run alone on a pooled connection.
+    """
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self._engine = engine
+
+    async def fetchone(self, sql: str, args: tuple[Any, ...]) -> Row | None:
+        return await self._engine.statement_groups.fetchone(sql, args)
+
+    async def fetchall(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
+        async with self._engine.pool.acquire() as conn:
+            return await _PostgresConnection(conn).fetchall(sql, args)
+
+    async def execute(self, sql: str, args: tuple[Any, ...]) -> int:
+        async with self._engine.pool.acquire() as conn:
+            return await _PostgresConnection(conn).execute(sql, args)
+
+
+class _SingleStatementScope:
+    """The scope of a single-statement unit: no connection or transaction of its own (its
+    statement commits with its group); a lost connection is a 503, as in any scope."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self._engine = engine
+
+    async def __aenter__(self) -> Connection:
+        return _GroupedConnection(self._engine)
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if e is not None and isinstance(e, self._engine.connection_errors):
+            raise DatabaseUnavailableError() from e
+
+
+async def _keep_session(conn: Any) -> None:
+    """The pool's reset of a released connection: nothing to do.
+
+    asyncpg's default reset runs ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release, a round trip and a transaction per request. chinwag keeps no
+    session state on a connection (no SET, LISTEN, cursors or advisory locks), and the pool
+    still rolls back a transaction left open before this runs.
+    """
+
+
+@functools.cache
 def _connection_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "the database connection is gone", not "the statement failed"."""
     import asyncpg
@@ -111,6 +168,12 @@ class PostgresEngine:
         self.dsn = pg_url.dsn(url)  # checks sslmode before anything connects
         self.pool_size = pool_size
         self._pool: Any = None
+        self.statement_groups = StatementGroups(self)
+
+    @property
+    def connection_errors(self) -> tuple[type[BaseException], ...]:
+        """Exceptions that mean "the database connection is gone", not "the statement failed"."""
+        return _connection_errors()
 
     @property
     def pool(self) -> Any:
@@ -125,6 +188,7 @@ class PostgresEngine:
             min_size=min(2, self.pool_size),
             max_size=self.pool_size,
             statement_cache_size=1024,
+            reset=_keep_session,
         )
 
     async def close(self) -> None:
@@ -133,8 +197,10 @@ class PostgresEngine:
             self._pool = None
 
     def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope:
-        # implicit: one statement in autocommit is its own transaction (no BEGIN/COMMIT)
-        return _PostgresTransaction(self, write and not implicit)
+        # implicit: a single-statement unit; its statement commits with its statement group
+        if write and implicit:
+            return _SingleStatementScope(self)
+        return _PostgresTransaction(self, write)
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         import asyncpg
