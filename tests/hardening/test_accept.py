@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -24,10 +26,10 @@ class _Counting(asyncio.Protocol):
         self.made.append(transport)
 
 
-def _run(test: object) -> None:
+def _run(test: Coroutine[Any, Any, None]) -> None:
     loop = EagerAcceptLoop()
     try:
-        loop.run_until_complete(test)  # type: ignore[arg-type]
+        loop.run_until_complete(test)
     finally:
         loop.close()
 
@@ -106,5 +108,30 @@ def test_a_socket_passed_in_is_served_too() -> None:
             for client in clients:
                 client.close()
             server.close()
+
+    _run(scenario())
+
+
+def test_connections_accepted_as_it_closes_are_reset_not_served() -> None:
+    """uvicorn tells its connections to finish when it closes the server: one accepted in that
+    turn but not opened yet would never be told, so it is reset like a queued one."""
+
+    async def scenario() -> None:
+        made: list[asyncio.BaseTransport] = []
+        _Counting.made = made
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_Counting, "127.0.0.1", 0, backlog=128)
+        clients = _burst(server.sockets[0].getsockname()[1])
+        await asyncio.sleep(0)  # the loop accepts the burst; the transports open next turn
+        server.close()
+        await asyncio.wait_for(server.wait_closed(), 5)
+        try:
+            assert made == []
+            for client in clients:
+                with pytest.raises(ConnectionResetError):
+                    client.recv(1)
+        finally:
+            for client in clients:
+                client.close()
 
     _run(scenario())

@@ -19,6 +19,7 @@ import asyncio
 import errno
 import logging
 import socket
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,10 @@ RETRY_AFTER_SECONDS = 1.0
 _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 ProtocolFactory = Callable[[], asyncio.BaseProtocol]
+
+#: uvicorn's ``loop`` option naming :class:`EagerAcceptLoop`: an import string, so worker
+#: processes build the same loop.
+UVICORN_LOOP = "chinwag.http.accept:EagerAcceptLoop"
 
 
 class EagerAcceptServer:
@@ -86,10 +91,24 @@ class EagerAcceptServer:
             task.add_done_callback(self._opening.discard)
 
     async def _open(self, conn: socket.socket) -> None:
+        """Hand ``conn`` to uvloop's transport, in the turn after it was accepted.
+
+        A server closed meanwhile must not start serving it: uvicorn has already told its
+        connections to finish (``shutdown()``) and would never tell this one. Not yet opened,
+        it is reset, as the kernel resets connections still queued on a closed listener;
+        opened while closing, it is told to shut down like the others.
+        """
+        if self._closed.is_set():
+            _reset(conn)
+            return
         try:
-            await self._loop.connect_accepted_socket(self._factory, conn)
+            _, protocol = await self._loop.connect_accepted_socket(self._factory, conn)
         except OSError:  # the client left before its transport was ready
             conn.close()
+            return
+        shutdown = getattr(protocol, "shutdown", None)
+        if self._closed.is_set() and shutdown is not None:
+            shutdown()
 
     def close(self) -> None:
         """Stop accepting and close the listening sockets; open connections stay open."""
@@ -101,10 +120,22 @@ class EagerAcceptServer:
             sock.close()
 
     async def wait_closed(self) -> None:
+        """Closed, and no accepted connection is still opening."""
         await self._closed.wait()
+        while self._opening:
+            await asyncio.gather(*self._opening, return_exceptions=True)
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
 
     def is_serving(self) -> bool:
         return not self._closed.is_set()
+
+
+def _reset(conn: socket.socket) -> None:
+    """Close with a reset (``SO_LINGER`` 0), so the client sees a refused connection."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
 
 
 def _bind(host: str | None, port: int, backlog: int) -> list[socket.socket]:
@@ -128,11 +159,7 @@ def _bind(host: str | None, port: int, backlog: int) -> list[socket.socket]:
 
 
 class EagerAcceptLoop(uvloop.Loop):
-    """uvloop, with TCP servers that accept every waiting connection in one turn.
-
-    uvicorn's ``loop`` option names it as an import string
-    (``"chinwag.http.accept:EagerAcceptLoop"``), so worker processes build the same loop.
-    """
+    """uvloop, with TCP servers that accept every waiting connection in one turn."""
 
     async def create_server(  # type: ignore[override]
         self,
@@ -153,4 +180,3 @@ class EagerAcceptLoop(uvloop.Loop):
             )
         sockets = [sock] if sock is not None else _bind(host, port or 0, backlog)
         return EagerAcceptServer(self, sockets, protocol_factory, backlog)
-
