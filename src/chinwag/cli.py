@@ -269,7 +269,10 @@ def _serve(args: argparse.Namespace) -> int:
         "ws_ping_timeout": settings.gateway_ping_timeout,
     }
     if sys.platform != "win32":
-        options.update(loop="uvloop")
+        from chinwag.http.accept import UVICORN_LOOP  # uvloop: not on Windows
+
+        # uvloop, accepting every waiting connection in one turn (see chinwag.http.accept)
+        options.update(loop=UVICORN_LOOP)
     fit_open_file_limit(settings.max_connections + settings.gateway_max_connections)
     # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal, which would end
     # the process "killed by SIGTERM". A graceful stop is a success: exit 0.

