@@ -17,8 +17,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -47,6 +50,14 @@ pytest_plugins = ["pytester"]  # the plugin's own tests run inner suites (tests/
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 
+
+#: Property tests judge correctness, not speed: on a loaded machine (a CI runner, two suites at
+#: once) Hypothesis's per-example deadline and its slow-generation health check fail tests that
+#: are right. Tests that set their own ``settings`` still override these fields.
+settings.register_profile(
+    "chinwag", deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+settings.load_profile("chinwag")
 
 TEST_DATABASE_URL = os.environ.get("CHINWAG_TEST_DATABASE_URL")
 
@@ -94,6 +105,8 @@ def spawn_server(
         stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,
         text=True,
+        # its own process group, so a failed start can kill the workers of `--workers N` too
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # generous: a loaded CI machine starts servers slowly
@@ -108,7 +121,10 @@ def spawn_server(
             assert time.monotonic() < deadline, "chinwag serve did not become healthy"
             time.sleep(0.05)
     except BaseException:
-        proc.kill()  # never leave a server behind a failed start
+        # never leave a server behind a failed start: a killed supervisor would leave its workers
+        # holding the output pipe open, and communicate() would wait for them forever
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         raise
 
