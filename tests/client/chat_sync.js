@@ -14,7 +14,8 @@
 //   {"cmd": "user", "channel": "CH…", "identity": …, "tag": …}
 //                                                -> member.getUser() (subscribes to the user)
 //                                                   -> {"event": "user", "online", "notifiable"}
-// A subscribed user's change shows as {"event": "userUpdated", "identity", "reasons", "online"}.
+// A subscribed user's change shows as {"event": "userUpdated", "identity", "reasons", "online",
+// "notifiable"}.
 // Typing shows as {"event": "typingStarted"|"typingEnded", "channel", "identity"}, and every
 // typing notification the SDK's twilsock receives as {"event": "notification", "type", "payload"}.
 "use strict";
@@ -58,7 +59,13 @@ for (const name of ["typingStarted", "typingEnded"]) {
   client.on(name, (m) => out({ event: name, channel: m.channel.sid, identity: m.identity }));
 }
 client.on("userUpdated", ({ user, updateReasons }) =>
-  out({ event: "userUpdated", identity: user.identity, reasons: updateReasons, online: user.online })
+  out({
+    event: "userUpdated",
+    identity: user.identity,
+    reasons: updateReasons,
+    online: user.online,
+    notifiable: user.notifiable,
+  })
 );
 client.on("memberLeft", (m) => out({ event: "memberLeft", channel: m.channel.sid, identity: m.identity }));
 
