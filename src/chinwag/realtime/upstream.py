@@ -59,6 +59,7 @@ ROUTES: tuple[UpstreamRoute, ...] = (
     UpstreamRoute("POST", f"{_CH}", "ChatUpdateChannel", chat.update_channel),
     UpstreamRoute("DELETE", f"{_CH}", "ChatDeleteChannel", chat.delete_channel),
     UpstreamRoute("POST", f"{_CH}/Participants", "ChatAddMember", chat.add_member),
+    UpstreamRoute("POST", f"{_CH}/Participants/{{member}}", "ChatUpdateMember", chat.update_member),
     UpstreamRoute(
         "DELETE", f"{_CH}/Participants/{{member}}", "ChatRemoveMember", chat.remove_member
     ),
