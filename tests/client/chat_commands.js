@@ -150,6 +150,18 @@ const commands = {
     const members = await (await channel(sid)).getMembers();
     return { attributes: members.find((m) => m.identity === identity).attributes };
   },
+  // The SDK names each mutation with a fresh uuid (commandexecutor.js); this makes its next
+  // mutation carry `id` instead, as a retry of an earlier attempt would.
+  mutationId({ id }) {
+    const executor = client.services.commandExecutor;
+    const makeRequest = executor._makeRequest;
+    executor._makeRequest = (method, url, body, headers) => {
+      if (!headers || !headers["X-Twilio-Mutation-Id"]) return makeRequest.call(executor, method, url, body, headers);
+      executor._makeRequest = makeRequest;
+      return makeRequest.call(executor, method, url, body, { ...headers, "X-Twilio-Mutation-Id": id });
+    };
+    return {};
+  },
   async counts({ channel: sid }) {
     const found = await channel(sid);
     return {
