@@ -47,14 +47,6 @@ client.on("memberJoined", (m) => out({ event: "memberJoined", channel: m.channel
 client.services.twilsockClient.on("message", (type, payload) => {
   if (type === "twilio.ipmsg.typing_indicator") out({ event: "notification", type, payload });
 });
-// The SDK shows typing only once its "my channels" REST list was read (client.js
-// getChannelBySid awaits it). Where the server does not serve that list, the channels joined
-// through Sync stand for it once the client is initialized.
-client.on("stateChanged", (state) => {
-  if (state === "initialized") {
-    client.channels.myChannelsRead.set(true);
-  }
-});
 for (const name of ["typingStarted", "typingEnded"]) {
   client.on(name, (m) => out({ event: name, channel: m.channel.sid, identity: m.identity }));
 }
@@ -69,8 +61,7 @@ client.on("userUpdated", ({ user, updateReasons }) =>
 );
 client.on("memberLeft", (m) => out({ event: "memberLeft", channel: m.channel.sid, identity: m.identity }));
 
-// The aim REST endpoints (channel lists) are not served by this part of chinwag: report the
-// rejections they cause instead of letting Node end the process.
+// Report a rejection nothing awaited instead of letting Node end the process.
 process.on("unhandledRejection", (e) => out({ event: "unhandledRejection", message: String(e && e.message) }));
 
 const commands = {
