@@ -119,7 +119,7 @@ def test_0005_indexes_existing_memberships_and_invites(databases: Databases) -> 
     ]
 
 
-def test_0009_gives_existing_members_the_default_level_and_no_attributes(
+def test_0009_leaves_existing_members_without_a_level_or_attributes(
     databases: Databases,
 ) -> None:
     url = databases.empty()
@@ -137,4 +137,4 @@ def test_0009_gives_existing_members_the_default_level_and_no_attributes(
             for r in conn.exec_driver_sql("SELECT sid, notification_level, attributes FROM members")
         ],
     )
-    assert rows == [("MB1", "default", None)]
+    assert rows == [("MB1", None, None)]  # NULL level reads as "default"

@@ -104,7 +104,7 @@ def user_channel_data(e: UserChannelEntry) -> Data:
         "channel": objects.channel_document(e.channel_sid).unique_name,
         "status": e.status,
         "lastConsumedMessageIndex": e.last_consumed_message_index,
-        "notificationLevel": e.notification_level,
+        "notificationLevel": e.notification_level or "default",
         **_channel_fields(e.channel_sid, e, e.channel_type),
     }
 

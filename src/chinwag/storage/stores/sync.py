@@ -282,7 +282,8 @@ class UserChannelEntry:
     date_created: int
     date_updated: int
     last_consumed_message_index: int | None
-    notification_level: str
+    #: None: never set, which is ``default``
+    notification_level: str | None
 
 
 _USER_CHANNELS = (

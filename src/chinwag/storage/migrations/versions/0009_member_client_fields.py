@@ -6,8 +6,9 @@ Create Date: 2026-11-29
 
 The twilio-chat SDK sets a per-channel notification level (``default`` or ``muted``) on the
 user's membership and attributes on a member; Chat v1's REST API shows neither, so they are
-columns of ``members`` that only the Sync views read. Existing members get ``default`` and no
-attributes, which is what they showed before.
+columns of ``members`` that only the Sync views read. Both are nullable: NULL is the level
+``default`` and no attributes, which is what existing members showed before, and what a
+snapshot taken before this revision (without the columns) imports as.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("members") as batch:
-        batch.add_column(
-            sa.Column("notification_level", sa.Text(), nullable=False, server_default="default")
-        )
+        batch.add_column(sa.Column("notification_level", sa.Text(), nullable=True))
         batch.add_column(sa.Column("attributes", sa.Text(), nullable=True))
 
 
