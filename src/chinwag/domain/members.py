@@ -283,6 +283,8 @@ async def do_update_member(
                 txn, service_sid, cmd.role_sid, "channel", errors.ChannelRoleNotFoundError
             )
             role_sid = role.sid
+        # the level alone is the user's private setting: the member (REST, roster) is unchanged
+        private = dataclasses.replace(cmd, notification_level=UNSET) == UpdateMember()
         now = deps.clock.now_ms()
         index = pick(cmd.last_consumed_message_index, old.last_consumed_message_index)
         stamp = old.last_consumption_timestamp
@@ -295,10 +297,10 @@ async def do_update_member(
             last_consumption_timestamp=stamp,
             notification_level=pick(cmd.notification_level, old.notification_level),
             attributes=pick(cmd.attributes, old.attributes),
-            date_updated=now,
+            date_updated=old.date_updated if private else now,
         )
         await store.update_member_txn(txn, new)
-        await deps.emit(txn, MemberUpdated(caller.actor, new))
+        await deps.emit(txn, MemberUpdated(caller.actor, new, roster=not private))
         return new
 
     return await deps.db.run_in_txn("update_member", txn_fn)
