@@ -253,11 +253,11 @@ class ServiceRateLimitError(ChinwagError):
     status, code, template = 429, 50074, "Global actions per second limit exceeded"
 
 
-class MutationInFlightError(ChinwagError):
-    """A chat command's mutation id was applied but its reply is not stored yet: the first
-    attempt is still answering, or its process stopped between the change and the reply."""
+class MutationReplyPendingError(ServiceUnavailableError):
+    """A chat command's mutation id was applied but its reply is not stored yet (the first
+    attempt is still answering): the SDK, which retries a failed fetch, asks again."""
 
-    status, code, template = 409, 20409, "Mutation already applied; its reply is not available"
+    template = "Mutation applied; its reply is not stored yet"
 
 
 class MutationAppliedError(ChinwagError):

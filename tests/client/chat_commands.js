@@ -30,6 +30,7 @@ client.on("channelUpdated", ({ channel, updateReasons }) =>
     uniqueName: channel.uniqueName,
     attributes: channel.attributes,
     lastConsumedMessageIndex: channel.lastConsumedMessageIndex,
+    notificationLevel: channel.notificationLevel,
   })
 );
 const message = (m) => ({
@@ -48,6 +49,7 @@ const member = (m) => ({
   channel: m.channel.sid,
   identity: m.identity,
   lastConsumedMessageIndex: m.lastConsumedMessageIndex,
+  attributes: m.attributes,
 });
 client.on("memberJoined", (m) => out({ event: "memberJoined", ...member(m) }));
 client.on("memberLeft", (m) => out({ event: "memberLeft", ...member(m) }));
@@ -78,6 +80,7 @@ const descriptor = (d) => ({
   membersCount: d.membersCount,
   messagesCount: d.messagesCount,
   lastConsumedMessageIndex: d.lastConsumedMessageIndex,
+  notificationLevel: d.notificationLevel,
 });
 
 const commands = {
@@ -128,6 +131,36 @@ const commands = {
       all: () => found.setAllMessagesConsumed(),
     };
     return { unread: await calls[how]() };
+  },
+  async notificationLevel({ channel: sid, level }) {
+    const found = await channel(sid);
+    await found.setUserNotificationLevel(level);
+    return {};
+  },
+  async level({ channel: sid }) {
+    return { level: (await channel(sid)).notificationLevel };
+  },
+  async updateMember({ channel: sid, identity, attributes }) {
+    const members = await (await channel(sid)).getMembers();
+    const found = members.find((m) => m.identity === identity);
+    await found.updateAttributes(attributes);
+    return {};
+  },
+  async memberAttributes({ channel: sid, identity }) {
+    const members = await (await channel(sid)).getMembers();
+    return { attributes: members.find((m) => m.identity === identity).attributes };
+  },
+  // The SDK names each mutation with a fresh uuid (commandexecutor.js); this makes its next
+  // mutation carry `id` instead, as a retry of an earlier attempt would.
+  mutationId({ id }) {
+    const executor = client.services.commandExecutor;
+    const makeRequest = executor._makeRequest;
+    executor._makeRequest = (method, url, body, headers) => {
+      if (!headers || !headers["X-Twilio-Mutation-Id"]) return makeRequest.call(executor, method, url, body, headers);
+      executor._makeRequest = makeRequest;
+      return makeRequest.call(executor, method, url, body, { ...headers, "X-Twilio-Mutation-Id": id });
+    };
+    return {};
   },
   async counts({ channel: sid }) {
     const found = await channel(sid);

@@ -14,7 +14,8 @@
 //   {"cmd": "user", "channel": "CH…", "identity": …, "tag": …}
 //                                                -> member.getUser() (subscribes to the user)
 //                                                   -> {"event": "user", "online", "notifiable"}
-// A subscribed user's change shows as {"event": "userUpdated", "identity", "reasons", "online"}.
+// A subscribed user's change shows as {"event": "userUpdated", "identity", "reasons", "online",
+// "notifiable"}.
 // Typing shows as {"event": "typingStarted"|"typingEnded", "channel", "identity"}, and every
 // typing notification the SDK's twilsock receives as {"event": "notification", "type", "payload"}.
 "use strict";
@@ -46,24 +47,21 @@ client.on("memberJoined", (m) => out({ event: "memberJoined", channel: m.channel
 client.services.twilsockClient.on("message", (type, payload) => {
   if (type === "twilio.ipmsg.typing_indicator") out({ event: "notification", type, payload });
 });
-// The SDK shows typing only once its "my channels" REST list was read (client.js
-// getChannelBySid awaits it). Where the server does not serve that list, the channels joined
-// through Sync stand for it once the client is initialized.
-client.on("stateChanged", (state) => {
-  if (state === "initialized") {
-    client.channels.myChannelsRead.set(true);
-  }
-});
 for (const name of ["typingStarted", "typingEnded"]) {
   client.on(name, (m) => out({ event: name, channel: m.channel.sid, identity: m.identity }));
 }
 client.on("userUpdated", ({ user, updateReasons }) =>
-  out({ event: "userUpdated", identity: user.identity, reasons: updateReasons, online: user.online })
+  out({
+    event: "userUpdated",
+    identity: user.identity,
+    reasons: updateReasons,
+    online: user.online,
+    notifiable: user.notifiable,
+  })
 );
 client.on("memberLeft", (m) => out({ event: "memberLeft", channel: m.channel.sid, identity: m.identity }));
 
-// The aim REST endpoints (channel lists) are not served by this part of chinwag: report the
-// rejections they cause instead of letting Node end the process.
+// Report a rejection nothing awaited instead of letting Node end the process.
 process.on("unhandledRejection", (e) => out({ event: "unhandledRejection", message: String(e && e.message) }));
 
 const commands = {

@@ -102,6 +102,21 @@ def test_snapshot_round_trip_restores_what_rest_shows(
     assert svc.channels(sids["channel"]).messages.create(body="three").index == 2
 
 
+def test_a_snapshot_from_before_the_member_client_fields_imports(
+    twilio_client: Any, control: httpx.Client
+) -> None:
+    """Members of a snapshot without ``notification_level``/``attributes`` (taken before
+    migration 0009) import with neither set."""
+    _populate(twilio_client)
+    snapshot = control.get("/_chinwag/snapshot").json()
+    [member] = snapshot["tables"]["members"]
+    del member["notification_level"], member["attributes"]
+    control.post("/_chinwag/reset")
+    assert control.post("/_chinwag/snapshot", json=snapshot).status_code == 200
+    [member] = control.get("/_chinwag/snapshot").json()["tables"]["members"]
+    assert (member["notification_level"], member["attributes"]) == (None, None)
+
+
 #: kept tables that belong to no account, so have no rows of one to count
 UNSCOPED_KEPT = frozenset({"presence_processes"})
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from client_support import GatewayServer, NodeClient
+from test_push_media import wait_for_tokens
 from test_sync_fanout import Cluster, RedisServer, _join, cluster, redis_server  # noqa: F401
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
@@ -127,3 +128,53 @@ def test_a_killed_process_takes_its_users_offline_and_typing_crosses(
         os.kill(cluster.procs[1].pid, signal.SIGKILL)
         _online_event(alice, "bob", False, timeout=4 * HEARTBEAT + 10)
         assert _rest_user(one, service, "bob")["is_online"] is False
+
+
+def _notifiable_event(client: NodeClient, identity: str, notifiable: bool) -> Any:
+    return client.wait_for(
+        lambda e: (
+            e.get("event") == "userUpdated"
+            and e["identity"] == identity
+            and "notifiable" in e["reasons"]
+            and e["notifiable"] is notifiable
+        ),
+        timeout=15,
+    )
+
+
+def test_a_push_registration_makes_the_user_notifiable_live(databases: Databases) -> None:
+    with GatewayServer(databases, reachability_heartbeat=HEARTBEAT) as gateway:
+        service = gateway.service()
+        gateway.http.post(f"/v1/Services/{service}", data={"ReachabilityEnabled": "true"})
+        alice, channel = _alice_watches_bob(gateway, service)
+        with (
+            alice,
+            NodeClient("chat_push_media.js", gateway.ws, gateway.token(service, "bob")) as bob,
+        ):
+            bob.wait_for("initialized", timeout=30)
+            _watch(alice, channel, "bob")
+            bob.request("push", "", "p1", type="fcm", token="device-1")
+            _notifiable_event(alice, "bob", True)
+            user = _rest_user(gateway.url, service, "bob")
+            assert (user["is_online"], user["is_notifiable"]) == (True, True)
+
+            bob.request("unpush", "", "u1", type="fcm")
+            _notifiable_event(alice, "bob", False)
+            assert _rest_user(gateway.url, service, "bob")["is_notifiable"] is False
+
+
+def test_without_reachability_a_registration_announces_nothing(databases: Databases) -> None:
+    with GatewayServer(databases, reachability_heartbeat=HEARTBEAT) as gateway:
+        service = gateway.service()
+        alice, channel = _alice_watches_bob(gateway, service)
+        with (
+            alice,
+            NodeClient("chat_push_media.js", gateway.ws, gateway.token(service, "bob")) as bob,
+        ):
+            bob.wait_for("initialized", timeout=30)
+            _watch(alice, channel, "bob")
+            bob.request("push", "", "p1", type="fcm", token="device-1")
+            wait_for_tokens(gateway.database, "device-1")
+            alice.drain(2)
+            assert not [e for e in alice.events if e.get("event") == "userUpdated"]
+            assert _rest_user(gateway.url, service, "bob")["is_notifiable"] is None

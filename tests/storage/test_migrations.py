@@ -117,3 +117,24 @@ def test_0005_indexes_existing_memberships_and_invites(databases: Databases) -> 
         (channels_map, "CH1", 0, 0, False, "MB1"),
         (channels_map, "CH2", 0, 0, False, None),
     ]
+
+
+def test_0009_leaves_existing_members_without_a_level_or_attributes(
+    databases: Databases,
+) -> None:
+    url = databases.empty()
+    migrate.upgrade(url, "0008")
+    _sql(
+        url,
+        "INSERT INTO members (sid, account_sid, service_sid, channel_sid, identity, "
+        "date_created, date_updated) VALUES ('MB1', 'AC1', 'IS1', 'CH1', 'ann', 0, 0)",
+    )
+    migrate.upgrade(url)
+    rows = migrate._run(
+        url,
+        lambda conn: [
+            tuple(r)
+            for r in conn.exec_driver_sql("SELECT sid, notification_level, attributes FROM members")
+        ],
+    )
+    assert rows == [("MB1", None, None)]  # NULL level reads as "default"

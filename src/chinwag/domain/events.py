@@ -125,6 +125,9 @@ class MemberAdded(Event):
 @dataclass(frozen=True, slots=True)
 class MemberUpdated(Event):
     member: Member
+    #: False when only the member's own notification level changed: a private setting of the
+    #: user's channel list, which the channel's roster (and other members) do not show
+    roster: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,15 @@ from chinwag.domain.lookups import (
     get_service,
     get_service_channel,
 )
-from chinwag.domain.models import Channel, Member, Page, PageRequest, Service
+from chinwag.domain.models import (
+    Channel,
+    Member,
+    NotificationLevel,
+    Page,
+    PageRequest,
+    Service,
+    User,
+)
 from chinwag.domain.policy import Action
 from chinwag.domain.pre_events import MemberAdd, MemberRemove
 from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
@@ -48,8 +56,24 @@ class CreateMember:
 
 @dataclass(frozen=True)
 class UpdateMember:
+    """A partial update. ``notification_level`` and ``attributes`` come from chat clients only:
+    Chat v1's REST Member has neither, so the REST door never sets them."""
+
     role_sid: str | Unset = UNSET
     last_consumed_message_index: int | Unset | None = UNSET
+    notification_level: NotificationLevel | Unset = UNSET
+    attributes: str | Unset | None = UNSET
+
+
+def _actions(cmd: UpdateMember) -> tuple[Action, ...]:
+    """What the update asks the policy for, one action per kind of field it changes."""
+    wanted = (
+        (cmd.last_consumed_message_index, Action.ADVANCE_CONSUMPTION),
+        (cmd.notification_level, Action.EDIT_NOTIFICATION_LEVEL),
+        (cmd.attributes, Action.EDIT_MEMBER_ATTRIBUTES),
+    )
+    # a role change alone is the account owner's (authorize_role_choice); viewing suffices
+    return tuple(action for value, action in wanted if value is not UNSET) or (Action.VIEW_CHANNEL,)
 
 
 async def create_member(
@@ -204,12 +228,32 @@ async def list_members(
     return await deps.db.run_read("list_members", read)
 
 
+async def list_member_users(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, req: PageRequest
+) -> Page[User]:
+    """A page of the channel's members as users (the SDK's ``getUserDescriptors``), paged by
+    membership, in a constant number of queries (the members, then their users) whatever the
+    page size. Reachability is not filled in: the descriptors it serves leave it out."""
+
+    async def read(txn: Txn) -> Page[User]:
+        channel = await check_channel_txn(txn, caller, service_sid, channel_key)
+        page = await store.list_members_txn(txn, channel.sid, (), req)
+        found = await user_store.find_users_txn(txn, service_sid, [m.identity for m in page.items])
+        users = [found[m.identity] for m in page.items if m.identity in found]
+        return Page(users, page.next_key, page.prev_key)
+
+    return await deps.db.run_read("list_member_users", read)
+
+
 async def update_member(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str, cmd: UpdateMember
 ) -> Member:
-    """Change a member's role or consumption horizon (which also stamps the time it moved).
+    """Change a member's role, consumption horizon (which also stamps the time it moved),
+    notification level or attributes.
 
-    A chat user may move only their own horizon, and may not change roles.
+    A chat user may move only their own horizon, may not change roles, and needs
+    ``editNotificationLevel`` (own membership) or ``edit{Own,Any}MemberAttributes`` for the
+    client-only fields.
     """
     deps.limits.count_channel(service_sid, channel_key)
     if is_empty_update(cmd):
@@ -220,6 +264,8 @@ async def update_member(
             rules.MESSAGE_INDEX_RANGE,
             errors.InvalidConsumedIndexError,
         )
+    if isinstance(cmd.attributes, str):
+        rules.check_attributes(cmd.attributes)
     policy.authorize_role_choice(caller.actor, cmd.role_sid)
     return await do_update_member(deps, caller, service_sid, channel_key, key, cmd)
 
@@ -229,7 +275,7 @@ async def do_update_member(
 ) -> Member:
     async def txn_fn(txn: Txn) -> Member:
         old = await check_member_txn(
-            txn, caller, service_sid, channel_key, key, Action.ADVANCE_CONSUMPTION, for_update=True
+            txn, caller, service_sid, channel_key, key, *_actions(cmd), for_update=True
         )
         role_sid = old.role_sid
         if cmd.role_sid is not UNSET:
@@ -237,6 +283,8 @@ async def do_update_member(
                 txn, service_sid, cmd.role_sid, "channel", errors.ChannelRoleNotFoundError
             )
             role_sid = role.sid
+        # the level alone is the user's private setting: the member (REST, roster) is unchanged
+        private = dataclasses.replace(cmd, notification_level=UNSET) == UpdateMember()
         now = deps.clock.now_ms()
         index = pick(cmd.last_consumed_message_index, old.last_consumed_message_index)
         stamp = old.last_consumption_timestamp
@@ -247,10 +295,12 @@ async def do_update_member(
             role_sid=role_sid,
             last_consumed_message_index=index,
             last_consumption_timestamp=stamp,
-            date_updated=now,
+            notification_level=pick(cmd.notification_level, old.notification_level),
+            attributes=pick(cmd.attributes, old.attributes),
+            date_updated=old.date_updated if private else now,
         )
         await store.update_member_txn(txn, new)
-        await deps.emit(txn, MemberUpdated(caller.actor, new))
+        await deps.emit(txn, MemberUpdated(caller.actor, new, roster=not private))
         return new
 
     return await deps.db.run_in_txn("update_member", txn_fn)

@@ -13,6 +13,7 @@ RoleType = Literal["channel", "deployment"]
 ChannelType = Literal["public", "private"]
 CredentialType = Literal["apn", "gcm", "fcm"]
 UserChannelStatus = Literal["joined", "invited"]
+NotificationLevel = Literal["default", "muted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,10 @@ class Member:
     last_consumption_timestamp: int | None
     date_created: int
     date_updated: int
+    #: the member's own channel setting for pushes, ``default`` or ``muted`` (clients only)
+    notification_level: NotificationLevel = "default"
+    #: JSON text set by chat clients (``member.updateAttributes``); REST v1 shows none
+    attributes: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +290,8 @@ class UserChannel:
     status: UserChannelStatus
     last_consumed_message_index: int | None
     unread_messages_count: int | None
+    #: the membership's notification level (an invite's is ``default``); clients only
+    notification_level: NotificationLevel = "default"
 
 
 T = TypeVar("T")

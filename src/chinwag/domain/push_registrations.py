@@ -2,9 +2,11 @@
 
 The SDK registers through the socket after ``client.setPushRegistrationId(type, token)`` and
 deletes the registration when the token changes or is unset (client-protocol 5.1). chinwag
-stores them, lists them for an operator (``chinwag push list``) and tells presence whether a
-user is notifiable; sending the pushes themselves (FCM/APNs) is not done yet. A user has one
-registration per push channel and token: registering the same pair again replaces it.
+stores them and lists them for an operator (``chinwag push list``); sending the pushes
+themselves (FCM/APNs) is not done yet. A user has one registration per push channel and
+token: registering the same pair again replaces it. A user with a registration is
+*notifiable*: registering and unregistering announce the user's reachability in their own
+transaction (``reachability_changed_txn``), so subscribed clients see ``notifiable`` change.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from chinwag import errors, sids
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.lookups import get_service, get_user
 from chinwag.domain.models import PushRegistration
+from chinwag.domain.reachability import reachability_changed_txn
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import push_registrations as store
 
@@ -87,6 +90,7 @@ async def register(
         await get_service(txn, caller.account_sid, service_sid)
         await get_user(txn, service_sid, identity, for_update=True)
         await store.replace_registration_txn(txn, registration)
+        await reachability_changed_txn(deps, txn, service_sid, identity)
         return registration
 
     return await deps.db.run_in_txn("register_push", txn_fn)
@@ -100,6 +104,7 @@ async def unregister(deps: Deps, service_sid: str, identity: str, sid: str) -> N
             await store.delete_registration_txn(txn, service_sid, identity, sid)
         ):
             raise errors.NotFoundError()
+        await reachability_changed_txn(deps, txn, service_sid, identity)
 
     await deps.db.run_in_txn("unregister_push", txn_fn)
 
@@ -111,8 +116,3 @@ async def list_push_registrations(
     return await deps.db.run_read(
         "list_push_registrations", store.list_registrations_txn, account_sid, service_sid
     )
-
-
-async def has_push_registration_txn(txn: Txn, service_sid: str, identity: str) -> bool:
-    """Whether the user has any push registration (reachability's ``notifiable``)."""
-    return await store.has_registration_txn(txn, service_sid, identity)

@@ -22,9 +22,9 @@ import dataclasses
 from chinwag.domain.deps import Deps
 from chinwag.domain.events import Actor, UserReachabilityChanged
 from chinwag.domain.models import User
-from chinwag.domain.push_registrations import has_push_registration_txn
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import presence as store
+from chinwag.storage.stores import push_registrations as push_store
 from chinwag.storage.stores import services as service_store
 from chinwag.storage.stores import users as user_store
 
@@ -32,7 +32,7 @@ from chinwag.storage.stores import users as user_store
 async def online_txn(txn: Txn, service_sid: str, identity: str) -> tuple[bool, bool]:
     """``(online, notifiable)`` of a user, whatever the service's setting."""
     online = await store.is_connected_txn(txn, service_sid, identity)
-    return online, await has_push_registration_txn(txn, service_sid, identity)
+    return online, await push_store.has_registration_txn(txn, service_sid, identity)
 
 
 async def with_reachability_txn(txn: Txn, enabled: bool, user: User) -> User:

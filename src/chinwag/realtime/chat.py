@@ -17,8 +17,15 @@ from urllib.parse import quote, unquote_plus
 
 from chinwag import errors
 from chinwag.domain import channels, invites, members, messages, users
-from chinwag.domain.models import Channel, ChannelType, Page, User, UserChannel
-from chinwag.domain.unset import UNSET, Unset
+from chinwag.domain.models import (
+    Channel,
+    ChannelType,
+    NotificationLevel,
+    Page,
+    User,
+    UserChannel,
+)
+from chinwag.domain.unset import UNSET, Unset, is_empty_update
 from chinwag.http.forms import Form
 from chinwag.http.paging import ListQuery, parse_list_query
 from chinwag.http.render import iso
@@ -28,8 +35,8 @@ from chinwag.realtime.sync import objects
 
 _TYPES: dict[str, ChannelType] = {"public": "public", "private": "private"}
 
-#: what a user channel's ``notification_level`` reads: chinwag sends no pushes per channel
-NOTIFICATION_LEVEL = "default"
+#: the values ``channel.setUserNotificationLevel`` may send
+_LEVELS: dict[str, NotificationLevel] = {"default": "default", "muted": "muted"}
 
 
 def _service(client: Client, service: str) -> str:
@@ -120,7 +127,7 @@ def _user_channel_descriptor(host: str, channel: Channel, mine: UserChannel) -> 
         "status": mine.status,
         "last_consumed_message_index": mine.last_consumed_message_index,
         "unread_messages_count": mine.unread_messages_count,
-        "notification_level": NOTIFICATION_LEVEL,
+        "notification_level": mine.notification_level,
     }
 
 
@@ -228,6 +235,18 @@ async def remove_member(
     return json_response({})
 
 
+async def update_member(
+    client: Client, request: Request, service: str, channel: str, member: str
+) -> Response:
+    """``member.updateAttributes``: the roster item's ``attributes`` (the SDK reads no reply).
+    Chat v1's REST Member has no attributes, so only clients see them."""
+    cmd = members.UpdateMember(attributes=_text(_body(request), "attributes"))
+    updated = await members.update_member(
+        client.deps, client.caller, _service(client, service), channel, member, cmd
+    )
+    return json_response({"sid": updated.sid, "identity": updated.identity})
+
+
 async def invite(client: Client, request: Request, service: str, channel: str) -> Response:
     cmd = invites.CreateInvite(identity=_required(_body(request), "identity"))
     created = await invites.create_invite(
@@ -315,13 +334,8 @@ async def list_channel_users(client: Client, request: Request, service: str) -> 
     if not channel:
         raise errors.MissingParameterError(name="ConversationSid")
     service = _service(client, service)
-    page = await members.list_members(client.deps, client.caller, service, channel, (), q.request)
-    rows = [
-        _user_descriptor(
-            _host(request), await users.fetch_user(client.deps, client.caller, service, m.identity)
-        )
-        for m in page.items
-    ]
+    page = await members.list_member_users(client.deps, client.caller, service, channel, q.request)
+    rows = [_user_descriptor(_host(request), user) for user in page.items]
     previous, following = _tokens(page)
     return json_response({"users": rows, "meta": {"prev_token": previous, "next_token": following}})
 
@@ -332,15 +346,10 @@ async def list_my_channels(
     """``my_conversations``: the user's memberships and invites as channel descriptors."""
     q = _query(request)
     service = _service(client, service)
-    page = await users.list_user_channels(client.deps, client.caller, service, identity, q.request)
-    rows = [
-        _user_channel_descriptor(
-            _host(request),
-            await channels.fetch_channel(client.deps, client.caller, service, mine.channel_sid),
-            mine,
-        )
-        for mine in page.items
-    ]
+    page = await users.list_user_channels_with_channels(
+        client.deps, client.caller, service, identity, q.request
+    )
+    rows = [_user_channel_descriptor(_host(request), found, mine) for mine, found in page.items]
     previous, following = _tokens(page)
     return json_response(
         {"conversations": rows, "meta": {"previous_token": previous, "next_token": following}}
@@ -366,19 +375,29 @@ def _consumed_index(body: dict[str, Any]) -> int | Unset | None:
     raise errors.InvalidParameterError(name="last_consumed_message_index")
 
 
+def _notification_level(body: dict[str, Any]) -> NotificationLevel | Unset:
+    level = _text(body, "notification_level")
+    if isinstance(level, Unset):
+        return UNSET
+    found = _LEVELS.get(level or "")
+    if found is None:
+        raise errors.InvalidParameterError(name="notification_level")
+    return found
+
+
 async def update_my_channel(
     client: Client, request: Request, service: str, identity: str, channel: str
 ) -> Response:
     """The read horizon (advance, update, set none, set all: the SDK computes the index) and
-    the notification level; the reply's ``unread_messages_count`` is what the SDK returns."""
+    the notification level (``default`` or ``muted``, stored on the membership); the reply's
+    ``unread_messages_count`` is what the SDK returns."""
     body = _body(request)
-    level = _text(body, "notification_level")
-    if level is not UNSET and level != NOTIFICATION_LEVEL:
-        raise errors.InvalidParameterError(name="notification_level")
     service = _service(client, service)
-    index = _consumed_index(body)
-    if index is not UNSET:
-        cmd = members.UpdateMember(last_consumed_message_index=index)
+    cmd = members.UpdateMember(
+        last_consumed_message_index=_consumed_index(body),
+        notification_level=_notification_level(body),
+    )
+    if not is_empty_update(cmd):
         await members.update_member(client.deps, client.caller, service, channel, identity, cmd)
     mine = await users.fetch_user_channel(client.deps, client.caller, service, identity, channel)
     found = await channels.fetch_channel(client.deps, client.caller, service, mine.channel_sid)

@@ -59,6 +59,7 @@ ROUTES: tuple[UpstreamRoute, ...] = (
     UpstreamRoute("POST", f"{_CH}", "ChatUpdateChannel", chat.update_channel),
     UpstreamRoute("DELETE", f"{_CH}", "ChatDeleteChannel", chat.delete_channel),
     UpstreamRoute("POST", f"{_CH}/Participants", "ChatAddMember", chat.add_member),
+    UpstreamRoute("POST", f"{_CH}/Participants/{{member}}", "ChatUpdateMember", chat.update_member),
     UpstreamRoute(
         "DELETE", f"{_CH}/Participants/{{member}}", "ChatRemoveMember", chat.remove_member
     ),
@@ -78,6 +79,9 @@ ROUTES: tuple[UpstreamRoute, ...] = (
     ),
     UpstreamRoute(
         "POST", f"{_USER}/Channels/{{channel}}", "ChatUpdateMyChannel", chat.update_my_channel
+    ),
+    UpstreamRoute(
+        "GET", f"{_CHAT}/Mutations/{{mutation}}", "ChatFetchMutation", mutations.fetch_mutation
     ),
     UpstreamRoute("POST", "/v1/registrations", "CreatePushRegistration", push.create_registration),
     UpstreamRoute(
@@ -125,7 +129,7 @@ class Router:
             if mutation is None:
                 return route.name, await route.handler(client, request, **params)
             return route.name, await mutations.run_once(
-                client, mutation, lambda: route.handler(client, request, **params)
+                client, request, mutation, lambda: route.handler(client, request, **params)
             )
         except errors.NotFoundError:
             return route.name, error_response(errors.NotFoundError(request.path))

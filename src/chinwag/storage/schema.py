@@ -223,6 +223,9 @@ members = sa.Table(
     sa.Column("last_consumed_message_index", sa.BigInteger),
     sa.Column("last_consumption_timestamp", sa.BigInteger),
     *_dates(),
+    # client-only fields (0009): Chat v1's REST Member shows neither; NULL level is "default"
+    sa.Column("notification_level", sa.Text),
+    sa.Column("attributes", sa.Text),
     sa.UniqueConstraint("channel_sid", "identity", name="uq_members_identity"),
     sa.Index("ix_members_channel", "channel_sid", "id"),
     sa.Index("ix_members_user", "service_sid", "identity"),

@@ -19,7 +19,8 @@ ChannelRemoved           every member's and invitee's channels map [channel] rem
                          three objects are removed (their change index is dropped)
 MemberAdded              roster [member] added; the user's channels map [channel] added, or updated
                          from ``invited`` to ``joined``
-MemberUpdated            roster [member] updated; channels map [channel] (consumption horizon)
+MemberUpdated            roster [member] updated; channels map [channel] (consumption horizon,
+                         notification level; a change of the level alone touches only this)
 MemberRemoved            roster [member] removed; channels map [channel] removed
 InviteAdded              the invitee's channels map [channel] added
 InviteRemoved            channels map [channel] removed, unless the invitee just became a member
@@ -168,6 +169,8 @@ async def _roster_change(
     txn: Txn, e: ev.MemberAdded | ev.MemberUpdated | ev.MemberRemoved
 ) -> tuple[str, ...]:
     m = e.member
+    if isinstance(e, ev.MemberUpdated) and not e.roster:
+        return await _user_map_change(txn, m.service_sid, m.identity, m.channel_sid)
     event_id = await store.claim_channel_ids_txn(txn, m.channel_sid, 1)
     if event_id is None:
         return ()

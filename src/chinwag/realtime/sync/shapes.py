@@ -88,7 +88,7 @@ def _message_type(media: MessageMedia | None) -> Data:
 def member_data(m: RosterEntry) -> Data:
     return {
         "identity": m.identity,
-        "attributes": "{}",
+        "attributes": _json_text(m.attributes),
         "dateCreated": iso(m.date_created),
         "dateUpdated": iso(m.date_updated),
         "roleSid": m.role_sid,
@@ -104,7 +104,7 @@ def user_channel_data(e: UserChannelEntry) -> Data:
         "channel": objects.channel_document(e.channel_sid).unique_name,
         "status": e.status,
         "lastConsumedMessageIndex": e.last_consumed_message_index,
-        "notificationLevel": "default",
+        "notificationLevel": e.notification_level or "default",
         **_channel_fields(e.channel_sid, e, e.channel_type),
     }
 

@@ -54,6 +54,19 @@ async def find_channel_txn(
     return None if row is None else _channel(row)
 
 
+async def find_channels_txn(txn: Txn, service_sid: str, sids: Sequence[str]) -> dict[str, Channel]:
+    """The service's channels among ``sids``, by SID, in one query (a page's channels)."""
+    if not sids:
+        return {}
+    marks = ", ".join(f"${i + 2}" for i in range(len(sids)))
+    rows = await txn.fetchall(
+        f"SELECT {_COLUMNS} FROM channels WHERE service_sid = $1 AND sid IN ({marks})",
+        service_sid,
+        *sids,
+    )
+    return {row["sid"]: _channel(row) for row in rows}
+
+
 async def list_channels_txn(
     txn: Txn, service_sid: str, types: Sequence[str], req: PageRequest
 ) -> Page[Channel]:

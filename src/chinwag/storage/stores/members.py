@@ -12,7 +12,8 @@ from chinwag.storage.paging import fetch_page_txn
 
 _COLUMNS = (
     "id, sid, account_sid, service_sid, channel_sid, identity, role_sid, "
-    "last_consumed_message_index, last_consumption_timestamp, date_created, date_updated"
+    "last_consumed_message_index, last_consumption_timestamp, date_created, date_updated, "
+    "notification_level, attributes"
 )
 
 
@@ -28,6 +29,8 @@ def _member(row: Row) -> Member:
         last_consumption_timestamp=row["last_consumption_timestamp"],
         date_created=row["date_created"],
         date_updated=row["date_updated"],
+        notification_level="muted" if row["notification_level"] == "muted" else "default",
+        attributes=row["attributes"],
     )
 
 
@@ -78,8 +81,9 @@ async def member_identities_txn(txn: Txn, channel_sid: str) -> list[str]:
 async def insert_member_txn(txn: Txn, m: Member) -> None:
     await txn.execute(
         "INSERT INTO members (sid, account_sid, service_sid, channel_sid, identity, role_sid, "
-        "last_consumed_message_index, last_consumption_timestamp, date_created, date_updated) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "last_consumed_message_index, last_consumption_timestamp, date_created, date_updated, "
+        "notification_level, attributes) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         m.sid,
         m.account_sid,
         m.service_sid,
@@ -90,18 +94,23 @@ async def insert_member_txn(txn: Txn, m: Member) -> None:
         m.last_consumption_timestamp,
         m.date_created,
         m.date_updated,
+        m.notification_level,
+        m.attributes,
     )
 
 
 async def update_member_txn(txn: Txn, m: Member) -> None:
     await txn.execute(
         "UPDATE members SET role_sid = $2, last_consumed_message_index = $3, "
-        "last_consumption_timestamp = $4, date_updated = $5 WHERE sid = $1",
+        "last_consumption_timestamp = $4, date_updated = $5, notification_level = $6, "
+        "attributes = $7 WHERE sid = $1",
         m.sid,
         m.role_sid,
         m.last_consumed_message_index,
         m.last_consumption_timestamp,
         m.date_updated,
+        m.notification_level,
+        m.attributes,
     )
 
 

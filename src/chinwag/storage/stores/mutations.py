@@ -32,6 +32,8 @@ class Applied:
 
     status: int | None
     body: bytes | None
+    #: when the first attempt recorded it (ms)
+    date_created: int
 
 
 async def record_txn(txn: Txn, mutation: Mutation) -> None:
@@ -51,7 +53,7 @@ async def record_txn(txn: Txn, mutation: Mutation) -> None:
 
 async def find_txn(txn: Txn, mutation: Mutation) -> Applied | None:
     row = await txn.fetchone(
-        "SELECT status, body FROM chat_mutations "
+        "SELECT status, body, date_created FROM chat_mutations "
         "WHERE account_sid = $1 AND identity = $2 AND mutation_id = $3",
         mutation.account_sid,
         mutation.identity,
@@ -60,7 +62,7 @@ async def find_txn(txn: Txn, mutation: Mutation) -> Applied | None:
     if row is None:
         return None
     body = row["body"]
-    return Applied(row["status"], None if body is None else body.encode())
+    return Applied(row["status"], None if body is None else body.encode(), row["date_created"])
 
 
 async def store_reply_txn(txn: Txn, mutation: Mutation, status: int, body: bytes) -> None:

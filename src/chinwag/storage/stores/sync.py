@@ -248,11 +248,13 @@ class RosterEntry:
     date_created: int
     date_updated: int
     user_sid: str | None
+    attributes: str | None
 
 
 _ROSTER = (
     "SELECT m.sid, m.identity, m.role_sid, m.last_consumed_message_index, "
-    "m.last_consumption_timestamp, m.date_created, m.date_updated, u.sid FROM members m "
+    "m.last_consumption_timestamp, m.date_created, m.date_updated, u.sid, m.attributes "
+    "FROM members m "
     "LEFT JOIN users u ON u.service_sid = m.service_sid AND u.identity = m.identity "
     "WHERE m.channel_sid = $1"
 )
@@ -280,15 +282,18 @@ class UserChannelEntry:
     date_created: int
     date_updated: int
     last_consumed_message_index: int | None
+    #: None: never set, which is ``default``
+    notification_level: str | None
 
 
 _USER_CHANNELS = (
     "SELECT * FROM (SELECT c.sid AS key, 'joined' AS status, c.type, c.friendly_name, "
     "c.unique_name, c.attributes, c.created_by, c.date_created, c.date_updated, "
-    "m.last_consumed_message_index FROM members m JOIN channels c ON c.sid = m.channel_sid "
+    "m.last_consumed_message_index, m.notification_level "
+    "FROM members m JOIN channels c ON c.sid = m.channel_sid "
     "WHERE m.service_sid = $1 AND m.identity = $2 UNION ALL "
     "SELECT c.sid, 'invited', c.type, c.friendly_name, c.unique_name, c.attributes, "
-    "c.created_by, c.date_created, c.date_updated, NULL FROM invites i "
+    "c.created_by, c.date_created, c.date_updated, NULL, 'default' FROM invites i "
     "JOIN channels c ON c.sid = i.channel_sid WHERE i.service_sid = $1 AND i.identity = $2 "
     "AND NOT EXISTS (SELECT 1 FROM members x WHERE x.channel_sid = i.channel_sid "
     "AND x.identity = i.identity)) AS items WHERE TRUE"

@@ -18,9 +18,9 @@ from chinwag.storage.paging import fetch_page_txn
 INVITES = 10**15
 
 _SELECT = (
-    "SELECT k, channel_sid, member_sid, status, lci, unread FROM ("
+    "SELECT k, channel_sid, member_sid, status, lci, unread, nl FROM ("
     "SELECT m.id AS k, m.channel_sid, m.sid AS member_sid, 'joined' AS status, "
-    "m.last_consumed_message_index AS lci, "
+    "m.last_consumed_message_index AS lci, m.notification_level AS nl, "
     "CASE WHEN m.last_consumed_message_index IS NULL THEN NULL "
     "WHEN c.next_message_index - 1 <= m.last_consumed_message_index THEN 0 "
     "ELSE c.next_message_index - 1 - m.last_consumed_message_index - "
@@ -29,7 +29,7 @@ _SELECT = (
     "FROM members m JOIN channels c ON c.sid = m.channel_sid "
     "WHERE m.service_sid = $1 AND m.identity = $2 "
     "UNION ALL "
-    f"SELECT {INVITES} + i.id, i.channel_sid, NULL, 'invited', NULL, NULL "
+    f"SELECT {INVITES} + i.id, i.channel_sid, NULL, 'invited', NULL, 'default', NULL "
     "FROM invites i WHERE i.service_sid = $1 AND i.identity = $2"
     ") uc WHERE 1 = 1"
 )
@@ -65,4 +65,5 @@ def _to_model(account_sid: str, service_sid: str, row: Row) -> UserChannel:
         status=row["status"],
         last_consumed_message_index=row["lci"],
         unread_messages_count=row["unread"],
+        notification_level="muted" if row["nl"] == "muted" else "default",
     )

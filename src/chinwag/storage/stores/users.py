@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from chinwag.domain.models import Page, PageRequest, User
@@ -45,6 +46,19 @@ async def find_user_txn(
         value,
     )
     return None if row is None else _user(row)
+
+
+async def find_users_txn(txn: Txn, service_sid: str, identities: Sequence[str]) -> dict[str, User]:
+    """The service's users among ``identities``, by identity, in one query (a page's users)."""
+    if not identities:
+        return {}
+    marks = ", ".join(f"${i + 2}" for i in range(len(identities)))
+    rows = await txn.fetchall(
+        f"SELECT {_COLUMNS} FROM users WHERE service_sid = $1 AND identity IN ({marks})",
+        service_sid,
+        *identities,
+    )
+    return {row["identity"]: _user(row) for row in rows}
 
 
 async def list_users_txn(txn: Txn, service_sid: str, req: PageRequest) -> Page[User]:
