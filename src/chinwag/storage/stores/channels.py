@@ -9,6 +9,7 @@ from chinwag.domain.models import Channel, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
+from chinwag.storage.placeholders import placeholders
 
 _COLUMNS = (
     "id, sid, account_sid, service_sid, friendly_name, unique_name, attributes, type, "
@@ -58,7 +59,7 @@ async def find_channels_txn(txn: Txn, service_sid: str, sids: Sequence[str]) -> 
     """The service's channels among ``sids``, by SID, in one query (a page's channels)."""
     if not sids:
         return {}
-    marks = ", ".join(f"${i + 2}" for i in range(len(sids)))
+    marks = placeholders(2, len(sids))
     rows = await txn.fetchall(
         f"SELECT {_COLUMNS} FROM channels WHERE service_sid = $1 AND sid IN ({marks})",
         service_sid,

@@ -9,6 +9,7 @@ from chinwag.domain.models import Member, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
+from chinwag.storage.placeholders import placeholders
 
 _COLUMNS = (
     "id, sid, account_sid, service_sid, channel_sid, identity, role_sid, "
@@ -38,8 +39,7 @@ def identity_filter(identities: Sequence[str], first: int) -> str:
     """`` AND identity IN ($first, …)`` for a non-empty identity filter, else nothing."""
     if not identities:
         return ""
-    marks = ", ".join(f"${first + i}" for i in range(len(identities)))
-    return f" AND identity IN ({marks})"
+    return f" AND identity IN ({placeholders(first, len(identities))})"
 
 
 async def find_member_txn(

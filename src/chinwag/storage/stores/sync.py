@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from chinwag.domain.models import Message
 from chinwag.storage.database import Txn
+from chinwag.storage.placeholders import placeholders
 from chinwag.storage.stores.messages import COLUMNS as MESSAGE_COLUMNS
 from chinwag.storage.stores.messages import message_from_row
 
@@ -336,7 +337,7 @@ class KeyWindow:
     ) -> tuple[str, tuple[object, ...]]:
         sql = select
         if keys is not None:
-            marks = ", ".join(f"${len(args) + i + 1}" for i in range(len(keys)))
+            marks = placeholders(len(args) + 1, len(keys))
             sql += f" AND {column} IN ({marks})" if keys else " AND FALSE"
             args = (*args, *keys)
         if self.start is not None:

@@ -9,6 +9,7 @@ from chinwag.domain.models import Page, PageRequest, User
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
+from chinwag.storage.placeholders import placeholders
 
 _COLUMNS = (
     "id, sid, account_sid, service_sid, identity, friendly_name, role_sid, attributes, "
@@ -52,7 +53,7 @@ async def find_users_txn(txn: Txn, service_sid: str, identities: Sequence[str]) 
     """The service's users among ``identities``, by identity, in one query (a page's users)."""
     if not identities:
         return {}
-    marks = ", ".join(f"${i + 2}" for i in range(len(identities)))
+    marks = placeholders(2, len(identities))
     rows = await txn.fetchall(
         f"SELECT {_COLUMNS} FROM users WHERE service_sid = $1 AND identity IN ({marks})",
         service_sid,
