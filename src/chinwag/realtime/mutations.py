@@ -97,8 +97,8 @@ async def _applied(client: Client, request: Request, mutation: store.Mutation) -
     deadline = clock.now_ms() + REPLY_WAIT_MS
     while True:
         applied = await client.deps.db.run_read("find_mutation", store.find_txn, mutation)
-        if applied is not None and applied.status is not None and applied.body is not None:
-            return Response(applied.status, applied.body)
+        if applied is not None and (reply := _stored_reply(applied)) is not None:
+            return reply
         if clock.now_ms() >= deadline:
             break
         await clock.sleep_until(min(clock.now_ms() + POLL_MS, deadline))
@@ -115,8 +115,15 @@ async def fetch_mutation(client: Client, request: Request, service: str, mutatio
     applied = await client.deps.db.run_read("find_mutation", store.find_txn, wanted)
     if applied is None:
         raise errors.NotFoundError()
-    if applied.status is not None and applied.body is not None:
-        return Response(applied.status, applied.body)
+    if (reply := _stored_reply(applied)) is not None:
+        return reply
     if wanted.now_ms - applied.date_created < LOST_AFTER_MS:
         raise errors.MutationReplyPendingError()
     return json_response({})
+
+
+def _stored_reply(applied: store.Applied) -> Response | None:
+    """The first attempt's reply, once it has stored one."""
+    if applied.status is None or applied.body is None:
+        return None
+    return Response(applied.status, applied.body)
