@@ -1,11 +1,12 @@
 """``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
 
-HTTP requests reach ``Observe(BasicAuth(falcon_app))``; WebSocket scopes go to the Twilsock
-gateway first, since clients authenticate with an access token inside the socket, not with
-Basic auth. The database opens and the account is
-resolved in the ASGI lifespan startup, before the server accepts requests. ``chinwag serve``
-resolves the account once, before any worker starts (:func:`resolve_account`), so workers never
-race to generate one; :func:`create_app_from_environment` is the factory each worker calls.
+HTTP requests reach ``Observe(BasicAuth(DirectRoutes(falcon_app)))``: the REST API's routes are
+dispatched without Falcon's App (``chinwag.http.direct``), everything else by Falcon. WebSocket
+scopes go to the Twilsock gateway first, since clients authenticate with an access token inside
+the socket, not with Basic auth. The database opens and the account is resolved in the ASGI
+lifespan startup, before the server accepts requests. ``chinwag serve`` resolves the account
+once, before any worker starts (:func:`resolve_account`), so workers never race to generate one;
+:func:`create_app_from_environment` is the factory each worker calls.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from chinwag.http.auth import BasicAuth
 from chinwag.http.console import add_console_routes
 from chinwag.http.context import Api
 from chinwag.http.control import CONTROL_ROUTES
-from chinwag.http.errors import handle_chinwag_error, handle_http_error, handle_unexpected
+from chinwag.http.direct import DirectRoutes
+from chinwag.http.errors import ERROR_HANDLERS
 from chinwag.http.media import add_media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
@@ -250,12 +252,11 @@ class ChinwagApp:
         self.api = Api(self.deps, settings)
         middleware: list[Any] = [_Lifespan(self), RawPathRouting()]
         falcon_app = falcon.asgi.App(middleware=middleware)
-        falcon_app.add_error_handler(Exception, handle_unexpected)
-        falcon_app.add_error_handler(falcon.HTTPError, handle_http_error)
-        falcon_app.add_error_handler(errors.ChinwagError, handle_chinwag_error)
+        for kind, handler in ERROR_HANDLERS:
+            falcon_app.add_error_handler(kind, handler)
         falcon_app.add_route("/healthz", _Health(self.deps.db))
         falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
-        add_routes(falcon_app, self.api)
+        rest_routes = add_routes(falcon_app, self.api)
         add_media_routes(falcon_app, self.api, self._auth_token)
         self.presence = Presence(self.deps, settings.reachability_heartbeat)
         self.gateway = _gateway(settings, self.deps, self.metrics, self.sync, self.presence)
@@ -268,7 +269,9 @@ class ChinwagApp:
             add_console_routes(falcon_app, self.api, self.dispatcher, lambda: self.clients)
         if settings.control_api:
             add_routes(falcon_app, self.api, CONTROL_ROUTES)
-        self.auth = BasicAuth(falcon_app, self._check_key)
+        #: the REST routes served without Falcon's App (``rest.app`` is Falcon, for the rest)
+        self.rest = DirectRoutes(falcon_app, rest_routes)
+        self.auth = BasicAuth(self.rest, self._check_key)
         self._asgi = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
         )

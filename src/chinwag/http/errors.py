@@ -111,3 +111,16 @@ async def handle_unexpected(
 ) -> None:
     log.exception("unhandled error on %s %s", req.method, req.path)
     _render(req, resp, errors.InternalError())
+
+
+ErrorHandler = Callable[
+    [falcon.asgi.Request, falcon.asgi.Response, Any, dict[str, Any]], Awaitable[None]
+]
+
+#: Every exception's handler, most specific first: Falcon's ``add_error_handler`` registrations
+#: and :mod:`chinwag.http.direct`'s dispatch both come from here.
+ERROR_HANDLERS: tuple[tuple[type[Exception], ErrorHandler], ...] = (
+    (errors.ChinwagError, handle_chinwag_error),
+    (falcon.HTTPError, handle_http_error),
+    (Exception, handle_unexpected),
+)

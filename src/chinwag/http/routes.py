@@ -94,14 +94,16 @@ class _PathResource:
     """The Falcon resource for one path: an ``on_<method>`` responder per route row."""
 
     def __init__(self, api: Api, routes: list[Route]) -> None:
-        self._allowed: list[str] = []
+        #: method -> responder, for Falcon (as ``on_<method>``) and ``chinwag.http.direct``
+        self.responders: dict[str, Handler] = {}
         for route in routes:
             responder = _bind(api, route)
-            setattr(self, f"on_{route.method.lower()}", responder)
-            self._allowed.append(route.method)
+            self.responders[route.method] = responder
             if route.method == "GET":  # HEAD is GET without the body (RFC 9110 9.3.2)
-                self.on_head = responder
-                self._allowed.append("HEAD")
+                self.responders["HEAD"] = responder
+        for method, responder in self.responders.items():
+            setattr(self, f"on_{method.lower()}", responder)
+        self._allowed = list(self.responders)
 
     async def on_options(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **_: str
@@ -132,10 +134,19 @@ def _api_for(api: Api, req: falcon.asgi.Request) -> Api:
     return api
 
 
-def add_routes(app: falcon.asgi.App[Any, Any], api: Api, table: tuple[Route, ...] = ROUTES) -> None:
-    """Add ``table``'s routes (the REST API's by default; the control API's on request)."""
+def add_routes(
+    app: falcon.asgi.App[Any, Any], api: Api, table: tuple[Route, ...] = ROUTES
+) -> dict[str, dict[str, Handler]]:
+    """Add ``table``'s routes (the REST API's by default; the control API's on request).
+
+    Returns each path template's responders by method, for ``chinwag.http.direct``.
+    """
     by_path: dict[str, list[Route]] = {}
     for route in table:
         by_path.setdefault(route.path, []).append(route)
+    added: dict[str, dict[str, Handler]] = {}
     for path, routes in by_path.items():
-        app.add_route(path, _PathResource(api, routes))
+        resource = _PathResource(api, routes)
+        app.add_route(path, resource)
+        added[path] = resource.responders
+    return added
