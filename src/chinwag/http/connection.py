@@ -15,7 +15,8 @@ A connection's phases, and what ends each one::
                             or unparseable: 400        nothing is committed)      back to head)
 
 Timers are armed only when a phase outlives the chunk of bytes that started it, so a request
-that arrives in one read costs no timer at all.
+that arrives in one read costs no timer at all. A response's head and body leave in one write
+(:mod:`chinwag.http.coalesce`).
 
 At ``max_connections`` open connections, a new one closes the connection that has waited longest
 on its client (idle, in its head or in its body; never one whose request the app is working on),
@@ -42,6 +43,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from chinwag import errors
 from chinwag.config import Settings
+from chinwag.http.coalesce import CoalescedWrites
 from chinwag.http.errors import error_body
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._writes = CoalescedWrites(transport, self.loop)
         self._waiting_since = self.loop.time()
         self._arm(self.limits.header_timeout, self._on_header_timeout)
         self._count(True)
@@ -181,8 +184,10 @@ class HttpProtocol(HttpToolsProtocol):
         self._in_head, self._in_body, self._head_bytes = False, True, 0
         self._waiting_since = self.loop.time()
         super().on_headers_complete()
-        if self._draining and self.cycle is not None:
-            self.cycle.keep_alive = False
+        if self.cycle is not None:
+            self.cycle.transport = self._writes  # type: ignore[assignment]  # the part it uses
+            if self._draining:
+                self.cycle.keep_alive = False
 
     def _head_size(self) -> int:
         return len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
@@ -238,6 +243,7 @@ class HttpProtocol(HttpToolsProtocol):
         as gone (``http.disconnect``), so nothing of it is committed.
         """
         self._disarm()
+        self._writes.flush()  # a response head already written goes first
         log.info("%s: %d %s", _peer(self.client), error.status, error.to_dict()["message"])
         cycle = self.cycle
         if cycle is None or not cycle.response_started or self._idle():
