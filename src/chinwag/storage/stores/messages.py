@@ -11,7 +11,7 @@ import orjson
 
 from chinwag.domain.models import Channel, Message, MessageMedia, NewMessage, Page, PageRequest
 from chinwag.storage.database import Txn
-from chinwag.storage.engines import Row
+from chinwag.storage.engines import PlainRow, Row
 from chinwag.storage.paging import fetch_page_txn
 
 COLUMNS = (
@@ -164,7 +164,7 @@ async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Pag
     """
     account_sid, service_sid, channel_sid = channel.account_sid, channel.service_sid, channel.sid
 
-    def to_message(row: Row) -> Message:
+    def to_message(row: PlainRow) -> Message:
         idx, sid, author, body, attributes, edited, dc, du, media = row
         return Message(
             sid,
@@ -188,6 +188,7 @@ async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Pag
         "idx",
         req,
         to_message,
+        plain=True,
     )
 
 
