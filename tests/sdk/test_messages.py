@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from twilio.base.exceptions import TwilioException
 
+from chinwag.clock import FakeClock
+from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
 from sdk_support import expect_error, expect_http_error
 
 SID_HEX = "0123456789abcdef" * 2
@@ -448,3 +452,60 @@ def test_list_of_unknown_channel_is_404(http: httpx.Client, svc: Any) -> None:
     assert body["message"] == (
         f"The requested resource /Services/{svc.sid}/Channels/missing/Messages was not found"
     )
+
+
+@pytest.fixture
+def clocked(databases: Databases) -> Iterator[tuple[httpx.Client, FakeClock]]:
+    """Raw HTTP to a server of its own on a FakeClock, so edits move dates by whole seconds."""
+    clock = FakeClock()
+    srv = start_server(databases, clock=clock)
+    with httpx.Client(base_url=srv.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as client:
+        yield client, clock
+    srv.stop()
+
+
+def test_list_rows_are_the_fetched_messages(clocked: tuple[httpx.Client, FakeClock]) -> None:
+    http, clock = clocked
+    service = http.post("/v1/Services", data={"FriendlyName": "s"}).json()["sid"]
+    http.post(f"/v1/Services/{service}/Channels", data={"UniqueName": "general"})
+    path = f"/v1/Services/{service}/Channels/general/Messages"
+    sids = []
+    for i in range(6):
+        clock.advance(0.7)
+        form = {"Body": f"m{i}", "From": "alice" if i % 2 else ""}
+        if i % 3 == 0:
+            form["Attributes"] = f'{{"i": {i}}}'
+        sids.append(http.post(path, data=form).json()["sid"])
+    clock.advance(5)
+    http.post(f"{path}/{sids[1]}", data={"Body": "edited"})
+    http.post(f"{path}/{sids[3]}", data={"Attributes": ""})
+    http.delete(f"{path}/{sids[4]}")
+    fetched = {sid: http.get(f"{path}/{sid}").content for sid in sids if sid != sids[4]}
+
+    pages = [
+        http.get(path, params=params).json()["messages"]
+        for params in (
+            {},
+            {"Order": "desc"},
+            {"PageSize": "2", "Page": "1", "PageToken": "PT1"},
+            {"PageSize": "2", "Page": "1", "PageToken": "PB5"},
+            {"PageSize": "2", "Page": "1", "Order": "desc", "PageToken": "PT3"},
+        )
+    ]
+
+    # orjson keeps key order, so dumping a row gives the bytes a fetch of it sends.
+    assert [[row["index"] for row in page] for page in pages] == [
+        [0, 1, 2, 3, 5],
+        [5, 3, 2, 1, 0],
+        [2, 3],
+        [2, 3],
+        [2, 1],
+    ]
+    for page in pages:
+        assert [orjson.dumps(row) for row in page] == [fetched[row["sid"]] for row in page]
+    edited = pages[0][1]
+    assert (edited["date_created"], edited["date_updated"]) == (
+        "2023-11-14T22:13:21Z",
+        "2023-11-14T22:13:29Z",
+    )
+    assert [row["attributes"] for row in pages[0]] == ['{"i": 0}', "{}", "{}", "{}", "{}"]

@@ -187,7 +187,7 @@ async def list_messages(
         channel = await check_channel_txn(
             txn, caller, service_sid, channel_key, Action.READ_MESSAGES
         )
-        return await store.list_messages_txn(txn, channel.sid, req)
+        return await store.list_messages_txn(txn, channel, req)
 
     return await deps.db.run_read("list_messages", read)
 

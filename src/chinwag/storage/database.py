@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from chinwag.errors import DatabaseUnavailableError
-from chinwag.storage.engines import Connection, Engine, Row
+from chinwag.storage.engines import Connection, Engine, PlainRow, Row
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,10 @@ class Txn:
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
         return await self._statement().fetchall(sql, args)
+
+    async def fetchall_plain(self, sql: str, *args: Any) -> list[PlainRow]:
+        """Rows indexed by position only (cheaper on SQLite): see ``Connection.fetchall_plain``."""
+        return await self._statement().fetchall_plain(sql, args)
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run a statement; returns the number of rows it changed."""

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from chinwag.domain.models import Page, PageRequest
 from chinwag.storage.database import Txn
-from chinwag.storage.engines import Row
+from chinwag.storage.engines import PlainRow, Row
 
 T = TypeVar("T")
 
@@ -24,11 +24,15 @@ async def fetch_page_txn(
     args: tuple[Any, ...],
     key: str,
     req: PageRequest,
-    to_model: Callable[[Row], T],
+    to_model: Callable[[Row], T] | Callable[[PlainRow], T],
+    *,
+    plain: bool = False,
 ) -> Page[T]:
     """Run ``select`` (which must end in a WHERE clause) as one keyset page on column ``key``.
 
     ``args`` fill ``$1..$n`` of ``select``; further placeholders are numbered after them.
+    ``key`` must be the first column ``select`` reads. With ``plain``, ``to_model`` gets rows
+    that index by position only (see ``Connection.fetchall_plain``): the hot message list.
     """
     n = len(args)
     asc, desc = ("DESC", "ASC") if req.descending else ("ASC", "DESC")
@@ -43,13 +47,13 @@ async def fetch_page_txn(
     else:
         sql = f"{select} AND {key} {before} ${n + 1} ORDER BY {key} {desc} LIMIT ${n + 2}"
         params = (*args, cursor.key, req.size + 1)
-    rows = await txn.fetchall(sql, *params)
+    rows = await (txn.fetchall_plain if plain else txn.fetchall)(sql, *params)
     more = len(rows) > req.size
     rows = rows[: req.size]
     if cursor is not None and cursor.backwards:
         rows.reverse()
-    first = rows[0][key] if rows else None
-    last = rows[-1][key] if rows else None
+    first = rows[0][0] if rows else None
+    last = rows[-1][0] if rows else None
     items = [to_model(r) for r in rows]
     if cursor is None:
         return Page(items, next_key=last if more else None, prev_key=first if req.offset else None)

@@ -6,13 +6,14 @@ and ``wal`` checkpointer) and ``postgresql`` are the only home of dialect differ
 
 from __future__ import annotations
 
-from chinwag.storage.engines.base import Connection, Engine, Row, TransactionScope
+from chinwag.storage.engines.base import Connection, Engine, PlainRow, Row, TransactionScope
 from chinwag.storage.engines.postgresql import PostgresEngine
 from chinwag.storage.engines.sqlite import SqliteEngine
 
 __all__ = [
     "Connection",
     "Engine",
+    "PlainRow",
     "PostgresEngine",
     "Row",
     "SqliteEngine",

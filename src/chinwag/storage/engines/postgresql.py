@@ -14,7 +14,7 @@ from typing import Any
 
 from chinwag.errors import DatabaseUnavailableError
 from chinwag.storage import pg_url
-from chinwag.storage.engines.base import Connection, Row, TransactionScope
+from chinwag.storage.engines.base import Connection, PlainRow, Row, TransactionScope
 from chinwag.storage.engines.statement_groups import StatementGroups
 
 
@@ -30,6 +30,9 @@ class _PostgresConnection:
         return await self._conn.fetchrow(sql, *args)
 
     async def fetchall(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
+        return list(await self._conn.fetch(sql, *args))
+
+    async def fetchall_plain(self, sql: str, args: tuple[Any, ...]) -> list[PlainRow]:
         return list(await self._conn.fetch(sql, *args))
 
     async def execute(self, sql: str, args: tuple[Any, ...]) -> int:
@@ -93,7 +96,7 @@ class _PostgresTransaction:
 class _GroupedConnection:
     """The connection of a single-statement unit: its ``fetchone`` joins a statement group.
 
-    Such a unit runs one statement, and ``Txn`` refuses a second, so ``fetchall`` and
+    Such a unit runs one statement, and ``Txn`` refuses a second, so the ``fetchall``s and
     ``execute`` (which no such unit uses today) run alone on a pooled connection.
     """
 
@@ -108,6 +111,9 @@ class _GroupedConnection:
     async def fetchall(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
         async with self._engine.pool.acquire() as conn:
             return await _PostgresConnection(conn).fetchall(sql, args)
+
+    async def fetchall_plain(self, sql: str, args: tuple[Any, ...]) -> list[PlainRow]:
+        return await self.fetchall(sql, args)
 
     async def execute(self, sql: str, args: tuple[Any, ...]) -> int:
         async with self._engine.pool.acquire() as conn:

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from chinwag.errors import DatabaseUnavailableError
-from chinwag.storage.engines.base import Connection, Row, TransactionScope
+from chinwag.storage.engines.base import Connection, PlainRow, Row, TransactionScope
 from chinwag.storage.engines.commit_groups import CommitGroup, CommitGroups
 from chinwag.storage.engines.wal import Checkpointer
 
@@ -49,10 +49,14 @@ def _sqlite_unavailable(exc: sqlite3.Error) -> bool:
 
 
 class _SqliteConnection:
-    __slots__ = ("_conn", "_sql")
+    __slots__ = ("_conn", "_plain", "_sql")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        # One cursor for every plain read: a result is always read in full at once, on the
+        # event loop's thread, so no two reads ever share it.
+        self._plain = conn.cursor()
+        self._plain.row_factory = None
         self._sql: dict[str, str] = {}
 
     def _translate(self, sql: str) -> str:
@@ -61,8 +65,12 @@ class _SqliteConnection:
             out = self._sql[sql] = _PLACEHOLDER.sub(r"?\1", sql)
         return out
 
-    def _run(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+    def _run(
+        self, sql: str, args: tuple[Any, ...], cursor: sqlite3.Cursor | None = None
+    ) -> sqlite3.Cursor:
         try:
+            if cursor is not None:
+                return cursor.execute(self._translate(sql), args)
             return self._conn.execute(self._translate(sql), args)
         except sqlite3.OperationalError as exc:
             if _sqlite_unavailable(exc):
@@ -74,6 +82,9 @@ class _SqliteConnection:
 
     async def fetchall(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
         return self._run(sql, args).fetchall()
+
+    async def fetchall_plain(self, sql: str, args: tuple[Any, ...]) -> list[PlainRow]:
+        return self._run(sql, args, self._plain).fetchall()
 
     async def execute(self, sql: str, args: tuple[Any, ...]) -> int:
         return self._run(sql, args).rowcount

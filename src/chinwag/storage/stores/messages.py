@@ -9,9 +9,9 @@ from typing import Literal
 
 import orjson
 
-from chinwag.domain.models import Message, MessageMedia, NewMessage, Page, PageRequest
+from chinwag.domain.models import Channel, Message, MessageMedia, NewMessage, Page, PageRequest
 from chinwag.storage.database import Txn
-from chinwag.storage.engines import Row
+from chinwag.storage.engines import PlainRow, Row
 from chinwag.storage.paging import fetch_page_txn
 
 COLUMNS = (
@@ -152,14 +152,43 @@ async def find_channel_message_txn(
     return None if row is None else message_from_row(row)
 
 
-async def list_messages_txn(txn: Txn, channel_sid: str, req: PageRequest) -> Page[Message]:
+_LISTED = "idx, sid, author, body, attributes, was_edited, date_created, date_updated, media"
+
+
+async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Page[Message]:
+    """A page of ``channel``'s messages.
+
+    Every message of a channel shares its account, service and channel SIDs, so they come from
+    ``channel`` rather than from each row: text columns are most of what a page costs to read
+    (about 0.4 us a value on SQLite), and these three were a third of them.
+    """
+    account_sid, service_sid, channel_sid = channel.account_sid, channel.service_sid, channel.sid
+
+    def to_message(row: PlainRow) -> Message:
+        idx, sid, author, body, attributes, edited, dc, du, media = row
+        return Message(
+            sid,
+            account_sid,
+            service_sid,
+            channel_sid,
+            idx,
+            author,
+            body,
+            attributes,
+            bool(edited),
+            dc,
+            du,
+            None if media is None else _media(media),
+        )
+
     return await fetch_page_txn(
         txn,
-        f"SELECT {COLUMNS} FROM messages WHERE channel_sid = $1",
+        f"SELECT {_LISTED} FROM messages WHERE channel_sid = $1",
         (channel_sid,),
         "idx",
         req,
-        message_from_row,
+        to_message,
+        plain=True,
     )
 
 
