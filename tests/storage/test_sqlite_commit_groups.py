@@ -111,6 +111,25 @@ def test_single_statement_units_open_no_savepoint_and_fail_alone_before_their_ch
     _run(tmp_path / "s.db", scenario)
 
 
+def test_a_single_statement_unit_whose_statement_fails_fails_alone(tmp_path: Path) -> None:
+    """A failed statement undoes itself and counts no change: nothing to roll back."""
+
+    async def scenario(engine: SqliteEngine) -> None:
+        engine.raw.execute("CREATE UNIQUE INDEX t_x ON t (x)")
+        await _single(engine, "taken")
+        results = await asyncio.gather(
+            _single(engine, "a"),
+            _single(engine, "taken"),
+            _single(engine, "c"),
+            return_exceptions=True,
+        )
+        assert results[0] == "a" and results[2] == "c"
+        assert isinstance(results[1], sqlite3.IntegrityError)
+        assert _rows(engine) == ["a", "c", "taken"]
+
+    _run(tmp_path / "u.db", scenario)
+
+
 def test_a_single_statement_unit_failing_after_its_change_loses_the_whole_group(
     tmp_path: Path,
 ) -> None:

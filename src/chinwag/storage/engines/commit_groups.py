@@ -20,7 +20,7 @@ every unit in it fails with 503.
 
 A unit declared ``single_statement`` (a message create: the channel UPDATE and the message
 INSERT) opens no savepoint: SAVEPOINT and RELEASE, and the copies of the pages the unit
-changes that SQLite keeps to roll back to a savepoint, cost ~4.5 µs of such a unit's ~30 µs of
+changes that SQLite keeps to roll back to a savepoint, cost ~5 µs of such a unit's ~30 µs of
 SQL. It fails before changing anything (its first statement found no channel, and a failed
 statement undoes itself), so it still fails alone. Should it fail after changing rows (an
 INSERT broke a constraint, an impossible SID collision), those rows cannot be undone alone:
