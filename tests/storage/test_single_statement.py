@@ -18,8 +18,8 @@ from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
 
 
-def spy_on_implicit(database: Database) -> list[tuple[str, bool]]:
-    """Record the name and the ``implicit`` flag of every write scope the Database opens."""
+def spy_on_single(database: Database) -> list[tuple[str, bool]]:
+    """Record the name and the ``single`` flag of every write scope the Database opens."""
     engine = database.engine
     opened: list[tuple[str, bool]] = []
     unit: ContextVar[str] = ContextVar("unit")
@@ -29,10 +29,10 @@ def spy_on_implicit(database: Database) -> list[tuple[str, bool]]:
         unit.set(desc)  # the Database runs the unit in this task, so the engine sees it
         return await run_in_txn(desc, fn, *args, **kwargs)
 
-    def spied(*, write: bool, implicit: bool = False) -> TransactionScope:
+    def spied(*, write: bool, single: bool = False) -> TransactionScope:
         if write:
-            opened.append((unit.get("?"), implicit))
-        return transaction(write=write, implicit=implicit)
+            opened.append((unit.get("?"), single))
+        return transaction(write=write, single=single)
 
     database.run_in_txn = named  # type: ignore[method-assign]
     engine.transaction = spied  # type: ignore[method-assign]
@@ -66,7 +66,7 @@ def test_a_declared_unit_runs_without_a_transaction_where_the_engine_allows(
     databases: Databases,
 ) -> None:
     async def scenario(database: Database) -> tuple[bool, list[tuple[str, bool]], list[str]]:
-        opened = spy_on_implicit(database)
+        opened = spy_on_single(database)
 
         @single_statement
         async def insert(txn: Txn) -> None:
@@ -74,11 +74,10 @@ def test_a_declared_unit_runs_without_a_transaction_where_the_engine_allows(
 
         await database.run_in_txn("insert", insert)
         await database.run_in_txn("insert", _execute, "INSERT INTO t (x) VALUES ($1)", "two")
-        single = database.engine.single_statement_writes
-        return single, opened, await database.run_read("rows", _rows)
+        return opened, await database.run_read("rows", _rows)
 
-    single, opened, rows = _on_database(databases, scenario)
-    assert opened == [("insert", single), ("insert", False)]  # the declared one, where it may
+    opened, rows = _on_database(databases, scenario)
+    assert opened == [("insert", True), ("insert", False)]  # the engine learns of the declaration
     assert rows == ["one", "two"]
 
 
@@ -109,22 +108,21 @@ def test_message_create_is_one_statement_unless_its_post_event_joins_it(
     fresh_server: ThreadedServer, receiver: WebhookReceiver
 ) -> None:
     database = fresh_server.app.deps.db
-    single = database.engine.single_statement_writes
     with httpx.Client(base_url=fresh_server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
         service = http.post("/v1/Services", data={"FriendlyName": "s"}).json()["sid"]
         hooks = {"PostWebhookUrl": receiver.url("/post"), "WebhookFilters": "onMessageSent"}
         assert http.post(f"/v1/Services/{service}", data=hooks).status_code == 200
         messages = f"/v1/Services/{service}/Channels/room/Messages"
         http.post(f"/v1/Services/{service}/Channels", data={"UniqueName": "room"})
-        opened = spy_on_implicit(database)
+        opened = spy_on_single(database)
 
         assert http.post(messages, data={"Body": "plain"}).status_code == 201
-        assert [o for o in opened if o[0] == "send_message"] == [("send_message", single)]
+        assert [o for o in opened if o[0] == "send_message"] == [("send_message", True)]
         # X-Twilio-Webhook-Enabled: the post-event's outbox row must commit with the message
         fire = {"X-Twilio-Webhook-Enabled": "true"}
         assert http.post(messages, data={"Body": "hooked"}, headers=fire).status_code == 201
         assert [o for o in opened if o[0] == "send_message"] == [
-            ("send_message", single),
+            ("send_message", True),
             ("send_message", False),
         ]
     assert [r.params["Body"] for r in receiver.wait_for(1)] == ["hooked"]

@@ -55,6 +55,18 @@ async def _insert(engine: SqliteEngine, value: str, fail: bool = False) -> str:
     return value
 
 
+async def _single(engine: SqliteEngine, value: str, fail: str = "") -> str:
+    """A unit declared single-statement: it inserts ``value``, failing before (``fail="before"``)
+    or after (``"after"``) its change."""
+    async with engine.transaction(write=True, single=True) as conn:
+        if fail == "before":
+            raise LookupError(value)  # as a create whose channel UPDATE found no row
+        await conn.execute("INSERT INTO t VALUES ($1)", (value,))
+        if fail == "after":
+            raise ValueError(value)
+    return value
+
+
 def _rows(engine: SqliteEngine) -> list[str]:
     return sorted(r[0] for r in engine.raw.execute("SELECT x FROM t"))
 
@@ -75,6 +87,69 @@ def test_concurrent_units_share_one_commit_and_fail_alone(tmp_path: Path) -> Non
         assert _rows(engine) == ["a", "c"]
 
     _run(tmp_path / "g.db", scenario)
+
+
+def test_single_statement_units_open_no_savepoint_and_fail_alone_before_their_change(
+    tmp_path: Path,
+) -> None:
+    async def scenario(engine: SqliteEngine) -> None:
+        statements: list[str] = []
+        engine.raw.set_trace_callback(statements.append)
+        results = await asyncio.gather(
+            _single(engine, "a"),
+            _single(engine, "b", fail="before"),
+            _insert(engine, "c"),
+            _single(engine, "d"),
+            return_exceptions=True,
+        )
+        assert [results[0], results[2], results[3]] == ["a", "c", "d"]
+        assert isinstance(results[1], LookupError)
+        assert statements.count("SAVEPOINT unit") == 1  # the ordinary unit's only
+        assert statements.count("COMMIT") == 1
+        assert _rows(engine) == ["a", "c", "d"]
+
+    _run(tmp_path / "s.db", scenario)
+
+
+def test_a_single_statement_unit_whose_statement_fails_fails_alone(tmp_path: Path) -> None:
+    """A failed statement undoes itself and counts no change: nothing to roll back."""
+
+    async def scenario(engine: SqliteEngine) -> None:
+        engine.raw.execute("CREATE UNIQUE INDEX t_x ON t (x)")
+        await _single(engine, "taken")
+        results = await asyncio.gather(
+            _single(engine, "a"),
+            _single(engine, "taken"),
+            _single(engine, "c"),
+            return_exceptions=True,
+        )
+        assert results[0] == "a" and results[2] == "c"
+        assert isinstance(results[1], sqlite3.IntegrityError)
+        assert _rows(engine) == ["a", "c", "taken"]
+
+    _run(tmp_path / "u.db", scenario)
+
+
+def test_a_single_statement_unit_failing_after_its_change_loses_the_whole_group(
+    tmp_path: Path,
+) -> None:
+    """Without a savepoint its rows cannot be undone alone: nothing of the group commits."""
+
+    async def scenario(engine: SqliteEngine) -> None:
+        results = await asyncio.gather(
+            _single(engine, "a"),
+            _single(engine, "b", fail="after"),
+            _insert(engine, "c"),
+            return_exceptions=True,
+        )
+        assert isinstance(results[0], errors.DatabaseUnavailableError)
+        assert isinstance(results[1], ValueError)  # its own error
+        assert isinstance(results[2], errors.DatabaseUnavailableError)
+        assert not engine.raw.in_transaction
+        assert await _single(engine, "d") == "d"  # a new group
+        assert _rows(engine) == ["d"]
+
+    _run(tmp_path / "l.db", scenario)
 
 
 def test_a_failed_commit_fails_every_unit_in_the_group_and_reads_never_saw_them(

@@ -249,9 +249,13 @@ class MessageMedia:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewMessage:
-    """A message about to be stored: its channel and index are decided by the store."""
+    """A message about to be stored: its channel and index are decided by the store.
+
+    Not frozen, for the reason :class:`Message` is not: every create builds one, and the frozen
+    ``__init__`` of its 8 fields cost 2.2 us against 0.36 us. Changed only through
+    ``dataclasses.replace`` all the same."""
 
     sid: str
     account_sid: str

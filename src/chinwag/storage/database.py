@@ -42,6 +42,8 @@ def single_statement(fn: F) -> F:
     :meth:`Database.run_in_txn` then runs it without BEGIN/COMMIT on such an engine. Declaring
     a unit that runs a second statement is a bug: its first statement has already committed on
     its own, so the second raises :class:`NotSingleStatementError` instead of running.
+    Elsewhere (SQLite) the unit may take one statement per table, and its change is still one
+    step: it fails before changing anything, or it succeeds (see ``Engine.transaction``).
     """
     setattr(fn, _SINGLE, True)
     return fn
@@ -154,15 +156,15 @@ class Database:
         engine allows (``Engine.single_statement_writes``): without BEGIN/COMMIT, it is its own
         transaction, saving two round trips and holding row locks only while the server runs
         it, not while the client is scheduled between statements. Elsewhere, and for every
-        other unit, it is an ordinary transaction.
+        other unit, it is an ordinary transaction (on SQLite a declared unit skips the
+        savepoint of its own: see ``Engine.transaction``).
         """
         prelude = first_write.get()
-        implicit = (
-            self.engine.single_statement_writes and getattr(fn, _SINGLE, False) and prelude is None
-        )
+        single = getattr(fn, _SINGLE, False) and prelude is None
+        implicit = single and self.engine.single_statement_writes
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                async with self.engine.transaction(write=True, implicit=implicit) as conn:
+                async with self.engine.transaction(write=True, single=single) as conn:
                     txn = Txn(conn, self.engine, single=implicit)
                     if prelude is not None:
                         await prelude(txn)

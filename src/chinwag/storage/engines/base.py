@@ -47,7 +47,15 @@ class Engine(Protocol):
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
-    def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope: ...
+    def transaction(self, *, write: bool, single: bool = False) -> TransactionScope:
+        """The scope of a read or of a write unit of work.
+
+        ``single``: the unit was declared ``single_statement``: its change is one step, made
+        entirely or not at all. Where ``single_statement_writes``, its statement runs without
+        a transaction of its own; elsewhere the engine may rely on that promise otherwise.
+        """
+        ...
+
     def is_unique_violation(self, exc: BaseException) -> bool: ...
     def pool_stats(self) -> tuple[int, int, int]:
         """(open connections, idle connections, maximum), for metrics."""

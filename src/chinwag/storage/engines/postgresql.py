@@ -202,9 +202,9 @@ class PostgresEngine:
             await self._pool.close()
             self._pool = None
 
-    def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope:
-        # implicit: a single-statement unit; its statement commits with its statement group
-        if write and implicit:
+    def transaction(self, *, write: bool, single: bool = False) -> TransactionScope:
+        # single: a single-statement unit; its statement commits with its statement group
+        if write and single:
             return _SingleStatementScope(self)
         return _PostgresTransaction(self, write)
 

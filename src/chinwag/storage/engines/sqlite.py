@@ -96,17 +96,18 @@ class _SqliteTransaction:
     Reads wait while a group runs, so they never see changes that may yet fail to commit.
     """
 
-    __slots__ = ("_engine", "_group", "_write")
+    __slots__ = ("_engine", "_group", "_single", "_write")
 
-    def __init__(self, engine: SqliteEngine, write: bool) -> None:
+    def __init__(self, engine: SqliteEngine, write: bool, single: bool) -> None:
         self._engine = engine
         self._write = write
+        self._single = single
         self._group: CommitGroup | None = None
 
     async def __aenter__(self) -> Connection:
         engine = self._engine
         if self._write:
-            self._group = await engine.groups.begin_unit()
+            self._group = await engine.groups.begin_unit(single=self._single)
         else:
             await engine.begin_read()
         return engine.conn
@@ -194,8 +195,10 @@ class SqliteEngine:
             self._raw.close()
             self._raw = self._conn = None
 
-    def transaction(self, *, write: bool, implicit: bool = False) -> TransactionScope:
-        return _SqliteTransaction(self, write)
+    def transaction(self, *, write: bool, single: bool = False) -> TransactionScope:
+        """``single``: the unit runs without a savepoint of its own (see
+        :meth:`~.commit_groups.CommitGroups.begin_unit`)."""
+        return _SqliteTransaction(self, write, single)
 
     async def begin_read(self) -> None:
         """Take the engine lock for a read, once no commit group is running."""
