@@ -75,6 +75,27 @@ def test_idle_keep_alive_connection_serves_requests_then_times_out(hardened: Ser
     assert raw == b""
 
 
+#: uvicorn's keep-alive timeout, which chinwag keeps (the hardened server does not change it)
+KEEP_ALIVE = 5.0
+
+
+def test_keep_alive_counts_from_the_last_response(hardened: Server) -> None:
+    """The keep-alive timer stays armed across requests (it is not re-armed per request), yet
+    an idle connection still gets its whole keep-alive period after its last response."""
+    host = f"{hardened.address[0]}:{hardened.address[1]}".encode()
+    with hardened.connect() as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert read_response(sock).status == 200
+        time.sleep(0.7 * KEEP_ALIVE)  # the timer armed by that response fires while idle
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert read_response(sock).status == 200
+        last = time.monotonic()
+        raw, _ = wait_for_close(sock, 3 * KEEP_ALIVE)
+        idle = time.monotonic() - last
+    assert raw == b""
+    assert 0.95 * KEEP_ALIVE <= idle < 1.5 * KEEP_ALIVE
+
+
 def test_stalled_connections_over_the_limit_do_not_lock_others_out(hardened: Server) -> None:
     """Twice the connection limit in stalled sockets: /healthz and the API still answer.
 

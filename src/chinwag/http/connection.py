@@ -15,7 +15,8 @@ A connection's phases, and what ends each one::
                             or unparseable: 400        nothing is committed)      back to head)
 
 Timers are armed only when a phase outlives the chunk of bytes that started it, so a request
-that arrives in one read costs no timer at all. A response's head and body leave in one write
+that arrives in one read costs no timer at all; the keep-alive timer stays armed across requests
+and is re-armed only when it fires early. A response's head and body leave in one write
 (:mod:`chinwag.http.coalesce`).
 
 At ``max_connections`` open connections, a new one closes the connection that has waited longest
@@ -108,6 +109,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._cancel_keep_alive()
         self._count(False)
         super().connection_lost(exc)
 
@@ -115,6 +117,7 @@ class HttpProtocol(HttpToolsProtocol):
         """The socket now belongs to uvicorn's WebSocket protocol: no HTTP timer may fire, and
         it leaves the HTTP count (the gateway's own limits bound client connections)."""
         self._disarm()
+        self._cancel_keep_alive()
         self._count(False)
         self._in_head = self._in_body = False
         super().handle_websocket_upgrade()
@@ -198,8 +201,43 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        """uvicorn's, with its keep-alive timer armed lazily (see :meth:`_on_keep_alive`)."""
         self._waiting_since = self.loop.time()
-        super().on_response_complete()
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self._on_keep_alive
+            )
+
+    def _unset_keepalive_if_required(self) -> None:
+        """uvicorn cancels its keep-alive timer here whenever bytes come, and arms a new one
+        after every response: two timer operations per request. The timer stays armed instead,
+        and :meth:`_on_keep_alive` checks when it fires whether the connection really was
+        idle that long."""
+
+    def _cancel_keep_alive(self) -> None:
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
+
+    def _on_keep_alive(self) -> None:
+        """Close a connection idle for ``timeout_keep_alive`` since its last response."""
+        self.timeout_keep_alive_task = None
+        if self.transport.is_closing() or self._in_head or not self._idle():
+            return  # a request is on its way or in progress: its response arms the timer again
+        idle = self.loop.time() - self._waiting_since
+        if idle < self.timeout_keep_alive:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive - idle, self._on_keep_alive
+            )
+        else:
+            self.timeout_keep_alive_handler()
 
     # Timers
 
