@@ -7,13 +7,12 @@ its body ends is noted on the scope (:data:`CLIENT_GONE`), because Falcon's body
 An exception that escapes everything below is answered as Twilio's 500, not the server's text.
 
 Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's do, so an operator can
-match a client's report to a log line. An id is this process's random 64-bit prefix and a
-counter (:class:`RequestIds`): unique by construction, without a system call for 16 fresh
-random bytes per request. Each request is logged once, after its response is sent: method,
-path, status, duration and request id, as text or as one JSON object per line (with a UTC
-``time``); a request whose client left before any response is logged with nginx's 499. Lines
-go to the ``chinwag.access`` logger at INFO, so ``--log-level warning`` turns them off at the
-cost of one level check.
+match a client's report to a log line. Each request is logged once, after its response is sent:
+method, path, status, duration and request id, as text or as one JSON object per line (with a
+UTC ``time``); a request
+whose client left before any response is logged with nginx's 499. Lines go to the
+``chinwag.access`` logger at INFO, so ``--log-level warning`` turns them off at the cost of one
+level check.
 
 The path is logged percent-encoded, as it was sent and routed (``chinwag.http.raw_path``): a
 decoded ``%0A`` or terminal escape would let anyone forge log lines without credentials.
@@ -21,7 +20,6 @@ decoded ``%0A`` or terminal escape would let anyone forge log lines without cred
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import time
@@ -51,29 +49,17 @@ OPERATION = "chinwag.operation"
 CLIENT_GONE = "chinwag.client_gone"
 
 
-class RequestIds:
-    """``RQ`` + 16 hex digits drawn once per process + a 16-hex-digit counter."""
-
-    def __init__(self) -> None:
-        self._prefix = "RQ" + os.urandom(8).hex()
-        self._counter = itertools.count(1)
-
-    def next(self) -> str:
-        return f"{self._prefix}{next(self._counter):016x}"
-
-
 class Observe:
     def __init__(self, app: Any, metrics: Metrics, *, log_format: LogFormat = "text") -> None:
         self.app = app
         self.metrics = metrics
         self.json = log_format == "json"
-        self.ids = RequestIds()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = self.ids.next()
+        request_id = "RQ" + os.urandom(16).hex()
         header = (b"twilio-request-id", request_id.encode())
         start = time.perf_counter()
         status = 0
