@@ -8,6 +8,7 @@ and body must be equal, for each operation of the table and for the requests tha
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,6 +105,22 @@ FAILS: list[Request] = [
     ("GET", f"{S}/Channels/x/Nope", {}, b""),
 ]
 
+
+def _basic(user: str, password: str, scheme: str = "Basic") -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"{scheme} {token}"}
+
+
+#: Credentials, sent as given (no client auth): the account spelled otherwise, then refusals.
+CREDENTIALS: list[Request] = [
+    ("GET", "/v1/Services", _basic(ACCOUNT_SID, AUTH_TOKEN, "basic"), b""),
+    ("GET", S, {}, b""),
+    ("GET", S, _basic(ACCOUNT_SID, "wrong"), b""),
+    ("POST", f"{CH}/Messages", {**FORM, **_basic("SK" + "0" * 32, "x")}, b"Body=x"),
+    ("GET", S, {"Authorization": "Bearer abc"}, b""),
+    ("GET", "/v1/Nope", {}, b""),
+]
+
 #: Deleting the rest, then what is gone.
 ENDS: list[Request] = [
     ("DELETE", CH, {}, b""),
@@ -116,7 +133,7 @@ def _server(databases: Databases, *, direct: bool) -> ThreadedServer:
     settings = Settings(database=databases.new(), account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
     app = create_app(settings, clock=FakeClock(), sids=SequentialSids())
     if not direct:
-        app.auth.app = app.rest.app  # every request through Falcon's App
+        app.http = app.observe  # every request through the middleware and Falcon's App
     return ThreadedServer(app).start()
 
 
@@ -152,6 +169,11 @@ def test_direct_routes_answer_as_falcon_did(
             answer = _exchange(a, *request)
             assert answer == _exchange(b, *request), request[:2]
             assert (answer[0] < 400) == succeeds, (request[:2], answer)
+    with httpx.Client(base_url=direct.url) as a, httpx.Client(base_url=falcon.url) as b:
+        for request in CREDENTIALS:
+            answer = _exchange(a, *request)
+            assert answer == _exchange(b, *request), request
+            assert answer[0] == (200 if request is CREDENTIALS[0] else 401), (request, answer)
 
 
 def test_every_rest_route_is_served_directly() -> None:

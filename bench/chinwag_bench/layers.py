@@ -13,8 +13,10 @@ Layers, each including the ones below it:
 - ``domain``: the domain call alone (``fetch_message``, ``list_messages``, ``send_message``);
 - ``domain + render``: that, rendered to the response's JSON bytes;
 - ``Falcon App``: the request through Falcon's ``App`` (the responders, no chinwag middleware);
-- ``direct routes``: the same through ``chinwag.http.direct`` (what chinwag serves);
-- ``+ Basic auth``, ``+ observe``: chinwag's ASGI middleware, outermost last: the whole app.
+- ``+ Basic auth``, ``+ observe``: chinwag's ASGI middleware around it, outermost last: the
+  path of every request that is not a REST route;
+- ``direct routes``: the whole app, which serves the REST routes through
+  ``chinwag.http.direct`` (the same responders and middleware objects, not nested).
 """
 
 from __future__ import annotations
@@ -132,10 +134,10 @@ def _stacks(h: Harness) -> dict[str, Asgi]:
     app = h.app
     return {
         "trivial ASGI app": _trivial,
-        "Falcon App": app.rest.app,
-        "direct routes": app.rest,
+        "Falcon App": app.falcon,
         "+ Basic auth": app.auth,
-        "+ observe (the whole app)": app,
+        "+ observe: the middleware path": app.observe,
+        "direct routes (the whole app)": app,
     }
 
 

@@ -1,12 +1,13 @@
 """``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
 
-HTTP requests reach ``Observe(BasicAuth(DirectRoutes(falcon_app)))``: the REST API's routes are
-dispatched without Falcon's App (``chinwag.http.direct``), everything else by Falcon. WebSocket
-scopes go to the Twilsock gateway first, since clients authenticate with an access token inside
-the socket, not with Basic auth. The database opens and the account is resolved in the ASGI
-lifespan startup, before the server accepts requests. ``chinwag serve`` resolves the account
-once, before any worker starts (:func:`resolve_account`), so workers never race to generate one;
-:func:`create_app_from_environment` is the factory each worker calls.
+HTTP requests reach ``DirectRoutes``: the REST API's routes are dispatched there, without Falcon's
+App and with the request id, logging, metrics and Basic auth of the middleware inlined
+(``chinwag.http.direct``); everything else goes through ``Observe(BasicAuth(falcon_app))``.
+WebSocket scopes go to the Twilsock gateway first, since clients authenticate with an access
+token inside the socket, not with Basic auth. The database opens and the account is resolved in
+the ASGI lifespan startup, before the server accepts requests. ``chinwag serve`` resolves the
+account once, before any worker starts (:func:`resolve_account`), so workers never race to
+generate one; :func:`create_app_from_environment` is the factory each worker calls.
 """
 
 from __future__ import annotations
@@ -269,12 +270,13 @@ class ChinwagApp:
             add_console_routes(falcon_app, self.api, self.dispatcher, lambda: self.clients)
         if settings.control_api:
             add_routes(falcon_app, self.api, CONTROL_ROUTES)
-        #: the REST routes served without Falcon's App (``rest.app`` is Falcon, for the rest)
-        self.rest = DirectRoutes(falcon_app, rest_routes)
-        self.auth = BasicAuth(self.rest, self._check_key)
-        self._asgi = Observe(
+        self.falcon = falcon_app
+        self.auth = BasicAuth(falcon_app, self._check_key)
+        self.observe = Observe(
             self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
         )
+        #: HTTP: the REST routes served without Falcon's App, the rest by ``observe``
+        self.http: Any = DirectRoutes(self.observe, self.auth, falcon_app, rest_routes)
 
     def _auth_token(self, account_sid: str) -> str:
         """The key webhook signatures are made with: the served account's auth token."""
@@ -290,7 +292,7 @@ class ChinwagApp:
         if scope["type"] == "websocket":
             await self.gateway(scope, receive, send)
         else:
-            await self._asgi(scope, receive, send)
+            await self.http(scope, receive, send)
 
 
 def _gateway(

@@ -31,6 +31,8 @@ OPEN_PREFIX = "/_chinwag/ui"
 #: Media (``http/media.py``) checks the chat user's access token itself.
 TOKEN_PREFIX = "/mcs/"
 API_KEY_PREFIX = b"SK"
+#: The header a 401 carries, naming the scheme and realm Twilio's do.
+CHALLENGE = (b"www-authenticate", WWW_AUTHENTICATE.encode())
 
 
 def _open(path: str) -> bool:
@@ -53,7 +55,7 @@ class BasicAuth:
         self._credentials = (user, password)
         self._expected = b"Basic " + base64.b64encode(user + b":" + password)
 
-    def _is_account(self, header: bytes | None) -> bool:
+    def is_account(self, header: bytes | None) -> bool:
         """The hot path: a byte compare of the raw header with the account's credentials."""
         return (
             bool(self._expected)
@@ -81,22 +83,32 @@ class BasicAuth:
             return False
         return await self._check_key(user.decode("ascii"), password)
 
+    async def allows(self, header: bytes | None) -> bool:
+        """Whether ``header`` (the raw ``Authorization`` value) admits the request.
+
+        Raises :class:`~chinwag.errors.ChinwagError` when the key lookup cannot be made (the
+        database is unavailable): that is a 503 for the caller, not a 401.
+        """
+        return self.is_account(header) or await self._allowed(header)
+
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or _open(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        header = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                header = value
-                break
         try:
-            allowed = self._is_account(header) or await self._allowed(header)
+            allowed = await self.allows(authorization(scope))
         except errors.ChinwagError as exc:  # the database is unavailable: 503, not a 401
             await send_error(send, exc)
             return
         if allowed:
             await self.app(scope, receive, send)
         else:
-            challenge = (b"www-authenticate", WWW_AUTHENTICATE.encode())
-            await send_error(send, errors.AuthenticationError(), [challenge])
+            await send_error(send, errors.AuthenticationError(), [CHALLENGE])
+
+
+def authorization(scope: Scope) -> bytes | None:
+    """The request's raw ``Authorization`` header, if it has one (the first, if several)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value  # type: ignore[no-any-return]
+    return None

@@ -59,8 +59,8 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = "RQ" + os.urandom(16).hex()
-        header = (b"twilio-request-id", request_id.encode())
+        request_id = new_request_id()
+        header = request_id_header(request_id)
         start = time.perf_counter()
         status = 0
 
@@ -72,24 +72,30 @@ class Observe:
             await send(message)
 
         async def receive_noting_disconnect() -> dict[str, Any]:
-            event: dict[str, Any] = await receive()
-            if event["type"] == "http.disconnect":
-                scope[CLIENT_GONE] = True
-            return event
+            return noting_disconnect(scope, await receive())
 
         try:
             await self.app(scope, receive_noting_disconnect, send_with_id)
         except Exception:
             if status:
                 raise  # the response has started: only closing the connection is left
-            errors_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            await send_error(send_with_id, errors.InternalError())
+            await self.fail(scope, send_with_id)
         finally:
-            status = status or CLIENT_CLOSED_REQUEST
-            seconds = time.perf_counter() - start
-            self.metrics.observe(scope.get(OPERATION, "none"), status, seconds)
-            if log.isEnabledFor(logging.INFO):
-                self._log(scope, status, seconds, request_id)
+            self.finish(scope, status, start, request_id)
+
+    async def fail(self, scope: dict[str, Any], send: Any, *headers: tuple[bytes, bytes]) -> None:
+        """Answer an exception that escaped every layer below, before any response began:
+        logged with its traceback, answered as Twilio's 500 without its text."""
+        errors_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        await send_error(send, errors.InternalError(), headers)
+
+    def finish(self, scope: dict[str, Any], status: int, start: float, request_id: str) -> None:
+        """Count and log a request whose response was sent (``status`` 0: none was)."""
+        status = status or CLIENT_CLOSED_REQUEST
+        seconds = time.perf_counter() - start
+        self.metrics.observe(scope.get(OPERATION, "none"), status, seconds)
+        if log.isEnabledFor(logging.INFO):
+            self._log(scope, status, seconds, request_id)
 
     def _log(self, scope: dict[str, Any], status: int, seconds: float, request_id: str) -> None:
         method, path, ms = scope["method"], encoded_path(scope), round(seconds * 1000, 3)
@@ -107,6 +113,23 @@ class Observe:
             log.info(line)
         else:
             log.info("%s %s %d %.3fms %s", method, path, status, ms, request_id)
+
+
+def new_request_id() -> str:
+    """``RQ`` and 32 hex digits of ``os.urandom``: unguessable, and telling nothing of the
+    process's traffic (a counter would)."""
+    return "RQ" + os.urandom(16).hex()
+
+
+def request_id_header(request_id: str) -> tuple[bytes, bytes]:
+    return (b"twilio-request-id", request_id.encode())
+
+
+def noting_disconnect(scope: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """``event``, received for ``scope``'s request; a disconnect is noted on the scope."""
+    if event["type"] == "http.disconnect":
+        scope[CLIENT_GONE] = True
+    return event
 
 
 def _utc_now() -> str:
