@@ -55,6 +55,26 @@ def test_invalid_host_is_refused_and_changes_nothing(hardened: Server, header: b
     assert "should-not-exist" not in names
 
 
+def test_each_request_gets_its_own_host_checked(hardened: Server) -> None:
+    """The last valid host is remembered to skip its check: a different one is checked anew,
+    valid or not, and the one before it is not reused."""
+    hosts = ["a.example", "a.example", "bad host", "b.example:8080", "a.example", "c/d"]
+    with hardened.client() as http:
+        answers = [http.get("/v1/Services", headers={"X-Forwarded-Host": h}) for h in hosts]
+    got = [
+        (r.status_code, r.json()["meta"]["url"] if r.status_code == 200 else None) for r in answers
+    ]
+    base = "/v1/Services?PageSize=50&Page=0"
+    assert got == [
+        (200, f"http://a.example{base}"),
+        (200, f"http://a.example{base}"),
+        (400, None),
+        (200, f"http://b.example:8080{base}"),
+        (200, f"http://a.example{base}"),
+        (400, None),
+    ]
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/metrics"])
 def test_head_on_open_endpoints(hardened: Server, path: str) -> None:
     get = httpx.get(f"{hardened.base}{path}")

@@ -32,6 +32,11 @@ class Api:
     deps: Deps
     settings: Settings
     caller: Caller = field(default_factory=lambda: Caller("", API_ACTOR))
+    #: the last valid (forwarded scheme, forwarded host) and its base URL: nearly every request
+    #: sends the same two as the one before, so the check is made once, not per request
+    _last_base: tuple[tuple[str, str], str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def with_webhooks(self) -> Api:
         """This view with a caller whose mutations fire post-event webhooks."""
@@ -50,11 +55,18 @@ class Api:
             return self.settings.public_url.rstrip("/")
         base: str | None = req.context.get(_BASE_URL)
         if base is None:
-            scheme = _first(req.forwarded_scheme).lower()
-            host = _first(req.forwarded_host)
-            if scheme not in ("http", "https") or not _HOST.fullmatch(host):
-                raise errors.MalformedRequestError(detail="Invalid Host or X-Forwarded-* header")
-            base = req.context[_BASE_URL] = f"{scheme}://{host}"
+            sent = (req.forwarded_scheme, req.forwarded_host)
+            last = self._last_base
+            if last is not None and sent == last[0]:  # as the previous request's: checked then
+                base = last[1]
+            else:
+                scheme, host = _first(sent[0]).lower(), _first(sent[1])
+                if scheme not in ("http", "https") or not _HOST.fullmatch(host):
+                    detail = "Invalid Host or X-Forwarded-* header"
+                    raise errors.MalformedRequestError(detail=detail)
+                base = f"{scheme}://{host}"
+                self._last_base = (sent, base)
+            req.context[_BASE_URL] = base
         return base
 
     def list_url(self, req: falcon.asgi.Request) -> str:
