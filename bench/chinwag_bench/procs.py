@@ -27,6 +27,7 @@ from .servers import ACCOUNT_SID, AUTH_TOKEN, UVICORN_FLAGS, WRK_AUTH, Server
 from .trees import Tree
 
 BIN = Path(sys.executable).parent
+HERE = Path(__file__).parent
 
 
 def tool(name: str) -> list[str]:
@@ -72,7 +73,8 @@ def start(server: Server, tree: Tree | None, db: Scratch | None, launch: Launch)
     if server.kind == "chinwag":
         assert db is not None and tree is not None
         extra |= {"CHINWAG_ACCOUNT_SID": ACCOUNT_SID, "CHINWAG_AUTH_TOKEN": AUTH_TOKEN}
-        cmd = [*tool("chinwag"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        chinwag = [sys.executable, str(HERE / server.script)] if server.script else tool("chinwag")
+        cmd = [*chinwag, "serve", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--database", db.url, "--log-level", "warning"]
         if server.engine == "postgresql":
             cmd += ["--pool-size", str(launch.pg_pool)]
@@ -86,8 +88,11 @@ def start(server: Server, tree: Tree | None, db: Scratch | None, launch: Launch)
         if server.pg:
             assert db is not None
             extra |= {"PG_DSN": db.url, "PG_POOL": str(launch.pg_pool), "N_CHANNELS": "1"}
-        cmd = [*tool("uvicorn"), f"{server.module}:app", "--host", "127.0.0.1"]
-        cmd += ["--port", str(port), *UVICORN_FLAGS]
+        if server.script:
+            cmd = [sys.executable, str(HERE / server.script), server.module, str(port)]
+        else:
+            cmd = [*tool("uvicorn"), f"{server.module}:app", "--host", "127.0.0.1"]
+            cmd += ["--port", str(port), *UVICORN_FLAGS]
         env = dict(os.environ) | extra
         cwd = launch.apps  # the apps import `common`: uvicorn's --app-dir "." is this folder
     cmd = pin(0, launch.pin) + cmd

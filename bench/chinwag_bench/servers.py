@@ -37,6 +37,9 @@ class Server:
     sqlite: bool = False  # baseline app creates its own SQLite file (SQLITE_PATH)
     pg: bool = False  # baseline app needs an empty PostgreSQL database (PG_DSN)
     engine: str = ""  # the database this server measures ("" for none)
+    #: a script of this package that replaces the ``chinwag`` command (with its arguments) or
+    #: ``uvicorn`` (called with the module and the port): the bound's measuring devices
+    script: str = ""
 
     @property
     def counts(self) -> bool:
@@ -83,6 +86,8 @@ SERVERS = {
             engine="sqlite",
         ),
         Server("chinwag", "chinwag", engine="sqlite"),
+        Server("domain_only", "chinwag", engine="sqlite", script="domain_only.py"),
+        Server("raw_on_chinwag", "uvicorn", "raw_asgi", script="bare_on_chinwag.py"),
         Server("chinwag_pg", "chinwag", engine="postgresql"),
     )
 }
