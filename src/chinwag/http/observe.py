@@ -115,39 +115,10 @@ class Observe:
             log.info("%s %s %d %.3fms %s", method, path, status, ms, request_id)
 
 
-class _RequestIds:
+def new_request_id() -> str:
     """``RQ`` and 32 hex digits of ``os.urandom``: unguessable, and telling nothing of the
-    process's traffic (a counter would).
-
-    The bytes are drawn 256 ids at a time: one ``getrandom`` system call per request was 2 % of
-    a message fetch under load (docs/performance.md). Every id is still 128 bits of the OS's
-    randomness, used once; a forked child starts on fresh bytes, never on its parent's.
-    """
-
-    __slots__ = ("_hex", "_next")
-
-    _DIGITS = 32
-    _BATCH = 256
-
-    def __init__(self) -> None:
-        self._hex = ""
-        self._next = 0
-
-    def reset(self) -> None:
-        self._hex = ""
-        self._next = 0
-
-    def __call__(self) -> str:
-        at = self._next
-        if at == len(self._hex):
-            self._hex = os.urandom(self._DIGITS // 2 * self._BATCH).hex()
-            at = 0
-        self._next = at + self._DIGITS
-        return "RQ" + self._hex[at : at + self._DIGITS]
-
-
-new_request_id = _RequestIds()
-os.register_at_fork(after_in_child=new_request_id.reset)
+    process's traffic (a counter would)."""
+    return "RQ" + os.urandom(16).hex()
 
 
 def request_id_header(request_id: str) -> tuple[bytes, bytes]:
