@@ -5,6 +5,9 @@ traffic costs almost nothing. The hot path compares the raw header with the one 
 only a mismatch pays for decoding, to accept equivalent spellings (``basic`` in lower case) and
 API keys (as Twilio allows: the key's account is the account). A key is looked up in the
 database on every request, never cached, so a key deleted by any process stops working at once.
+
+The REST routes, served by ``chinwag.http.direct`` without the middleware nesting, are checked
+with the same :meth:`BasicAuth.is_account` and :meth:`BasicAuth.allows`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
 """Request ids, access logs and metrics, as pure ASGI middleware around everything else.
 
 It is the one place that sees every request's status and duration, so it both logs the request
-and feeds the metrics. It also sees every event the client sends: a client that leaves before
-its body ends is noted on the scope (:data:`CLIENT_GONE`), because Falcon's body stream reads
-``http.disconnect`` as a normal end, and a cut-off body must never be taken for a whole one.
-An exception that escapes everything below is answered as Twilio's 500, not the server's text.
+and feeds the metrics. (The REST routes are served by ``chinwag.http.direct`` without the
+middleware nesting: it calls this class's :meth:`Observe.finish` and :meth:`Observe.fail` and
+the functions below, so every request is counted, logged and identified by the same code.)
+
+It also sees every event the client sends: a client that leaves before its body ends is noted
+on the scope (:data:`CLIENT_GONE`), because Falcon's body stream reads ``http.disconnect`` as a
+normal end, and a cut-off body must never be taken for a whole one. An exception that escapes
+everything below is answered as Twilio's 500, not the server's text.
 
 Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's do, so an operator can
 match a client's report to a log line. Each request is logged once, after its response is sent:
