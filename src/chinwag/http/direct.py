@@ -8,8 +8,8 @@ them itself and calls the same responders with Falcon's own ``Request`` and ``Re
 objects (so headers, ``Forwarded``, bodies and contexts read exactly as before), the same
 error handlers (:data:`chinwag.http.errors.ERROR_HANDLERS`) and the same response rules. A
 request it does not route (another path, another method, ``OPTIONS``, the console, the
-control API, media) goes to Falcon unchanged, which answers it as always (404, 405 with
-``Allow``).
+control API, media) goes on unchanged through the middleware to Falcon, which answers it as
+always (404, 405 with ``Allow``).
 
 Responses are byte-for-byte Falcon's: the tests compare both paths for every route.
 """
@@ -86,9 +86,9 @@ class DirectRoutes:
     A routed request gets what it would get through those layers, from the same objects: its
     request id, access-log line and metrics from ``observe``, its credentials checked by
     ``observe``'s :class:`~chinwag.http.auth.BasicAuth` (401 and 503 as there), its body
-    read with disconnects noted on the scope. Only the nesting is gone: three ASGI layers,
-    each with its own closures around ``send`` and ``receive``, cost a message fetch about a
-    tenth of its time under load (docs/performance.md).
+    read with disconnects noted on the scope. Only the nesting is gone: the two middleware
+    layers' closures around ``send`` and ``receive`` cost a message fetch about 4 % under load
+    (docs/performance.md, round 5).
     """
 
     def __init__(
