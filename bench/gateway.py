@@ -74,7 +74,9 @@ def database(directory: str) -> list[str]:
     return ["--database", f"sqlite:///{directory}/bench.db"]
 
 
-def start_server(directory: str, connections: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(directory: str, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``chinwag serve`` on a new SQLite file in ``directory``, with the bench's account and API
+    key, and ``CHINWAG_<NAME>`` set for each of ``settings``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
     env.update(
@@ -83,12 +85,8 @@ def start_server(directory: str, connections: int) -> tuple[subprocess.Popen[byt
         CHINWAG_API_KEY_SID=KEY_SID,
         CHINWAG_API_KEY_SECRET=KEY_SECRET,
         CHINWAG_LOG_LEVEL="warning",
-        CHINWAG_GATEWAY_MAX_CONNECTIONS=str(connections + 10),
-        CHINWAG_GATEWAY_MAX_CONNECTIONS_PER_IDENTITY=str(connections + 10),
-        CHINWAG_GATEWAY_UPSTREAM_RATE="1000000",
-        CHINWAG_GATEWAY_UPSTREAM_CONCURRENCY="1024",
-        CHINWAG_GATEWAY_INIT_TIMEOUT="60",
     )
+    env.update({f"CHINWAG_{name.upper()}": value for name, value in settings.items()})
     proc = subprocess.Popen(
         [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port), *database(directory)],
         env=env,
@@ -198,7 +196,16 @@ async def run(args: argparse.Namespace) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        proc, base = start_server(directory, args.connections)
+        room = str(args.connections + 10)
+        proc, base = start_server(
+            directory,
+            gateway_max_connections=room,
+            gateway_max_connections_per_identity=room,
+            gateway_upstream_rate="1000000",
+            gateway_upstream_concurrency="1024",
+            gateway_init_timeout="60",
+            gateway_max_pending_per_address=room,  # every client is this one address
+        )
         try:
             auth = (ACCOUNT_SID, AUTH_TOKEN)
             service = httpx.post(f"{base}/v1/Services", data={"FriendlyName": "b"}, auth=auth)

@@ -45,7 +45,7 @@ SEED = {
 
 def timed_reset(http: httpx.Client) -> tuple[float, int]:
     started = time.perf_counter()
-    answer = http.post("/_chinwag/reset")
+    answer = http.post("/_chinwag/reset", json={})
     return time.perf_counter() - started, int(answer.json()["deleted_rows"])
 
 
@@ -58,7 +58,9 @@ def main() -> None:
     parser.add_argument("--database", default=f"sqlite:///{tempfile.mkdtemp()}/reset.db")
     database = parser.parse_args().database
     migrate.upgrade(database)
-    settings = Settings(database=database, account_sid=ACCOUNT[0], auth_token=ACCOUNT[1])
+    settings = Settings(
+        database=database, account_sid=ACCOUNT[0], auth_token=ACCOUNT[1], control_api=True
+    )
     with (
         ThreadedServer(create_app(settings)) as server,
         httpx.Client(base_url=server.url, auth=ACCOUNT) as http,

@@ -61,6 +61,19 @@ settings.load_profile("chinwag")
 
 TEST_DATABASE_URL = os.environ.get("CHINWAG_TEST_DATABASE_URL")
 
+#: the test tiers (pyproject's markers): each test module names the ones its tests need
+TIERS = ("unit", "server", "sdk", "browser", "postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test belongs to a tier, so ``pytest -m unit`` is exactly the in-process tier."""
+    untiered = [item.nodeid for item in items if not any(item.get_closest_marker(t) for t in TIERS)]
+    if untiered:
+        raise pytest.UsageError(
+            "tests without a tier marker (pytestmark = pytest.mark.unit, server, sdk, browser "
+            "or postgres): " + ", ".join(untiered[:5])
+        )
+
 
 def free_port() -> int:
     """A loopback port that was free a moment ago, for server processes started by tests."""
@@ -82,32 +95,41 @@ def spawn_server(
     env: dict[str, str] | None = None,
     capture: bool = False,
     port: int | None = None,
+    log: Path | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
     """Start a real ``chinwag serve`` process and wait until /healthz answers.
 
     Returns the process and its base URL. With ``capture`` its output is readable from
-    ``proc.stdout``; otherwise it is discarded. ``port`` defaults to a free one.
+    ``proc.stdout``; with ``log`` it is written to that file; otherwise it is discarded.
+    ``port`` defaults to a free one.
     """
     port = port or free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chinwag.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--database",
-            database,
-            *args,
-        ],
-        env=env if env is not None else server_env(),
-        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-        stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,
-        text=True,
-        # its own process group, so a failed start can kill the workers of `--workers N` too
-        start_new_session=True,
-    )
+    output: Any = subprocess.PIPE if capture else subprocess.DEVNULL
+    if log is not None:
+        output = log.open("w")
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chinwag.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--database",
+                database,
+                *args,
+            ],
+            env=env if env is not None else server_env(),
+            stdout=output,
+            stderr=subprocess.STDOUT if capture or log is not None else subprocess.DEVNULL,
+            text=True,
+            # its own process group, so a failed start can kill the workers of `--workers N` too
+            start_new_session=True,
+        )
+    finally:
+        if log is not None:
+            output.close()  # the child holds its own copy
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # generous: a loaded CI machine starts servers slowly
     try:

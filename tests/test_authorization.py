@@ -19,13 +19,25 @@ import pytest
 from chinwag import errors
 from chinwag.app import create_app
 from chinwag.config import Settings
-from chinwag.domain import channels, invites, members, messages, policy, roles, services, users
+from chinwag.domain import (
+    channels,
+    invites,
+    members,
+    messages,
+    policy,
+    roles,
+    services,
+    user_channels,
+    users,
+)
 from chinwag.domain.accounts import ensure_account
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import API_ACTOR, Actor
-from chinwag.domain.models import Account, Channel, PageRequest, Service
+from chinwag.model.events import API_ACTOR, Actor
+from chinwag.model.records import Account, Channel, PageRequest, Service
 from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
+
+pytestmark = pytest.mark.unit
 
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)
 PAGE = PageRequest(size=50)
@@ -280,8 +292,10 @@ def test_user_info_and_the_account_owners_resources(databases: Databases) -> Non
                 users.UpdateUser(role_sid=service.default_service_role_sid or ""),
             ),
         )
-        await users.list_user_channels(deps, sdk("bob"), service.sid, "bob", PAGE)
-        await refused(50107, users.list_user_channels(deps, sdk("bob"), service.sid, "alice", PAGE))
+        await user_channels.list_user_channels(deps, sdk("bob"), service.sid, "bob", PAGE)
+        await refused(
+            50107, user_channels.list_user_channels(deps, sdk("bob"), service.sid, "alice", PAGE)
+        )
         await refused(
             50107, users.create_user(deps, sdk("bob"), service.sid, users.CreateUser("eve"))
         )

@@ -16,9 +16,11 @@ from chinwag.config import Settings
 from chinwag.domain import api_keys, services
 from chinwag.domain.access_tokens import authenticate
 from chinwag.domain.deps import Caller
-from chinwag.domain.events import API_ACTOR
+from chinwag.model.events import API_ACTOR
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
 from tokens_node_support import tokens_node
+
+pytestmark = pytest.mark.sdk
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "clients.md"
 

@@ -12,10 +12,12 @@ import httpx
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from chinwag.domain import events
-from chinwag.events.topics import Topic
+from chinwag.model import events
+from chinwag.model.topics import Topic
 from chinwag.testing import ThreadedServer
 from conftest import sdk_client
+
+pytestmark = pytest.mark.server
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from chinwag.config import Settings
 from chinwag.domain.access_tokens import ClientGrant, authenticate
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
+pytestmark = pytest.mark.server
+
 ACCOUNT_ENV = {"CHINWAG_ACCOUNT_SID": ACCOUNT_SID, "CHINWAG_AUTH_TOKEN": AUTH_TOKEN}
 CONFIGURED_KEY = "SK" + "c0ffee00" * 4
 CONFIGURED_SECRET = "configured-secret-0123456789abcdef"

@@ -8,6 +8,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+pytestmark = pytest.mark.server
+
 
 @pytest.mark.parametrize("segment", ["%00", "a%00b", "%ff", "a%2Fb", "x" * 5000])
 def test_impossible_channel_segments_are_404(

@@ -11,6 +11,8 @@ import pytest
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture
 def limited(databases: Databases) -> Iterator[httpx.Client]:

@@ -16,6 +16,8 @@ import pytest
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
+pytestmark = pytest.mark.server
+
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_stopping_under_load_keeps_every_201(databases: Databases, sig: signal.Signals) -> None:

@@ -20,11 +20,11 @@ import orjson
 
 import chinwag.app
 from chinwag import cli
+from chinwag.api.forms import Form
 from chinwag.config import Settings
 from chinwag.domain import messages as domain
-from chinwag.domain.models import PageRequest
 from chinwag.http import commands, render
-from chinwag.http.forms import Form
+from chinwag.model.records import PageRequest
 
 BASE = "http://127.0.0.1"
 HEADERS = [(b"content-type", b"application/json")]

@@ -12,11 +12,8 @@ Layers, each including the ones below it:
 - ``trivial ASGI app``: this harness's own cost per request (scope, receive, send);
 - ``domain``: the domain call alone (``fetch_message``, ``list_messages``, ``send_message``);
 - ``domain + render``: that, rendered to the response's JSON bytes;
-- ``Falcon App``: the request through Falcon's ``App`` (the responders, no chinwag middleware);
-- ``+ Basic auth``, ``+ observe``: chinwag's ASGI middleware around it, outermost last: the
-  path of every request that is not a REST route;
-- ``direct routes``: the whole app, which serves the REST routes through
-  ``chinwag.http.direct`` (the same responders and middleware objects, not nested).
+- ``HTTP door``: the whole app, which serves every HTTP route through ``chinwag.http.server``
+  (route table, request id, Basic auth, Falcon's request and response, metrics and log).
 """
 
 from __future__ import annotations
@@ -36,8 +33,8 @@ import orjson
 from chinwag.app import ChinwagApp, create_app
 from chinwag.config import Settings
 from chinwag.domain import messages as domain
-from chinwag.domain.models import PageRequest
 from chinwag.http import render
+from chinwag.model.records import PageRequest
 from chinwag.storage import migrate
 
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -134,10 +131,7 @@ def _stacks(h: Harness) -> dict[str, Asgi]:
     app = h.app
     return {
         "trivial ASGI app": _trivial,
-        "Falcon App": app.falcon,
-        "+ Basic auth": app.auth,
-        "+ observe: the middleware path": app.observe,
-        "direct routes (the whole app)": app,
+        "HTTP door (the whole app)": app,
     }
 
 
@@ -169,7 +163,7 @@ def _calls(h: Harness, path: str) -> dict[str, Callable[[], Awaitable[object]]]:
     stacks = _stacks(h)
     calls: dict[str, Callable[[], Awaitable[object]]] = {}
     for name, stack in stacks.items():
-        if name == "Falcon App":
+        if name == "HTTP door (the whole app)":
             calls["domain"], calls["domain + render"] = dom, dom_render
 
         async def through(stack: Asgi = stack) -> object:

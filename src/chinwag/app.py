@@ -1,10 +1,9 @@
-"""``create_app``: wires storage, domain, routes, middleware and lifespan into one ASGI app.
+"""``create_app``: wires storage, domain, the two doors and lifespan into one ASGI app.
 
-HTTP requests reach ``DirectRoutes``: the REST API's routes are dispatched there, without Falcon's
-App and with the request id, logging, metrics and Basic auth of the middleware inlined
-(``chinwag.http.direct``); everything else goes through ``Observe(BasicAuth(falcon_app))``.
-WebSocket scopes go to the Twilsock gateway first, since clients authenticate with an access
-token inside the socket, not with Basic auth. The database opens and the account is resolved in
+HTTP requests reach the HTTP door (``chinwag.http.server``), which serves one route table:
+``/healthz``, ``/metrics``, the REST API, media, the console and (when on) the control API.
+WebSocket scopes go to the Twilsock gateway, since clients authenticate with an access token
+inside the socket, not with Basic auth. The database opens and the account is resolved in
 the ASGI lifespan startup, before the server accepts requests. ``chinwag serve`` resolves the
 account once, before any worker starts (:func:`resolve_account`), so workers never race to
 generate one; :func:`create_app_from_environment` is the factory each worker calls.
@@ -25,43 +24,43 @@ import falcon.asgi
 
 from chinwag import config, errors, logs
 from chinwag.admin.clients import ClientDirectory
+from chinwag.api.routing import Route, RouteTable
 from chinwag.clock import Clock, ControllableClock, SystemClock
 from chinwag.config import Settings, load_settings
 from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
 from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.ephemeral import TypingStarted
-from chinwag.domain.events import API_ACTOR
-from chinwag.domain.models import Account
+from chinwag.domain.media import MediaExpiry
 from chinwag.domain.rate_limits import RateLimits
 from chinwag.events.local import LocalBus
 from chinwag.events.metrics import BusCollector
-from chinwag.events.topics import Topic
 from chinwag.http.auth import BasicAuth
-from chinwag.http.console import add_console_routes
+from chinwag.http.console import console_routes
 from chinwag.http.context import Api
 from chinwag.http.control import CONTROL_ROUTES
-from chinwag.http.direct import DirectRoutes
-from chinwag.http.errors import ERROR_HANDLERS
-from chinwag.http.media import add_media_routes
+from chinwag.http.media import media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
-from chinwag.http.raw_path import RawPathRouting
-from chinwag.http.routes import add_routes
+from chinwag.http.routes import V1, Access, Endpoint, bind, resource_routes
+from chinwag.http.server import HttpDoor
+from chinwag.model.ephemeral import TypingStarted
+from chinwag.model.events import API_ACTOR
+from chinwag.model.records import Account
+from chinwag.model.topics import Topic
 from chinwag.realtime.fanout import RedisFanout
 from chinwag.realtime.presence import Presence
+from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.projection import SyncProjection
 from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.realtime.twilsock.gateway import Connections, Gateway
 from chinwag.realtime.twilsock.session import Limits, SessionEnv
 from chinwag.realtime.typing_indicator import TypingFanout
-from chinwag.realtime.upstream import Router
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.engines import create_engine
 from chinwag.webhooks.dispatcher import Dispatcher, DispatchSettings
-from chinwag.webhooks.gate import Webhooks
+from chinwag.webhooks.gate import Gate
 from chinwag.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -160,13 +159,36 @@ async def _ping(txn: Txn) -> None:
 
 
 class _Lifespan:
-    """Falcon lifespan middleware: open the database, resolve the account and make the
-    configured API key exist on startup (every worker does; the key's upsert is idempotent)."""
+    """The ASGI lifespan: open the database, resolve the account and make the configured API
+    key exist on startup (every worker does; the key's upsert is idempotent); stop the
+    background work and close the database on shutdown. A failed startup is reported to the
+    server, which then exits instead of serving."""
 
     def __init__(self, chinwag: ChinwagApp) -> None:
         self.chinwag = chinwag
 
-    async def process_startup(self, scope: Any, event: Any) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.shutdown()
+                except Exception as exc:
+                    log.exception("shutdown failed")
+                    await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def startup(self) -> None:
         app = self.chinwag
         await app.deps.db.open()
         settings = app.api.settings
@@ -179,15 +201,17 @@ class _Lifespan:
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
+        app.media_expiry.start()
         app.gateway.start()
         app.presence.start()
         if app.fanout is not None:
             app.fanout.start()
 
-    async def process_shutdown(self, scope: Any, event: Any) -> None:
+    async def shutdown(self) -> None:
         await self.chinwag.gateway.stop()
         await self.chinwag.presence.stop()
         await self.chinwag.dispatcher.stop()
+        await self.chinwag.media_expiry.stop()
         if self.chinwag.fanout is not None:
             await self.chinwag.fanout.stop()
         await self.chinwag.sync.close()
@@ -221,7 +245,7 @@ class ChinwagApp:
             ),
             self.metrics.registry,
         )
-        webhooks = Webhooks(
+        webhooks = Gate(
             db,
             clock,
             sender,
@@ -251,14 +275,7 @@ class ChinwagApp:
             projection=SyncProjection(self.sync.wake),
         )
         self.api = Api(self.deps, settings)
-        middleware: list[Any] = [_Lifespan(self), RawPathRouting()]
-        falcon_app = falcon.asgi.App(middleware=middleware)
-        for kind, handler in ERROR_HANDLERS:
-            falcon_app.add_error_handler(kind, handler)
-        falcon_app.add_route("/healthz", _Health(self.deps.db))
-        falcon_app.add_route("/metrics", _MetricsEndpoint(self.metrics))
-        rest_routes = add_routes(falcon_app, self.api)
-        add_media_routes(falcon_app, self.api, self._auth_token)
+        self.media_expiry = MediaExpiry(self.deps, int(settings.media_unsent_ttl * 1000))
         self.presence = Presence(self.deps, settings.reachability_heartbeat)
         self.gateway = _gateway(settings, self.deps, self.metrics, self.sync, self.presence)
         bus.subscribe(
@@ -266,17 +283,20 @@ class ChinwagApp:
         )
         #: connected chat clients, for the console: this process's gateway connections
         self.clients: ClientDirectory = self.gateway.connections
+        routes: list[Route[Endpoint]] = [
+            *resource_routes("/healthz", _Health(self.deps.db), Access.OPEN),
+            *resource_routes("/metrics", _MetricsEndpoint(self.metrics), Access.OPEN),
+            *bind(self.api, V1),
+            *media_routes(self.api, self._auth_token),
+        ]
         if settings.admin_console:
-            add_console_routes(falcon_app, self.api, self.dispatcher, lambda: self.clients)
-        if settings.control_api:
-            add_routes(falcon_app, self.api, CONTROL_ROUTES)
-        self.falcon = falcon_app
-        self.auth = BasicAuth(falcon_app, self._check_key)
-        self.observe = Observe(
-            self.auth, self.metrics, log_format=cast(LogFormat, settings.log_format)
-        )
-        #: HTTP: the REST routes served without Falcon's App, the rest by ``observe``
-        self.http: Any = DirectRoutes(self.observe, self.auth, falcon_app, rest_routes)
+            routes += console_routes(self.api, self.dispatcher, lambda: self.clients)
+        if config.control_api_on(settings):
+            routes += bind(self.api, CONTROL_ROUTES, Access.ACCOUNT_ONLY)
+        self.auth = BasicAuth(self._check_key, public_url=settings.public_url)
+        self.observe = Observe(self.metrics, log_format=cast(LogFormat, settings.log_format))
+        self.http = HttpDoor(RouteTable(routes), self.observe, self.auth)
+        self.lifespan = _Lifespan(self)
 
     def _auth_token(self, account_sid: str) -> str:
         """The key webhook signatures are made with: the served account's auth token."""
@@ -289,10 +309,13 @@ class ChinwagApp:
         return await key_secret_matches(self.deps, self.account.sid, key_sid, secret)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            await self.gateway(scope, receive, send)
-        else:
+        kind = scope["type"]
+        if kind == "http":
             await self.http(scope, receive, send)
+        elif kind == "websocket":
+            await self.gateway(scope, receive, send)
+        elif kind == "lifespan":
+            await self.lifespan(scope, receive, send)
 
 
 def _gateway(
@@ -304,9 +327,16 @@ def _gateway(
         upstream_concurrency=settings.gateway_upstream_concurrency,
         init_timeout=settings.gateway_init_timeout,
         token_warning=settings.gateway_token_warning,
+        write_timeout=settings.gateway_write_timeout,
+        max_buffered_bytes=settings.gateway_max_buffered_bytes,
+        max_failed_inits=settings.gateway_max_failed_inits,
     )
     connections = Connections(
-        settings.gateway_max_connections, settings.gateway_max_connections_per_identity, presence
+        settings.gateway_max_connections,
+        settings.gateway_max_connections_per_identity,
+        presence,
+        max_pending=settings.gateway_max_pending,
+        max_pending_per_address=settings.gateway_max_pending_per_address,
     )
     env = SessionEnv(
         deps,
@@ -346,7 +376,7 @@ def freeze_startup_objects() -> None:
 
     Under load, requests waiting for their commit group live long enough to trigger full
     collections several times a second, and each one walked every imported module's objects:
-    40-80 ms pauses that set the create p99 (docs/performance.md). Called once per server
+    pauses that set the create p99 (docs/performance.md). Called once per server
     process, never by tests that start many apps in one process.
     """
     gc.collect()

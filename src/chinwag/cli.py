@@ -1,5 +1,5 @@
 """The ``chinwag`` command: ``serve``, ``db upgrade``, ``account show``, ``webhooks log``,
-``keys``, ``token``, ``seed``, ``push list``, ``routes``.
+``keys``, ``token``, ``seed``, ``push list``, ``push log``, ``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
 win over the environment, which wins over a config file. Start-up failures the operator can fix
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from chinwag import __version__, errors, logs
 from chinwag.config import FIELDS, ConfigError, Settings, export_to_environment, load_settings
-from chinwag.domain.models import Account, ApiKey
+from chinwag.model.records import Account, ApiKey
 from chinwag.storage import migrate
 from chinwag.storage.engines import UnsupportedDatabaseError, create_engine, sqlite_path
 from chinwag.storage.open_errors import open_failure
@@ -140,6 +140,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_setting_flags(push_list, ACCOUNT_SETTINGS)
     push_list.add_argument("--service", metavar="IS...", help="only this Chat Service's")
+    push_log = push_sub.add_parser(
+        "log", help="recent pushes, newest first: state, attempts, to whom, why one failed"
+    )
+    _add_setting_flags(push_log, ["database"])
+    push_log.add_argument(
+        "--state", choices=("pending", "delivered", "failed", "pruned"), help="only these"
+    )
+    push_log.add_argument("--limit", type=int, default=50, help="at most this many (default: 50)")
+    push_log.add_argument("--json", action="store_true", help="one JSON object per line")
 
     sub.add_parser("routes", help="list every route with its spec operation")
     return parser
@@ -236,6 +245,7 @@ def _serve(args: argparse.Namespace) -> int:
         with_account,
     )
     from chinwag.http.connection import fit_open_file_limit, http_protocol
+    from chinwag.realtime.twilsock.websocket import websocket_options
 
     settings = _settings(args)
     create_engine(settings.database)  # reject unsupported URLs before touching anything
@@ -262,11 +272,9 @@ def _serve(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # httptools with chinwag's timeouts and limits, answering in Twilio's JSON
         "http": http_protocol(settings),
-        # client connections (Twilsock): refuse oversized messages in the WebSocket layer,
-        # and drop peers that stop answering pings
-        "ws_max_size": settings.gateway_max_frame_bytes,
-        "ws_ping_interval": settings.gateway_ping_interval,
-        "ws_ping_timeout": settings.gateway_ping_timeout,
+        # client connections (Twilsock): chinwag's WebSocket protocol, which refuses oversized
+        # messages, drops peers that stop answering pings or reading, and never waits on a close
+        **websocket_options(settings),
     }
     if sys.platform != "win32":
         from chinwag.http.accept import UVICORN_LOOP  # uvloop: not on Windows
@@ -419,7 +427,7 @@ async def _token_async(settings: Settings, args: argparse.Namespace) -> str:
     from chinwag.domain import services
     from chinwag.domain.access_tokens import mint_token
     from chinwag.domain.deps import Caller
-    from chinwag.domain.events import API_ACTOR
+    from chinwag.model.events import API_ACTOR
 
     async with open_deps(settings) as deps:
         account = await _account(deps, settings, create=True)
@@ -441,14 +449,14 @@ async def _token_async(settings: Settings, args: argparse.Namespace) -> str:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from chinwag.domain import rules
+    from chinwag.domain import validation
     from chinwag.domain.access_tokens import MAX_LIFETIME_S
 
     settings = _settings(args)
     if not 0 < args.ttl <= MAX_LIFETIME_S:
         raise ConfigError(f"--ttl must be between 1 and {MAX_LIFETIME_S} seconds")
     try:
-        rules.check_identity(args.identity)
+        validation.check_identity(args.identity)
     except errors.ChinwagError as exc:
         raise ConfigError(f"--identity: {exc.message}") from None
     create_engine(settings.database)
@@ -463,7 +471,7 @@ async def _seed_async(settings: Settings, data: Any) -> str:
     from chinwag.app import open_deps
     from chinwag.domain import control
     from chinwag.domain.deps import Caller
-    from chinwag.domain.events import API_ACTOR
+    from chinwag.model.events import API_ACTOR
 
     async with open_deps(settings) as deps:
         account = await _account(deps, settings, create=True)
@@ -494,12 +502,11 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _routes() -> int:
-    from chinwag.http.auth import OPEN_PATHS
     from chinwag.http.control import CONTROL_ROUTES
-    from chinwag.http.routes import ROUTES
+    from chinwag.http.routes import V1
 
-    rows = [(route.method, route.path, route.operation_id) for route in ROUTES + CONTROL_ROUTES]
-    rows += [("GET", path, "(no credentials)") for path in sorted(OPEN_PATHS)]
+    rows = [(route.method, route.path, route.name) for route in (*V1, *CONTROL_ROUTES)]
+    rows += [("GET", path, "(no credentials)") for path in ("/healthz", "/metrics")]
     method_width = max(len(method) for method, _, _ in rows) + 2
     path_width = max(len(path) for _, path, _ in rows) + 2
     for method, path, operation in rows:
@@ -526,7 +533,27 @@ async def _push_list_async(settings: Settings, service_sid: str | None) -> None:
 
 
 def _push(args: argparse.Namespace) -> int:
+    if args.push_command == "log":
+        return _push_log(args)
     _read_only(args, lambda settings: _push_list_async(settings, args.service))
+    return 0
+
+
+def _push_log(args: argparse.Namespace) -> int:
+    from chinwag.push import log
+
+    pushes = _read_only(
+        args, lambda settings: log.recent_pushes(settings.database, args.state, args.limit)
+    )
+    if args.json:
+        for push in pushes:
+            print(log.as_json(push))
+    elif not pushes:
+        print("no pushes" + (f" in state {args.state}" if args.state else ""))
+    else:
+        print(log.TEXT_HEADER)
+        for push in pushes:
+            print(log.as_text(push))
     return 0
 
 

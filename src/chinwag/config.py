@@ -62,14 +62,28 @@ class Settings:
     gateway_key_check_interval: float = 5.0
     gateway_ping_interval: float = 20.0
     gateway_ping_timeout: float = 20.0
+    gateway_write_timeout: float = 5.0
+    gateway_max_buffered_bytes: int = 1_048_576
+    gateway_max_pending: int = 1000
+    gateway_max_pending_per_address: int = 50
+    gateway_max_failed_inits: int = 3
+    gateway_init_max_frame_bytes: int = 65_536
     redis_url: str | None = None
     sync_poll_interval: float = 0.0
     admin_console: bool = True
-    control_api: bool = True
+    control_api: bool = False
+    development: bool = False
     clock: str = "system"
     typing_throttle: int = 1
     reachability_heartbeat: float = 5.0
     media_max_bytes: int = 16 * 1024 * 1024
+    media_quota_bytes: int = 256 * 1024 * 1024
+    media_upload_rate: int = 30
+    media_unsent_ttl: float = 3600.0
+    push_enabled: bool = True
+    push_fcm_url: str = "https://fcm.googleapis.com"
+    push_apns_url: str | None = None
+    push_ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,39 @@ FIELDS: tuple[Field, ...] = (
         "Seconds a client has to answer a ping before its connection is dropped.",
     ),
     Field(
+        "gateway_write_timeout",
+        "CHINWAG_GATEWAY_WRITE_TIMEOUT",
+        "Seconds a write to a client connection may wait for the client to read; past it the "
+        "connection is dropped, as is one that is closing and does not take its last frames.",
+    ),
+    Field(
+        "gateway_max_buffered_bytes",
+        "CHINWAG_GATEWAY_MAX_BUFFERED_BYTES",
+        "Bytes waiting to be sent to one client connection; past it, close 308 (reconnect).",
+    ),
+    Field(
+        "gateway_max_pending",
+        "CHINWAG_GATEWAY_MAX_PENDING",
+        "Client connections that have not completed init, per process; past it the oldest "
+        "of them is closed.",
+    ),
+    Field(
+        "gateway_max_pending_per_address",
+        "CHINWAG_GATEWAY_MAX_PENDING_PER_ADDRESS",
+        "Client connections one address may hold before init; past it the handshake gets 429.",
+    ),
+    Field(
+        "gateway_max_failed_inits",
+        "CHINWAG_GATEWAY_MAX_FAILED_INITS",
+        "Refused inits one connection may send; the next refusal closes it (401).",
+    ),
+    Field(
+        "gateway_init_max_frame_bytes",
+        "CHINWAG_GATEWAY_INIT_MAX_FRAME_BYTES",
+        "Largest WebSocket message before init completes (an init is a token and a few "
+        "fields); a larger one closes the connection.",
+    ),
+    Field(
         "redis_url",
         "CHINWAG_REDIS_URL",
         "Redis carrying Sync wake-ups and typing between server processes (redis://host:port/db).",
@@ -248,7 +295,13 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "control_api",
         "CHINWAG_CONTROL_API",
-        "true: serve /_chinwag/ (reset, snapshot, seed, clock) to the account's credentials.",
+        "true: serve /_chinwag/ (reset, snapshot, seed, clock) to the account's credentials "
+        "(off by default: it can wipe the account).",
+    ),
+    Field(
+        "development",
+        "CHINWAG_DEVELOPMENT",
+        "true: development mode, which turns the control API on. Never in production.",
     ),
     Field(
         "clock",
@@ -271,6 +324,38 @@ FIELDS: tuple[Field, ...] = (
         "media_max_bytes",
         "CHINWAG_MEDIA_MAX_BYTES",
         "Largest media upload in bytes (stored in the database; Twilio allowed 150 MB).",
+    ),
+    Field(
+        "media_quota_bytes",
+        "CHINWAG_MEDIA_QUOTA_BYTES",
+        "Bytes of media one chat user may have stored, sent or not (413 past it).",
+    ),
+    Field(
+        "media_upload_rate",
+        "CHINWAG_MEDIA_UPLOAD_RATE",
+        "Media uploads one chat user may make per minute (429 past it).",
+    ),
+    Field(
+        "media_unsent_ttl",
+        "CHINWAG_MEDIA_UNSENT_TTL",
+        "Seconds an upload no message carries is kept; then it and its bytes are deleted.",
+    ),
+    Field(
+        "push_enabled",
+        "CHINWAG_PUSH_ENABLED",
+        "Send push notifications to FCM and APNs; false: nothing is sent.",
+    ),
+    Field("push_fcm_url", "CHINWAG_PUSH_FCM_URL", "Base URL of FCM's HTTP v1 API."),
+    Field(
+        "push_apns_url",
+        "CHINWAG_PUSH_APNS_URL",
+        "Base URL of APNs for every credential (default: Apple's production or sandbox host, "
+        "by the credential's Sandbox).",
+    ),
+    Field(
+        "push_ca_file",
+        "CHINWAG_PUSH_CA_FILE",
+        "PEM file of extra CA certificates trusted for FCM's and APNs's TLS.",
     ),
 )
 
@@ -390,19 +475,36 @@ def _validate(s: Settings) -> None:
         raise ConfigError("a controllable clock needs workers = 1 (each process has its own)")
     if s.max_connections < 1:
         raise ConfigError("max_connections must be at least 1")
-    if s.media_max_bytes < 1:
-        raise ConfigError("media_max_bytes must be at least 1")
-    if min(s.gateway_max_connections, s.gateway_max_connections_per_identity) < 1:
+    if min(s.media_max_bytes, s.media_quota_bytes, s.media_upload_rate) < 1:
+        raise ConfigError("media_max_bytes, media_quota_bytes and media_upload_rate must be >= 1")
+    if s.media_unsent_ttl <= 0:
+        raise ConfigError("media_unsent_ttl must be above 0 seconds")
+    gateway_counts = (
+        s.gateway_max_connections,
+        s.gateway_max_connections_per_identity,
+        s.gateway_max_pending,
+        s.gateway_max_pending_per_address,
+        s.gateway_max_failed_inits,
+    )
+    if min(gateway_counts) < 1:
         raise ConfigError("gateway connection limits must be at least 1")
+    if s.gateway_max_buffered_bytes < 65_536:
+        raise ConfigError("gateway_max_buffered_bytes must be at least 65536")
     if min(s.gateway_upstream_rate, s.gateway_upstream_concurrency) < 1:
         raise ConfigError("gateway_upstream_rate and gateway_upstream_concurrency must be >= 1")
     if s.gateway_max_frame_bytes < 4096:
         raise ConfigError("gateway_max_frame_bytes must be at least 4096")
+    if s.gateway_init_max_frame_bytes < 20_480:
+        raise ConfigError(
+            "gateway_init_max_frame_bytes must be at least 20480 (an init carries a token of up "
+            "to 16 KiB)"
+        )
     gateway_seconds = (
         s.gateway_init_timeout,
         s.gateway_key_check_interval,
         s.gateway_ping_interval,
         s.gateway_ping_timeout,
+        s.gateway_write_timeout,
     )
     if min(gateway_seconds) <= 0 or s.gateway_token_warning < 0:
         raise ConfigError("gateway timeouts and intervals must be above 0 seconds")
@@ -424,6 +526,17 @@ def _validate(s: Settings) -> None:
         raise ConfigError("typing_throttle cannot be negative")
     if s.reachability_heartbeat <= 0:
         raise ConfigError("reachability_heartbeat must be above 0 seconds")
+    for name in ("push_fcm_url", "push_apns_url"):
+        url = getattr(s, name)
+        if url is not None and not url.startswith("https://"):
+            raise ConfigError(f"{name} must start with https://")
+    if s.push_ca_file is not None and not Path(s.push_ca_file).is_file():
+        raise ConfigError(f"push_ca_file {s.push_ca_file} is not a readable file")
+
+
+def control_api_on(s: Settings) -> bool:
+    """Whether ``/_chinwag/`` control routes are served: asked for, or development mode."""
+    return s.control_api or s.development
 
 
 def sync_poll_interval(s: Settings) -> float | None:

@@ -7,13 +7,28 @@ renderer in ``chinwag.http.errors`` turns them into the wire form.
 
 Statuses of chat-specific codes are not published by Twilio; the choices follow
 the conventions of Twilio's other APIs (409 duplicates, 403 limits, 400 validation).
+
+A refusal of input says what was wrong and what is allowed: Twilio's title first (clients may
+match on it), then what the caller can change, with the limit or the choices filled in by the
+code that holds them (``limit``, ``expected``), so no limit is written twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+
+
+def one_of(options: Iterable[str]) -> str:
+    """The ``expected`` text of a parameter that takes one of a few values."""
+    return "one of: " + ", ".join(options)
+
+
+def in_range(allowed: range) -> str:
+    """The ``expected`` text of an integer parameter limited to ``allowed``."""
+    return f"an integer from {allowed.start} to {allowed.stop - 1}"
 
 
 class ChinwagError(Exception):
@@ -45,9 +60,10 @@ class ChinwagError(Exception):
 
 
 class InvalidParameterError(ChinwagError):
-    """A parameter is present but invalid at the API layer (bad enum, boolean, integer)."""
+    """A parameter is present but invalid at the API layer (bad enum, boolean, integer);
+    ``expected`` says what it takes ("one of: public, private", "true or false")."""
 
-    status, code, template = 400, 20001, "Invalid value for {name}"
+    status, code, template = 400, 20001, "{name} must be {expected}"
 
 
 class MissingParameterError(ChinwagError):
@@ -66,6 +82,12 @@ class PayloadTooLargeError(ChinwagError):
     status, code, template = 413, 20001, "Request body exceeds the limit of {limit} bytes"
 
 
+class MediaQuotaError(ChinwagError):
+    """A chat user's stored media would pass ``media_quota_bytes``. No Twilio code exists."""
+
+    status, code, template = 413, 20001, "Media quota of {limit} bytes per user exceeded"
+
+
 class RequestTimeoutError(ChinwagError):
     """A request's head or body stopped arriving (the server's read timeouts). No Twilio code."""
 
@@ -82,12 +104,23 @@ class AuthenticationError(ChinwagError):
     status, code, template = 401, 20003, "Authenticate"
 
 
+class ForbiddenError(ChinwagError):
+    """Credentials that are good but not enough (an API key on the control API), or a request
+    a browser made on behalf of another site (cross-site)."""
+
+    status, code, template = 403, 20403, "Forbidden: {detail}"
+
+
 class MethodNotAllowedError(ChinwagError):
     status, code, template = 405, 20004, "Method not allowed"
 
 
 class NoUpdateParametersError(ChinwagError):
-    status, code, template = 400, 20161, "Parameters are not specified for update request"
+    status, code, template = (
+        400,
+        20161,
+        "Parameters are not specified for update request: send at least one parameter to change",
+    )
 
 
 class NotFoundError(ChinwagError):
@@ -144,7 +177,11 @@ class SnapshotConflictError(ChinwagError):
 
 
 class InvalidPageTokenError(ChinwagError):
-    status, code, template = 400, 21481, "Invalid PageToken"
+    status, code, template = (
+        400,
+        21481,
+        "Invalid PageToken: use the one in a page's next_page_url or previous_page_url",
+    )
 
 
 class NegativeMessagePageTokenError(ChinwagError):
@@ -206,43 +243,49 @@ class AccessTokenLifetimeError(AccessTokenError):
 
 
 class FriendlyNameNotProvidedError(ChinwagError):
-    status, code, template = 400, 50000, "FriendlyName not provided"
+    status, code, template = 400, 50000, "FriendlyName not provided: it must not be empty"
 
 
 class FriendlyNameTooLongError(ChinwagError):
-    status, code, template = 400, 50003, "Friendly name too long"
+    status, code, template = 400, 50003, "Friendly name too long: at most {limit} characters"
 
 
 class UniqueNameTooLongError(ChinwagError):
-    status, code, template = 400, 50004, "Unique Name too long"
+    status, code, template = 400, 50004, "Unique Name too long: at most {limit} characters"
 
 
 class InvalidConsumptionIntervalError(ChinwagError):
-    status, code, template = 400, 50052, "Invalid consumption interval format"
+    status, code, template = 400, 50052, "Invalid consumption interval format: must be {expected}"
 
 
 class InvalidTypingIndicatorError(ChinwagError):
-    status, code, template = 400, 50053, "Invalid typing indicator format"
+    status, code, template = 400, 50053, "Invalid typing indicator format: must be {expected}"
 
 
 class InvalidWebhookFormatError(ChinwagError):
-    status, code, template = 400, 50054, "Invalid webhook format"
+    """A per-event webhook URL (``expected``: a URL) or a filter (an event name) is refused."""
+
+    status, code, template = 400, 50054, "Invalid webhook format: must be {expected}"
 
 
 class InvalidWebhookMethodError(ChinwagError):
-    status, code, template = 400, 50055, "Invalid webhook method"
+    status, code, template = 400, 50055, "Invalid webhook method: must be {expected}"
 
 
 class NotificationTemplateTooLongError(ChinwagError):
-    status, code, template = 400, 50058, "Notification template too long"
+    status, code, template = (
+        400,
+        50058,
+        "Notification template too long: at most {limit} characters",
+    )
 
 
 class InvalidUserChannelsLimitError(ChinwagError):
-    status, code, template = 400, 50060, "Invalid user channels limit format"
+    status, code, template = 400, 50060, "Invalid user channels limit format: must be {expected}"
 
 
 class InvalidChannelMembersLimitError(ChinwagError):
-    status, code, template = 400, 50061, "Invalid channel members limit format"
+    status, code, template = 400, 50061, "Invalid channel members limit format: must be {expected}"
 
 
 class ChannelRateLimitError(ChinwagError):
@@ -251,13 +294,6 @@ class ChannelRateLimitError(ChinwagError):
 
 class ServiceRateLimitError(ChinwagError):
     status, code, template = 429, 50074, "Global actions per second limit exceeded"
-
-
-class MutationReplyPendingError(ServiceUnavailableError):
-    """A chat command's mutation id was applied but its reply is not stored yet (the first
-    attempt is still answering): the SDK, which retries a failed fetch, asks again."""
-
-    template = "Mutation applied; its reply is not stored yet"
 
 
 class MutationAppliedError(ChinwagError):
@@ -274,40 +310,74 @@ class WebhookRejectedError(ChinwagError):
 
 
 class InvalidPreWebhookUrlError(ChinwagError):
-    status, code, template = 400, 50077, "Invalid pre-webhook url"
+    status, code, template = 400, 50077, "Invalid pre-webhook url: must be {expected}"
 
 
 class InvalidPostWebhookUrlError(ChinwagError):
-    status, code, template = 400, 50078, "Invalid post-webhook url"
+    status, code, template = 400, 50078, "Invalid post-webhook url: must be {expected}"
 
 
 # --- roles (501xx) ------------------------------------------------------------------------------
 
 
 class ChannelRoleNotFoundError(ChinwagError):
-    status, code, template = 400, 50101, "Channel role not found"
+    status, code, template = (
+        400,
+        50101,
+        "Channel role not found: name the SID of a channel role of this service",
+    )
 
 
 class DeploymentRoleNotFoundError(ChinwagError):
-    status, code, template = 400, 50102, "Deployment role not found"
+    status, code, template = (
+        400,
+        50102,
+        "Deployment role not found: name the SID of a deployment role of this service",
+    )
 
 
 class PermissionNotFoundError(ChinwagError):
-    status, code, template = 400, 50104, "Permission not found"
+    status, code, template = (
+        400,
+        50104,
+        "Permission not found: a {type} role takes one or more of: {allowed}",
+    )
 
 
 class InvalidRoleTypeError(ChinwagError):
-    status, code, template = 400, 50105, "Invalid role type"
+    status, code, template = 400, 50105, "Invalid role type: must be {expected}"
 
 
 class ChannelCreatorRoleNotFoundError(ChinwagError):
-    status, code, template = 400, 50106, "Channel creator role not found"
+    status, code, template = (
+        400,
+        50106,
+        "Channel creator role not found: name the SID of a channel role of this service",
+    )
 
 
 class UserNotAuthorizedError(ChinwagError):
     """A chat user's roles do not grant the action (never raised for the REST API)."""
 
     status, code, template = 403, 50107, "User not authorized for command"
+
+
+class PermissionRequiredError(UserNotAuthorizedError):
+    """50107 naming what would allow the action (``permission``: one name, or "a or b")."""
+
+    template = "User not authorized for command: requires permission {permission}"
+
+
+class ChatUserNotAllowedError(UserNotAuthorizedError):
+    """50107 for what no role can grant a chat user (only the account owner may do it)."""
+
+    template = "User not authorized for command: only the account owner may do this"
+
+
+class PrivateChannelError(UserNotAuthorizedError):
+    """50107 for a private channel the user is not a member of, invited to or the creator of."""
+
+    template = "User not authorized for command: the channel is private (members and invitees only)"
 
 
 # --- users (502xx) ------------------------------------------------------------------------------
@@ -318,11 +388,11 @@ class UserAlreadyExistsError(ChinwagError):
 
 
 class IdentityReservedError(ChinwagError):
-    status, code, template = 400, 50203, "Identity reserved"
+    status, code, template = 400, 50203, "Identity reserved: {identity} cannot be used"
 
 
 class IdentityNotProvidedError(ChinwagError):
-    status, code, template = 400, 50204, "Identity not provided"
+    status, code, template = 400, 50204, "Identity not provided: it must not be empty"
 
 
 class IdentityMatchesSidError(ChinwagError):
@@ -330,7 +400,7 @@ class IdentityMatchesSidError(ChinwagError):
 
 
 class IdentityTooLongError(ChinwagError):
-    status, code, template = 400, 50207, "Identity too long"
+    status, code, template = 400, 50207, "Identity too long: at most {limit} characters"
 
 
 class RoleChangeNotAllowedError(ChinwagError):
@@ -351,11 +421,15 @@ class UserAlreadyInvitedError(ChinwagError):
 
 
 class AttributesTooLongError(ChinwagError):
-    status, code, template = 400, 50303, "Attributes too long"
+    status, code, template = 400, 50303, "Attributes too long: at most {limit} characters"
 
 
 class AttributesNotJsonError(ChinwagError):
-    status, code, template = 400, 50304, "Attributes not valid JSON"
+    status, code, template = (
+        400,
+        50304,
+        'Attributes not valid JSON: send a JSON document, such as {{"key": "value"}}',
+    )
 
 
 class UniqueNameMatchesSidError(ChinwagError):
@@ -367,11 +441,15 @@ class UniqueNameExistsError(ChinwagError):
 
 
 class AuthorTooLongError(ChinwagError):
-    status, code, template = 400, 50310, "Author parameter is too long"
+    status, code, template = 400, 50310, "Author parameter is too long: at most {limit} characters"
 
 
 class NoChannelUpdateParametersError(ChinwagError):
-    status, code, template = 400, 50347, "Parameters are missing for channel update request"
+    status, code, template = (
+        400,
+        50347,
+        "Parameters are missing for channel update request: send at least one parameter to change",
+    )
 
 
 # --- members (504xx) ----------------------------------------------------------------------------
@@ -383,6 +461,15 @@ class UserNotMemberError(ChinwagError):
     status, code, template = 403, 50400, "User not member of channel"
 
 
+class MemberPermissionRequiredError(UserNotMemberError):
+    """50400 for an action a channel role's permission allows: it names the permission."""
+
+    template = (
+        "User not member of channel: requires permission {permission}, which a member's "
+        "channel role grants"
+    )
+
+
 class ChannelMemberLimitError(ChinwagError):
     status, code, template = 403, 50403, "Channel member limit exceeded"
 
@@ -392,14 +479,22 @@ class MemberAlreadyExistsError(ChinwagError):
 
 
 class InvalidConsumedIndexError(ChinwagError):
-    status, code, template = 400, 50406, "Invalid last consumed message index format"
+    status, code, template = (
+        400,
+        50406,
+        "Invalid last consumed message index format: must be {expected}",
+    )
 
 
 # --- messages (505xx) ---------------------------------------------------------------------------
 
 
 class BodyTooLongError(ChinwagError):
-    status, code, template = 400, 50504, "Message body parameter is too long"
+    status, code, template = (
+        400,
+        50504,
+        "Message body parameter is too long: at most {limit} characters",
+    )
 
 
 # --- Sync (54xxx), answered to clients over the gateway (client protocol 2.7) ----------------

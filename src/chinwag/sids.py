@@ -29,6 +29,8 @@ SYNC_MESSAGES_LIST: Final = "ES"
 SYNC_ROSTER_MAP: Final = "MP"
 SYNC_USER_CHANNELS_MAP: Final = "MC"
 SYNC_USER_INFO_MAP: Final = "MI"
+# the command list a twilio-chat 3/4 client creates (realtime/sync/legacy_sessions.py): random
+SYNC_SESSION_LIST: Final = "EL"
 
 _SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 

@@ -21,6 +21,8 @@ import pytest
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
+pytestmark = pytest.mark.server
+
 AUTH = (ACCOUNT_SID, AUTH_TOKEN)
 THREADS = 16
 

@@ -1,47 +1,29 @@
 """What the console tests share: a server whose webhooks fail fast, and a real Chromium.
 
-The browser is Debian's ``chromium`` driven through ``chromium-driver`` by Selenium, with both
-paths given so Selenium never looks for (or downloads) a browser or a driver of its own.
-``.ci/run`` installs the two packages when they are missing.
+The browser comes from ``tests/browser_support.py``.
 """
 
 from __future__ import annotations
 
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from browser_support import open_chromium, wait
 from chinwag.testing import ThreadedServer
 from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+__all__ = ["wait"]  # re-exported for the console tests
+
 KEY_SID = "SK" + "fedcba9876543210" * 2
 KEY_SECRET = "console-test-key-secret-0123456789"
 #: the header that makes a REST mutation fire its post-event webhook
 FIRE = {"X-Twilio-Webhook-Enabled": "true"}
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
-
-T = TypeVar("T")
 
 
 def console_server(databases: Databases) -> ThreadedServer:
@@ -64,40 +46,10 @@ def http(server: ThreadedServer) -> Iterator[httpx.Client]:
         yield c
 
 
-def chromium(width: int = 1280, height: int = 900) -> WebDriver:
-    """A headless Chromium with a fresh profile, driven by the system's chromedriver."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='chinwag-chromium-')}")
-    options.add_argument(f"--window-size={width},{height}")
-    driver = webdriver.Chrome(options=options, service=DriverService(CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    return driver
-
-
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    driver = chromium()
-    yield driver
-    driver.quit()
-
-
-def wait(condition: Callable[[], T], timeout: float = 15.0, what: str = "condition") -> T:
-    """Poll ``condition`` until it returns something truthy (ignoring lookup errors)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = condition()
-            if result:
-                return result
-        except Exception:  # the element is not there yet, or was just replaced
-            if time.monotonic() > deadline:
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    with open_chromium() as driver:
+        yield driver
 
 
 def log_in(

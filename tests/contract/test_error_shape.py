@@ -20,6 +20,8 @@ from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN
 from spec_contract import check_exchange, operation_for
 
+pytestmark = pytest.mark.server
+
 UNKNOWN_SERVICE = "IS" + "0" * 32
 UNKNOWN_CHANNEL = "CH" + "0" * 32
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
@@ -232,7 +234,12 @@ def test_bad_page_token(http: httpx.Client, token: str) -> None:
 
 def test_bad_page_token_on_nested_list(http: httpx.Client, service_url: str) -> None:
     response = http.get(f"{service_url}/Channels", params={"PageToken": "nope"})
-    assert_error(response, 400, 21481, "Invalid PageToken")
+    assert_error(
+        response,
+        400,
+        21481,
+        "Invalid PageToken: use the one in a page's next_page_url or previous_page_url",
+    )
 
 
 @pytest.mark.parametrize("size", ["abc", "0", "-1", "1.5", ""])
@@ -305,13 +312,18 @@ def test_non_form_content_type(http: httpx.Client, content_type: str, content: b
 
 def test_update_without_parameters(http: httpx.Client, channel_url: str) -> None:
     service_url = channel_url.split("/Channels/")[0]
-    message = "Parameters are not specified for update request"
+    message = (
+        "Parameters are not specified for update request: send at least one parameter to change"
+    )
     assert_error(http.post(service_url), 400, 20161, message)
     user = http.post(f"{service_url}/Users", data={"Identity": "quiet"})
     assert user.status_code == 201
     assert_error(http.post(f"{service_url}/Users/quiet"), 400, 20161, message)
     assert_error(
-        http.post(channel_url), 400, 50347, "Parameters are missing for channel update request"
+        http.post(channel_url),
+        400,
+        50347,
+        "Parameters are missing for channel update request: send at least one parameter to change",
     )
 
 

@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from control_contract import check_request
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
+
+pytestmark = pytest.mark.server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "seed-example.json"
 
@@ -35,6 +38,8 @@ def test_the_documented_example_seeds_a_database_a_server_then_serves(
     assert name.strip() == "Acme support"
     proc, url = spawn_server(
         database,
+        "--control-api",
+        "true",
         env=server_env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN),
     )
     try:

@@ -21,14 +21,16 @@ from chinwag.clock import FakeClock
 from chinwag.domain import api_keys, services, users
 from chinwag.domain.access_tokens import ClientGrant, authenticate, key_is_live
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import API_ACTOR, Event, UserAdded
-from chinwag.domain.models import ApiKey, PageRequest, Service
 from chinwag.events.local import LocalBus
+from chinwag.model.events import API_ACTOR, Event, UserAdded
+from chinwag.model.records import ApiKey, PageRequest, Service
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database
 from chinwag.storage.engines import create_engine
 from conftest import ACCOUNT_SID, Databases
 from tokens_node_support import tokens_node
+
+pytestmark = pytest.mark.sdk
 
 OTHER_ACCOUNT = "AC" + "9" * 32
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)

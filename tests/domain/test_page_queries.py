@@ -12,15 +12,17 @@ from typing import Any
 import pytest
 
 from chinwag.clock import FakeClock
-from chinwag.domain import channels, members, services, users
+from chinwag.domain import channels, members, services, user_channels
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import API_ACTOR, Actor
-from chinwag.domain.models import PageRequest
 from chinwag.events.local import LocalBus
+from chinwag.model.events import API_ACTOR, Actor
+from chinwag.model.records import PageRequest
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.engines import Engine, create_engine
 from conftest import ACCOUNT_SID, Databases
+
+pytestmark = pytest.mark.unit
 
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)
 ALICE = Caller(ACCOUNT_SID, Actor("SDK", "alice"))
@@ -85,7 +87,9 @@ def test_my_channels_page_costs_the_same_for_2_or_40_rows(
         page = PageRequest(size=50)
 
         def read() -> Awaitable[Any]:
-            return users.list_user_channels_with_channels(deps, ALICE, service, "alice", page)
+            return user_channels.list_user_channels_with_channels(
+                deps, ALICE, service, "alice", page
+            )
 
         made = await _channels_of_alice(deps, service, 2)
         small, first = await counter.measure(read)

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from chinwag.domain import events as ev
-from chinwag.domain.ephemeral import EphemeralEvent, TypingStarted
-from chinwag.domain.models import Channel, Message
 from chinwag.events.local import LocalBus
-from chinwag.events.topics import Topic, scope
+from chinwag.model import events as ev
+from chinwag.model.ephemeral import EphemeralEvent, TypingStarted
+from chinwag.model.records import Channel, Message
+from chinwag.model.topics import Topic, scope
+
+pytestmark = pytest.mark.unit
 
 
 def _message(channel_sid: str, index: int, service_sid: str = "IS1") -> ev.MessageAdded:

@@ -15,11 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chinwag.domain import ephemeral
-from chinwag.domain import events as ev
-from chinwag.domain.ephemeral import EphemeralEvent, TypingStarted
-from chinwag.domain.models import Message, Service
 from chinwag.events import codec
+from chinwag.model import ephemeral
+from chinwag.model import events as ev
+from chinwag.model.ephemeral import EphemeralEvent, TypingStarted
+from chinwag.model.records import Message, Service
+
+pytestmark = pytest.mark.unit
 
 
 def _classes(module: types.ModuleType, base: type) -> set[type]:

@@ -51,6 +51,8 @@ import spec_contract
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN
 
+pytestmark = pytest.mark.server
+
 MAX_EXAMPLES = int(os.environ.get("CHINWAG_FUZZ_MAX_EXAMPLES", "25"))
 #: A seed makes the run random but repeatable; without one it is derandomized (CI).
 SEED = os.environ.get("CHINWAG_FUZZ_SEED")

@@ -16,6 +16,8 @@ import pytest
 
 from chinwag.http.accept import EagerAcceptLoop, EagerAcceptServer
 
+pytestmark = pytest.mark.unit
+
 BURST = 64
 
 

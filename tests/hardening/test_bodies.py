@@ -21,6 +21,8 @@ from twilio.rest import Client
 
 from chinwag.config import Settings
 
+pytestmark = pytest.mark.server
+
 __all__ = ["hardened"]
 
 FORM = b"Body=Transfer+%2410%2C000+to+account+12345678&From=alice"

@@ -25,6 +25,8 @@ from raw_http import (
 from chinwag.http.connection import FILE_HEADROOM
 from conftest import Databases
 
+pytestmark = pytest.mark.server
+
 __all__ = ["hardened"]
 
 PARTIAL = {

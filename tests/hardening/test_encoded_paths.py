@@ -18,6 +18,8 @@ import pytest
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN
 
+pytestmark = pytest.mark.server
+
 AUTH = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
 
 

@@ -6,6 +6,8 @@ import httpx
 import pytest
 from raw_http import AUTH_HEADER, Server, assert_twilio_error, exchange, hardened, new_channel
 
+pytestmark = pytest.mark.server
+
 __all__ = ["hardened"]
 
 

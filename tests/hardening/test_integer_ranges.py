@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+pytestmark = pytest.mark.server
+
 INT32_MAX = 2_147_483_647
 
 SERVICE_INTEGERS = [

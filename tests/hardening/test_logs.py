@@ -10,9 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+import pytest
 from cli_process import serving
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env
+
+pytestmark = pytest.mark.server
 
 ENV = server_env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
 AUTH = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()

@@ -15,6 +15,8 @@ from raw_http import (
 
 from chinwag.config import Settings
 
+pytestmark = pytest.mark.server
+
 __all__ = ["hardened"]
 
 LIMIT = Settings().max_header_bytes

@@ -21,6 +21,8 @@ from cli_process import run_cli, serving
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, TEST_DATABASE_URL, free_port, server_env
 
+pytestmark = [pytest.mark.server, pytest.mark.postgres]
+
 ENV = server_env(CHINWAG_ACCOUNT_SID=ACCOUNT_SID, CHINWAG_AUTH_TOKEN=AUTH_TOKEN)
 HBA = (
     "local all all trust\n"

@@ -15,9 +15,12 @@ import threading
 import time
 
 import httpx
+import pytest
 from raw_http import AUTH, new_channel, start
 
 from conftest import Databases
+
+pytestmark = pytest.mark.server
 
 KEPT_ALIVE_CLIENTS = 6
 NEW_CONNECTION_CLIENTS = 4

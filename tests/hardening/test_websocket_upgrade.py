@@ -24,6 +24,8 @@ from chinwag.config import Settings
 from chinwag.http.connection import http_protocol
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
 
+pytestmark = pytest.mark.unit
+
 TIMEOUT = 0.5
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
+pytestmark = pytest.mark.server
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -136,7 +138,8 @@ def test_an_external_server_by_options_and_by_environment(
         CHINWAG_API_KEY_SID=key[0],
         CHINWAG_API_KEY_SECRET=key[1],
     )
-    proc, url = spawn_server(databases.new(), "--clock", "controllable", env=env)
+    dev = ("--development", "true", "--clock", "controllable")  # development: control API on
+    proc, url = spawn_server(databases.new(), *dev, env=env)
     try:
         pytester.makepyfile(
             f"""

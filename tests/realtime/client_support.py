@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import queue
 import shutil
 import subprocess
@@ -29,8 +30,8 @@ from chinwag.clock import SystemClock
 from chinwag.config import Settings
 from chinwag.domain.api_keys import create_api_key, delete_api_key
 from chinwag.domain.deps import Deps
-from chinwag.domain.models import ApiKey
 from chinwag.events.local import LocalBus
+from chinwag.model.records import ApiKey
 from chinwag.realtime.twilsock.codec import Frame, decode, encode
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database
@@ -72,7 +73,7 @@ def mint_token(
 class NodeClient:
     """One Node script run: its events as they arrive, and commands on its stdin."""
 
-    def __init__(self, script: str, *args: str) -> None:
+    def __init__(self, script: str, *args: str, env: dict[str, str] | None = None) -> None:
         require_node_client()
         self.events: list[Event] = []
         self._queue: queue.Queue[Event] = queue.Queue()
@@ -82,6 +83,7 @@ class NodeClient:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env=None if env is None else {**os.environ, **env},
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

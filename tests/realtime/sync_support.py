@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from chinwag.realtime.sync import views
+from chinwag.realtime.sync import paging, views
 from chinwag.realtime.sync.objects import SyncObject
 from chinwag.storage.database import Database
 from chinwag.storage.engines import create_engine
@@ -40,5 +40,5 @@ class SyncReader:
     def open(self, obj: SyncObject, include_items: bool = False) -> Any:
         return self._read(views.open_txn, BASE, obj, include_items)
 
-    def items(self, obj: SyncObject, query: views.ItemQuery) -> Any:
+    def items(self, obj: SyncObject, query: paging.ItemQuery) -> Any:
         return self._read(views.items_txn, BASE, obj, query)

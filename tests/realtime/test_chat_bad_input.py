@@ -12,6 +12,8 @@ from client_support import GatewayServer
 
 from conftest import Databases
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def gateway(databases: Databases) -> Iterator[GatewayServer]:

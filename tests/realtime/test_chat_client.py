@@ -4,9 +4,12 @@ needs the Sync objects, which the gateway does not serve)."""
 
 from __future__ import annotations
 
+import pytest
 from client_support import GatewayServer, NodeClient
 
 from conftest import Databases
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 
 def test_chat_client_connects_and_reads_its_configuration(databases: Databases) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from chat_commands_support import call, connect, seen
 from client_support import GatewayServer, NodeClient
 
 from conftest import Databases
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 
 def test_two_clients_chat_through_every_channel_command(databases: Databases) -> None:

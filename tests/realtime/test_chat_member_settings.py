@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from chat_commands_support import Session, call, connect, rejected, seen
 from client_support import GatewayServer, NodeClient
 
 from conftest import Databases
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 #: the SDK keeps GET results for ``http_cache_interval`` x 100 ms (0.5 s), plus a margin
 SDK_CACHE = 0.6

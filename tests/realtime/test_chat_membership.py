@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import pytest
 from chat_commands_support import call, connect, rejected, seen
 from client_support import GatewayServer
 
 from chinwag.testing.webhook_receiver import Record, WebhookReceiver, validate_signature
 from conftest import AUTH_TOKEN, Databases
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 
 def signed(record: Record) -> Record:

@@ -1,21 +1,18 @@
 """``X-Twilio-Mutation-Id``: a command retried with the id of one already applied is answered
-with the first reply and changes nothing, in this process or another (the id is in the
-database); a command that failed recorded nothing, so its retry is applied. A retry that finds
-the id applied but no reply stored waits for the reply, or else answers the SDK's ``202``
-pointer (``resource_url``), which the real SDK follows."""
+with the first reply and changes nothing, in this process or another (the id and the reply are
+in the database, written with the change); a command that failed recorded nothing, so its
+retry is applied. Ids are scoped by account, service and identity."""
 
 from __future__ import annotations
 
-import threading
-import time
-from urllib.parse import urlsplit
-
 import orjson
+import pytest
 from chat_commands_support import Session, call, connect
 from client_support import GatewayServer, frame, read
 
-from chinwag.storage import migrate
-from conftest import ACCOUNT_SID, Databases
+from conftest import Databases
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 ID = "6f1c1b0e-4a2f-4c8e-9b1e-2d3c4b5a6978"
 
@@ -68,28 +65,6 @@ def test_a_retried_mutation_is_applied_once(databases: Databases) -> None:
             bob.close()
 
 
-def _sql(gateway: GatewayServer, statement: str) -> None:
-    migrate._run(gateway.database, lambda conn: conn.exec_driver_sql(statement))
-
-
-def _applied_without_reply(gateway: GatewayServer, mutation_id: str, age_ms: int) -> None:
-    """alice's ``mutation_id`` as a first attempt leaves it between its commit and its reply."""
-    created = int(time.time() * 1000) - age_ms
-    _sql(
-        gateway,
-        "INSERT INTO chat_mutations (account_sid, identity, mutation_id, date_created) "
-        f"VALUES ('{ACCOUNT_SID}', 'alice', '{mutation_id}', {created})",
-    )
-
-
-def _store_reply(gateway: GatewayServer, mutation_id: str, status: int, body: str) -> None:
-    _sql(
-        gateway,
-        f"UPDATE chat_mutations SET status = {status}, body = '{body}' "
-        f"WHERE mutation_id = '{mutation_id}'",
-    )
-
-
 def _joined_channel(gateway: GatewayServer, service: str) -> str:
     channel: str = gateway.http.post(f"/v1/Services/{service}/Channels").json()["sid"]
     path = f"/v1/Services/{service}/Channels/{channel}/Members"
@@ -125,51 +100,41 @@ def test_concurrent_attempts_of_one_mutation_apply_once_and_answer_alike(
                 s.close()
 
 
-def test_a_retry_waits_for_the_first_attempts_reply(databases: Databases) -> None:
+def test_the_sdk_retrying_an_applied_mutation_gets_its_first_reply(databases: Databases) -> None:
     with GatewayServer(databases) as gateway:
         service = gateway.service()
         channel = _joined_channel(gateway, service)
-        with connect(gateway, service, "alice") as alice:
-            _applied_without_reply(gateway, "in-flight", age_ms=0)
-            later = threading.Timer(
-                0.5, _store_reply, (gateway, "in-flight", 201, '{"sid": "IMx", "index": 7}')
-            )
-            later.start()
-            call(alice, "mutationId", id="in-flight")
-            # the real SDK's sendMessage resolves with the first attempt's index
-            assert call(alice, "send", channel=channel, body="again")["index"] == 7
-            later.join()
-            assert _messages(gateway, service, channel) == []
-
-
-def test_a_reply_lost_with_its_process_is_answered_without_a_second_change(
-    databases: Databases,
-) -> None:
-    with GatewayServer(databases) as gateway:
-        service = gateway.service()
-        channel = _joined_channel(gateway, service)
-        _applied_without_reply(gateway, "lost", age_ms=60_000)
-        _applied_without_reply(gateway, "young", age_ms=0)
         raw = Session(gateway, service, "alice")
         try:
             path = f"/Channels/{channel}/Messages"
-            status, body = raw.send("POST", path, {"body": "x"}, **{"X-Twilio-Mutation-Id": "lost"})
-            assert status == 202
-            url = urlsplit(body["resource_url"])
-            assert url.path == f"{raw.base}/Mutations/lost"
-            assert raw.send("GET", "/Mutations/lost") == (200, {})
-            status, body = raw.send("GET", "/Mutations/young")  # may still come: ask again
-            assert (status, body["code"]) == (503, 20503)
-            assert raw.send("GET", "/Mutations/unknown")[0] == 404
-            bob = Session(gateway, service, "bob")  # ids are per identity
-            try:
-                assert bob.send("GET", "/Mutations/lost")[0] == 404
-            finally:
-                bob.close()
+            first = raw.send("POST", path, {"body": "first"}, **{"X-Twilio-Mutation-Id": ID})
+            assert first[0] == 201 and first[1]["index"] == 0
         finally:
             raw.close()
         with connect(gateway, service, "alice") as alice:
-            # the real SDK follows the 202 and resolves; no second message is made
-            call(alice, "mutationId", id="lost")
-            call(alice, "send", channel=channel, body="again")
-        assert _messages(gateway, service, channel) == []
+            call(alice, "mutationId", id=ID)
+            # the real SDK's sendMessage resolves with the first attempt's index
+            assert call(alice, "send", channel=channel, body="again")["index"] == 0
+        assert _messages(gateway, service, channel) == ["first"]
+
+
+def test_mutation_ids_are_scoped_by_service(databases: Databases) -> None:
+    """alice in service B sending an id alice used in service A is a command of its own: it is
+    applied, and A's reply is neither answered nor readable there."""
+    with GatewayServer(databases) as gateway:
+        replies = []
+        for _ in range(2):
+            service = gateway.service()
+            channel = _joined_channel(gateway, service)
+            alice = Session(gateway, service, "alice")
+            try:
+                path = f"/Channels/{channel}/Messages"
+                body = {"body": f"in {service}"}
+                replies.append(alice.send("POST", path, body, **{"X-Twilio-Mutation-Id": ID}))
+                # no route reads a stored reply by its id
+                assert alice.send("GET", f"/Mutations/{ID}")[0] == 404
+            finally:
+                alice.close()
+            assert _messages(gateway, service, channel) == [f"in {service}"]
+        (status_a, body_a), (status_b, body_b) = replies
+        assert status_a == status_b == 201 and body_a["sid"] != body_b["sid"]

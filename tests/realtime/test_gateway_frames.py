@@ -15,6 +15,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from conftest import Databases
 
+pytestmark = pytest.mark.server
+
 CONFIGURATION = "/Client/v1/Configuration"
 
 MakeGateway = Callable[..., GatewayServer]

@@ -7,9 +7,12 @@ import signal
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from client_support import NodeClient, create_key, mint_token, ws_url
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 
 def test_sigterm_offloads_and_the_client_reconnects(databases: Databases) -> None:

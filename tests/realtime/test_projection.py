@@ -18,6 +18,8 @@ from chinwag.realtime.sync import objects
 from chinwag.realtime.sync.objects import SyncObject
 from chinwag.testing import ThreadedServer
 
+pytestmark = pytest.mark.server
+
 Scene = dict[str, Any]
 
 

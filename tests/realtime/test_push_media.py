@@ -16,9 +16,12 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from client_support import GatewayServer, NodeClient
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 PNG = bytes(range(256)) * 40  # 10 KiB, every byte value
 
@@ -127,6 +130,9 @@ def test_a_media_message_reaches_the_other_client_and_downloads(databases: Datab
             _join(gateway, base, bob, "bob")
             refused = _send_media(alice, channel)  # the v1 default roles lack sendMediaMessage
             assert (refused["event"], refused["body"]["code"]) == ("failed", 50107), refused
+            assert refused["body"]["message"] == (
+                "User not authorized for command: requires permission sendMediaMessage"
+            )
             _grant_media(gateway, service)
             sent = _send_media(alice, channel)
             assert sent["event"] == "sendMedia", sent["body"]

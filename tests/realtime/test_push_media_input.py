@@ -17,6 +17,8 @@ from chinwag.domain.deps import Deps
 from chinwag.domain.push_registrations import list_push_registrations
 from conftest import ACCOUNT_SID, Databases
 
+pytestmark = pytest.mark.server
+
 ERS = "/v1/registrations"
 GOOD = {
     "endpoint_platform": "web",

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import os
 import signal
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from client_support import GatewayServer, NodeClient
 from test_push_media import wait_for_tokens
 from test_sync_fanout import Cluster, RedisServer, _join, cluster, redis_server  # noqa: F401
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 #: seconds between heartbeats in these tests: a dead process is swept within 4 of them
 HEARTBEAT = 0.5
@@ -178,3 +183,34 @@ def test_without_reachability_a_registration_announces_nothing(databases: Databa
             alice.drain(2)
             assert not [e for e in alice.events if e.get("event") == "userUpdated"]
             assert _rest_user(gateway.url, service, "bob")["is_notifiable"] is None
+
+
+def wait_until(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 15) -> Any:
+    """``read()`` once ``done`` holds for it (the processes write their rows as they go)."""
+    deadline = time.monotonic() + timeout
+    while not done(value := read()):
+        assert time.monotonic() < deadline, value
+        time.sleep(0.2)
+    return value
+
+
+def _console_clients(url: str) -> Any:
+    response = httpx.get(f"{url}/_chinwag/clients", auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_console_counts_clients_on_every_process(cluster: Cluster) -> None:  # noqa: F811
+    """The console may reach any process: who is online comes from the rows every process
+    writes, the connection details from the process that holds them."""
+    env = {"CHINWAG_REACHABILITY_HEARTBEAT": str(HEARTBEAT)}
+    one, two = cluster.spawn(**env), cluster.spawn(**env)
+    service = cluster.rest(one, "/v1/Services", FriendlyName="console")["sid"]
+    with cluster.client(two, service, "alice") as alice:
+        alice.wait_for("initialized", timeout=30)
+        seen = wait_until(lambda: _console_clients(one), lambda body: body["online"])
+        assert seen["online"] == [[service, "alice"]]
+        assert (seen["processes"], seen["clients"]) == (2, [])
+        [here] = _console_clients(two)["clients"]
+        assert (here["identity"], here["service_sid"]) == ("alice", service)
+    wait_until(lambda: _console_clients(one), lambda body: body["online"] == [])

@@ -8,12 +8,15 @@ import json
 import time
 from typing import Any
 
+import pytest
 from client_support import GatewayServer, frame, read
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from chinwag.realtime.sync import objects
 from conftest import Databases
+
+pytestmark = pytest.mark.server
 
 
 class RawClient:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from client_support import GatewayServer, NodeClient, on_database
 
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import API_ACTOR
 from chinwag.domain.messages import CreateMessage, send_message
+from chinwag.model.events import API_ACTOR
 from chinwag.realtime.sync.projection import SyncProjection
 from conftest import ACCOUNT_SID, Databases
+
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
 
 
 def _ready(client: NodeClient, channel: str) -> Any:

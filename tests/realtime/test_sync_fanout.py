@@ -20,6 +20,8 @@ from client_support import NodeClient, create_key, mint_token, ws_url
 from chinwag.config import Settings, sync_poll_interval
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, free_port, server_env, spawn_server
 
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
+
 
 class RedisServer:
     """A private redis-server that a test may stop and start again on the same port."""

@@ -16,6 +16,8 @@ from client_support import (
 
 from conftest import ACCOUNT_SID, Databases
 
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
+
 CONFIGURATION = "https://aim.us1.twilio.com/Client/v1/Configuration"
 
 

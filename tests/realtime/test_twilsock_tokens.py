@@ -13,6 +13,8 @@ from twilio.jwt.access_token.grants import ChatGrant
 
 from conftest import ACCOUNT_SID, Databases
 
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
+
 Mint = Callable[[GatewayServer, str], str]
 
 

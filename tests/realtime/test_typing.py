@@ -15,6 +15,8 @@ from websockets.sync.client import connect
 
 from conftest import Databases
 
+pytestmark = [pytest.mark.server, pytest.mark.sdk]
+
 
 def _typing_events(client: NodeClient, seconds: float) -> list[str]:
     return [

@@ -11,12 +11,16 @@ from sync_support import BASE, SyncReader
 
 from chinwag import errors
 from chinwag.clock import SystemClock
-from chinwag.realtime.sync import access, endpoints, objects, views
+from chinwag.domain import policy
+from chinwag.domain.policy import Standing
+from chinwag.realtime.sync import access, endpoints, objects, paging
 from chinwag.realtime.sync.objects import ObjectType
 from chinwag.realtime.sync.subscriptions import SyncHub, SyncSettings
 from chinwag.storage.database import Database
 from chinwag.storage.engines import create_engine
 from chinwag.testing import ThreadedServer
+
+pytestmark = pytest.mark.server
 
 
 def test_object_sids_and_names_resolve_to_the_same_object() -> None:
@@ -30,24 +34,33 @@ def test_object_sids_and_names_resolve_to_the_same_object() -> None:
     assert objects.resolve("document", "general") is None
 
 
+def _standing(**where: bool) -> Standing:
+    return Standing(frozenset(), **{"public": False, **where})
+
+
 @pytest.mark.parametrize(
-    ("object_type", "facts", "allowed"),
+    ("object_type", "standing", "own", "allowed"),
     [
-        (ObjectType.USER_INFO, access.Facts(), True),
-        (ObjectType.USER_CHANNELS, access.Facts(is_self=True), True),
-        (ObjectType.USER_CHANNELS, access.Facts(), False),
-        (ObjectType.CHANNEL, access.Facts(public=True), True),
-        (ObjectType.CHANNEL, access.Facts(invited=True), True),
-        (ObjectType.CHANNEL, access.Facts(joined=True), True),
-        (ObjectType.CHANNEL, access.Facts(), False),
-        (ObjectType.ROSTER, access.Facts(public=True, invited=True), False),
-        (ObjectType.ROSTER, access.Facts(joined=True), True),
-        (ObjectType.MESSAGES, access.Facts(public=True), False),
-        (ObjectType.MESSAGES, access.Facts(joined=True), True),
+        (ObjectType.USER_INFO, _standing(), False, True),
+        (ObjectType.USER_CHANNELS, _standing(), True, True),
+        (ObjectType.USER_CHANNELS, _standing(), False, False),
+        (ObjectType.CHANNEL, _standing(public=True), False, True),
+        (ObjectType.CHANNEL, _standing(invited=True), False, True),
+        (ObjectType.CHANNEL, _standing(member=True), False, True),
+        (ObjectType.CHANNEL, _standing(creator=True), False, True),
+        (ObjectType.CHANNEL, _standing(), False, False),
+        # who may see a channel may see who is in it, as through the user descriptors
+        (ObjectType.ROSTER, _standing(public=True), False, True),
+        (ObjectType.ROSTER, _standing(invited=True), False, True),
+        (ObjectType.ROSTER, _standing(), False, False),
+        (ObjectType.MESSAGES, _standing(public=True, invited=True), False, False),
+        (ObjectType.MESSAGES, _standing(member=True), False, True),
     ],
 )
-def test_access_rule(object_type: ObjectType, facts: access.Facts, allowed: bool) -> None:
-    assert access.may_see(object_type, facts) is allowed
+def test_sync_asks_the_policy(
+    object_type: ObjectType, standing: Standing, own: bool, allowed: bool
+) -> None:
+    assert policy.may_see(standing, access.ACTIONS[object_type], own=own) is allowed
 
 
 @pytest.fixture
@@ -107,26 +120,74 @@ def test_list_items_page_with_an_inclusive_from(
 ) -> None:
     reader = SyncReader(server)
     messages = objects.messages_list(room["channel"].sid)
-    first = reader.items(messages, views.ItemQuery(page_size=5))
+    first = reader.items(messages, paging.ItemQuery(page_size=5))
     assert [i["index"] for i in first["items"]] == [0, 1, 2, 3, 4]
-    assert first["meta"] == {"previous_token": None, "next_token": "n"}
+    assert first["meta"]["previous_token"] is None and first["meta"]["next_token"]
     assert first["items"][0]["data"]["text"] == "m0"
-    following = reader.items(messages, views.ItemQuery(start=4, page_size=6))
+    following = reader.items(messages, paging.ItemQuery(start=4, page_size=6))
     assert [i["index"] for i in following["items"]] == [4, 5, 6, 7, 8, 9]
-    assert following["meta"] == {"previous_token": "p", "next_token": "n"}
-    last = reader.items(messages, views.ItemQuery(start=11, descending=True, page_size=3))
+    assert following["meta"]["previous_token"] and following["meta"]["next_token"]
+    last = reader.items(messages, paging.ItemQuery(start=11, descending=True, page_size=3))
     assert [i["index"] for i in last["items"]] == [11, 10, 9]
-    assert last["meta"] == {"previous_token": None, "next_token": "n"}
-    one = reader.items(messages, views.ItemQuery(key=3))
+    assert last["meta"]["previous_token"] is None and last["meta"]["next_token"]
+    one = reader.items(messages, paging.ItemQuery(key=3))
     assert [i["index"] for i in one["items"]] == [3]
-    assert reader.items(messages, views.ItemQuery(key=99))["items"] == []
+    assert reader.items(messages, paging.ItemQuery(key=99))["items"] == []
+
+
+def _follow(reader: SyncReader, obj: Any, token: str | None, kind: type[Any]) -> Any:
+    assert token
+    return reader.items(obj, paging.decode(token, kind, 1000))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_page_tokens_name_the_next_and_previous_pages(
+    server: ThreadedServer, room: dict[str, Any], descending: bool
+) -> None:
+    """Sync clients before twilio-sync 3 page with ``?PageToken=`` alone: each token reads
+    the page it points to, in the order of the page it came from, both ways."""
+    reader = SyncReader(server)
+    messages = objects.messages_list(room["channel"].sid)
+    order = list(range(12))[:: -1 if descending else 1]
+    page = reader.items(messages, paging.ItemQuery(descending=descending, page_size=5))
+    pages = [[i["index"] for i in page["items"]]]
+    while page["meta"]["next_token"]:
+        page = _follow(reader, messages, page["meta"]["next_token"], int)
+        pages.append([i["index"] for i in page["items"]])
+    assert pages == [order[0:5], order[5:10], order[10:12]]
+    back = [pages[-1]]
+    while page["meta"]["previous_token"]:
+        page = _follow(reader, messages, page["meta"]["previous_token"], int)
+        back.append([i["index"] for i in page["items"]])
+    assert back == pages[::-1]
+
+    roster = objects.roster_map(room["channel"].sid)
+    members = reader.items(roster, paging.ItemQuery(page_size=1))
+    keys = [i["key"] for i in members["items"]]
+    following = _follow(reader, roster, members["meta"]["next_token"], str)
+    assert keys + [i["key"] for i in following["items"]] == sorted(
+        [room["ann"].sid, room["bob"].sid]
+    )
+    assert following["meta"]["next_token"] is None
+    assert (
+        _follow(reader, roster, following["meta"]["previous_token"], str)["items"]
+        == members["items"]
+    )
+
+
+@pytest.mark.parametrize(
+    "token", ["!", "W10", paging.encode(paging.ItemQuery(start="a")), "x" * 600]
+)
+def test_a_bad_page_token_is_invalid(token: str) -> None:
+    with pytest.raises(errors.InvalidPageTokenError):
+        paging.decode(token, int, 1000)
 
 
 def _state(reader: SyncReader, obj: Any) -> tuple[int, dict[Any, Any]]:
     """What a client holds after opening ``obj`` and loading all its items."""
     position = reader.position(obj)
     assert position is not None
-    page = reader.items(obj, views.ItemQuery(page_size=1000))
+    page = reader.items(obj, paging.ItemQuery(page_size=1000))
     return position, {i.get("key", i.get("index")): i["data"] for i in page["items"]}
 
 
@@ -205,7 +266,8 @@ def test_access_answers_forbidden_or_not_found(
             "private, invited": ("cid", "document", f"{secret.sid}.channel"),
             "private, outsider": ("ann", "document", f"{secret.sid}.channel"),
             "roster, joined": ("ann", "map", f"{general}.roster"),
-            "roster, not joined": ("cid", "map", f"{general}.roster"),
+            "public roster, not joined": ("cid", "map", f"{general}.roster"),
+            "private roster, outsider": ("ann", "map", f"{secret.sid}.roster"),
             "messages, not joined": ("cid", "list", f"{general}.messages"),
             "no such channel": ("ann", "document", "CH" + "0" * 32 + ".channel"),
             "not a name": ("ann", "list", "whatever"),
@@ -229,7 +291,8 @@ def test_access_answers_forbidden_or_not_found(
         "private, invited": "ok",
         "private, outsider": (403, 54007),
         "roster, joined": "ok",
-        "roster, not joined": (403, 54007),
+        "public roster, not joined": "ok",
+        "private roster, outsider": (403, 54007),
         "messages, not joined": (403, 54007),
         "no such channel": (404, 54100),
         "not a name": (404, 54150),

@@ -12,6 +12,8 @@ from twilio.base.exceptions import TwilioException
 
 from sdk_support import expect_error, expect_http_error
 
+pytestmark = pytest.mark.server
+
 SID_HEX = "0123456789abcdef" * 2
 
 
@@ -158,7 +160,7 @@ def test_friendly_and_unique_name_of_64_characters_are_accepted(service: Any) ->
 
 def test_unique_name_too_long(service: Any) -> None:
     error = expect_error(lambda: service.channels.create(unique_name="u" * 65), 400, 50004)
-    assert error.msg == "Unable to create record: Unique Name too long"
+    assert error.msg == "Unable to create record: Unique Name too long: at most 64 characters"
     assert service.channels.list(type=["public", "private"]) == []
 
 
@@ -179,13 +181,16 @@ def test_duplicate_unique_name_on_create(service: Any) -> None:
 
 def test_friendly_name_too_long(service: Any) -> None:
     error = expect_error(lambda: service.channels.create(friendly_name="f" * 65), 400, 50003)
-    assert error.msg == "Unable to create record: Friendly name too long"
+    assert error.msg == "Unable to create record: Friendly name too long: at most 64 characters"
 
 
 @pytest.mark.parametrize("attributes", ["{not json", "{'single': 1}", "[1, 2", "nul"])
 def test_attributes_must_be_json(service: Any, attributes: str) -> None:
     error = expect_error(lambda: service.channels.create(attributes=attributes), 400, 50304)
-    assert error.msg == "Unable to create record: Attributes not valid JSON"
+    assert (
+        error.msg == "Unable to create record: Attributes not valid JSON: send a "
+        'JSON document, such as {"key": "value"}'
+    )
 
 
 def test_attributes_too_long(service: Any) -> None:
@@ -331,7 +336,10 @@ def test_update_without_parameters(http: httpx.Client, service: Any, service_sid
     channel = service.channels.create(friendly_name="unchanged")
 
     error = expect_error(service.channels(channel.sid).update, 400, 50347)
-    assert error.msg == "Unable to update record: Parameters are missing for channel update request"
+    assert (
+        error.msg == "Unable to update record: Parameters are missing for channel "
+        "update request: send at least one parameter to change"
+    )
     response = http.post(f"/v1/Services/{service_sid}/Channels/{channel.sid}", data={"Foo": "x"})
     expect_http_error(response, 400, 50347)
     assert service.channels(channel.sid).fetch().friendly_name == "unchanged"

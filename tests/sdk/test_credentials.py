@@ -12,6 +12,8 @@ from twilio.base import values
 
 from sdk_support import expect_http_error, fails_with
 
+pytestmark = pytest.mark.server
+
 CREDENTIAL_SID = re.compile(r"^CR[0-9a-f]{32}$")
 UNKNOWN_CREDENTIAL = "CR" + "0" * 32
 KEYS = {

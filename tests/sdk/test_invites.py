@@ -11,6 +11,8 @@ from twilio.base.exceptions import TwilioException
 
 from sdk_support import expect_error, expect_http_error
 
+pytestmark = pytest.mark.server
+
 SID_HEX = "0123456789abcdef" * 2
 
 
@@ -84,7 +86,10 @@ def test_role_must_be_a_channel_role(
 
     error = expect_error(lambda: invites.create(identity="alice", role_sid=sid), 400, 50101)
 
-    assert error.msg == "Unable to create record: Channel role not found"
+    assert (
+        error.msg == "Unable to create record: Channel role not found: name the "
+        "SID of a channel role of this service"
+    )
     assert invites.list() == []
 
 

@@ -11,6 +11,8 @@ from twilio.base.exceptions import TwilioException
 
 from sdk_support import expect_error, expect_http_error
 
+pytestmark = pytest.mark.server
+
 SID_HEX = "0123456789abcdef" * 2
 
 
@@ -126,7 +128,10 @@ def test_role_must_be_a_channel_role(service: Any, members: Any, kind: str) -> N
     deployment = role_sid(service, kind)
 
     error = expect_error(lambda: members.create(identity="alice", role_sid=deployment), 400, 50101)
-    assert error.msg == "Unable to create record: Channel role not found"
+    assert (
+        error.msg == "Unable to create record: Channel role not found: name the "
+        "SID of a channel role of this service"
+    )
     # Nothing was created: neither the member nor the user.
     assert members.list() == []
     assert service.users.list() == []
@@ -461,7 +466,10 @@ def test_negative_last_consumed_message_index(members: Any) -> None:
         lambda: members("alice").update(last_consumed_message_index=-1), 400, 50406
     )
 
-    assert error.msg == "Unable to update record: Invalid last consumed message index format"
+    assert (
+        error.msg == "Unable to update record: Invalid last consumed message "
+        "index format: must be an integer from 0 to 9007199254740991"
+    )
     assert members("alice").fetch().last_consumed_message_index is None
 
 
@@ -498,7 +506,10 @@ def test_update_without_parameters(members: Any) -> None:
 
     error = expect_error(members("alice").update, 400, 20161)
 
-    assert error.msg == "Unable to update record: Parameters are not specified for update request"
+    assert (
+        error.msg == "Unable to update record: Parameters are not specified for "
+        "update request: send at least one parameter to change"
+    )
 
 
 def test_update_does_not_change_counters(service: Any, members: Any) -> None:

@@ -16,6 +16,8 @@ from chinwag.clock import FakeClock
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
 from sdk_support import expect_error, expect_http_error
 
+pytestmark = pytest.mark.server
+
 SID_HEX = "0123456789abcdef" * 2
 BODY_MAX = 32_768
 
@@ -130,7 +132,9 @@ def test_author_too_long(messages: Any) -> None:
 
     error = expect_error(lambda: messages.create(body="hi", from_="a" * 257), 400, 50310)
 
-    assert error.msg == "Unable to create record: Author parameter is too long"
+    assert (
+        error.msg == "Unable to create record: Author parameter is too long: at most 256 characters"
+    )
 
 
 def test_empty_body_is_allowed(messages: Any) -> None:
@@ -153,7 +157,10 @@ def test_body_length_limit(service: Any, messages: Any) -> None:
 
     error = expect_error(lambda: messages.create(body="x" * (BODY_MAX + 1)), 400, 50504)
 
-    assert error.msg == "Unable to create record: Message body parameter is too long"
+    assert (
+        error.msg
+        == "Unable to create record: Message body parameter is too long: at most 32768 characters"
+    )
     assert channel_state(service)[0] == 1
     assert messages.create(body="next").index == 1
 
@@ -181,7 +188,10 @@ def test_attributes(messages: Any) -> None:
 def test_attributes_invalid_json(service: Any, messages: Any) -> None:
     error = expect_error(lambda: messages.create(body="hi", attributes="{nope"), 400, 50304)
 
-    assert error.msg == "Unable to create record: Attributes not valid JSON"
+    assert (
+        error.msg == "Unable to create record: Attributes not valid JSON: send a "
+        'JSON document, such as {"key": "value"}'
+    )
     assert channel_state(service) == (0, None)
     assert messages.create(body="first").index == 0
 
@@ -303,7 +313,10 @@ def test_update_without_parameters(messages: Any) -> None:
 
     error = expect_error(messages(message.sid).update, 400, 20161)
 
-    assert error.msg == "Unable to update record: Parameters are not specified for update request"
+    assert (
+        error.msg == "Unable to update record: Parameters are not specified for "
+        "update request: send at least one parameter to change"
+    )
     assert messages(message.sid).fetch().was_edited is False
 
 

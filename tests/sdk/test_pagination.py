@@ -10,6 +10,8 @@ import pytest
 
 from sdk_support import expect_http_error
 
+pytestmark = pytest.mark.server
+
 SID_HEX = "0123456789abcdef" * 2
 COUNT = 7
 KINDS = ["channels", "members", "invites", "messages"]
@@ -352,7 +354,7 @@ def test_invalid_page_size(http: httpx.Client, listing: Listing, asked: str) -> 
     response = http.get(listing.path, params={"PageSize": asked})
 
     body = expect_http_error(response, 400, 20001)
-    assert body["message"] == "Invalid value for PageSize"
+    assert body["message"] == "PageSize must be a positive integer (above 1000, 1000 is used)"
 
 
 @pytest.mark.parametrize("token", ["garbage", "PT", "PTabc", "PX3", f"PTCH{SID_HEX}", "pt3"])
@@ -360,7 +362,10 @@ def test_garbage_page_token(http: httpx.Client, listing: Listing, token: str) ->
     response = http.get(listing.path, params={"PageToken": token})
 
     body = expect_http_error(response, 400, 21481)
-    assert body["message"] == "Invalid PageToken"
+    assert (
+        body["message"]
+        == "Invalid PageToken: use the one in a page's next_page_url or previous_page_url"
+    )
 
 
 @pytest.mark.parametrize("kind", ["channels", "members", "invites"])

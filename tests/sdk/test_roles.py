@@ -11,6 +11,8 @@ from twilio.base import values
 
 from sdk_support import expect_http_error, expect_list_error, fails_with
 
+pytestmark = pytest.mark.server
+
 ROLE_SID = re.compile(r"^RL[0-9a-f]{32}$")
 UNKNOWN_ROLE = "RL" + "0" * 32
 UNKNOWN_SERVICE = "IS" + "0" * 32

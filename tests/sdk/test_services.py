@@ -11,6 +11,8 @@ from twilio.base import values
 
 from sdk_support import expect_http_error, fails_with
 
+pytestmark = pytest.mark.server
+
 SERVICE_SID = re.compile(r"^IS[0-9a-f]{32}$")
 ROLE_SID = re.compile(r"^RL[0-9a-f]{32}$")
 UNKNOWN_SERVICE = "IS" + "0" * 32

@@ -9,6 +9,8 @@ import pytest
 
 from sdk_support import expect_list_error
 
+pytestmark = pytest.mark.server
+
 UNKNOWN_USER = "US" + "0" * 32
 UNKNOWN_SERVICE = "IS" + "0" * 32
 ROW_KEYS = {

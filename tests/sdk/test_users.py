@@ -12,6 +12,8 @@ from twilio.base import values
 
 from sdk_support import expect_http_error, expect_list_error, fails_with
 
+pytestmark = pytest.mark.server
+
 USER_SID = re.compile(r"^US[0-9a-f]{32}$")
 UNKNOWN_USER = "US" + "0" * 32
 UNKNOWN_SERVICE = "IS" + "0" * 32

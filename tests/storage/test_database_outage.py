@@ -6,9 +6,12 @@ import asyncio
 
 import asyncpg
 import httpx
+import pytest
 
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, TEST_DATABASE_URL
+
+pytestmark = pytest.mark.server
 
 
 def _terminate_connections_of(server: ThreadedServer) -> int:

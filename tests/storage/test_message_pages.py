@@ -11,7 +11,9 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from chinwag.domain.models import (
+import pytest
+
+from chinwag.model.records import (
     Channel,
     Cursor,
     Message,
@@ -24,6 +26,8 @@ from chinwag.storage.database import Database, Txn
 from chinwag.storage.engines import create_engine
 from chinwag.storage.stores import channels, messages
 from conftest import ACCOUNT_SID, Databases
+
+pytestmark = pytest.mark.unit
 
 SERVICE = "IS" + "1" * 32
 CHANNEL = Channel(

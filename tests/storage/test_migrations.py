@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -9,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from chinwag.storage import migrate
 from chinwag.storage.schema import metadata
 from conftest import Databases
+
+pytestmark = pytest.mark.unit
 
 
 def _sql(url: str, statement: str) -> None:
@@ -138,3 +141,32 @@ def test_0009_leaves_existing_members_without_a_level_or_attributes(
         ],
     )
     assert rows == [("MB1", None, None)]  # NULL level reads as "default"
+
+
+def test_0012_moves_each_upload_into_one_chunk(databases: Databases) -> None:
+    url = databases.empty()
+    migrate.upgrade(url, "0009")
+    migrate._run(
+        url,
+        lambda conn: conn.execute(
+            sa.text(
+                "INSERT INTO media (sid, account_sid, service_sid, author, content_type, "
+                "category, size, content, date_created, date_updated) "
+                "VALUES ('ME1', 'AC1', 'IS1', 'ann', 'image/png', 'media', 3, :c, 0, 0)"
+            ),
+            {"c": b"\x00\x01\x02"},
+        ),
+    )
+    migrate.upgrade(url)
+    chunks = migrate._run(
+        url,
+        lambda conn: [
+            (r[0], r[1], bytes(r[2]))
+            for r in conn.exec_driver_sql("SELECT media_sid, seq, data FROM media_chunks")
+        ],
+    )
+    assert chunks == [("ME1", 0, b"\x00\x01\x02")]
+    columns = migrate._run(
+        url, lambda conn: {c["name"] for c in sa.inspect(conn).get_columns("media")}
+    )
+    assert "content" not in columns

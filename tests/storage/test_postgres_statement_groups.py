@@ -12,10 +12,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import pytest
 
 from chinwag.storage.database import Database, Txn, single_statement
 from chinwag.storage.engines import create_engine
 from conftest import TEST_DATABASE_URL, Databases
+
+pytestmark = pytest.mark.postgres
 
 #: a statement of a single-statement unit; it also answers which transaction it ran in
 INSERT = "INSERT INTO t (x) VALUES ($1) RETURNING x, pg_current_xact_id()::text AS xact"

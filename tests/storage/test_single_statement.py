@@ -10,12 +10,15 @@ from contextvars import ContextVar
 from typing import Any
 
 import httpx
+import pytest
 
 from chinwag.storage.database import Database, NotSingleStatementError, Txn, single_statement
 from chinwag.storage.engines import TransactionScope, create_engine
 from chinwag.testing import ThreadedServer
 from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
+
+pytestmark = pytest.mark.server
 
 
 def spy_on_single(database: Database) -> list[tuple[str, bool]]:

@@ -18,6 +18,8 @@ from chinwag import errors
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.engines.sqlite import SqliteEngine
 
+pytestmark = pytest.mark.unit
+
 
 class _FailingCommit:
     """The engine's raw connection, except that COMMIT fails as on an I/O error."""

@@ -17,6 +17,8 @@ from chinwag.storage.engines.wal import Checkpointer
 from chinwag.testing import ThreadedServer
 from conftest import ACCOUNT_SID, AUTH_TOKEN, TEST_DATABASE_URL
 
+pytestmark = pytest.mark.server
+
 
 def test_wal_is_checkpointed_in_the_background_not_by_commits(tmp_path: Path) -> None:
     path = tmp_path / "w.db"

@@ -31,6 +31,8 @@ from chinwag.domain.access_tokens import (
     verify_signature,
 )
 
+pytestmark = pytest.mark.unit
+
 PROFILE = settings(deadline=None, derandomize=True, database=None)
 
 ACCOUNT = "AC" + "a" * 32

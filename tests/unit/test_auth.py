@@ -1,4 +1,4 @@
-"""The Basic-auth middleware's API-key door, driven as ASGI: what it asks and what it answers."""
+"""Basic credentials: what the checker asks and answers, and what the HTTP door sends for it."""
 
 from __future__ import annotations
 
@@ -6,29 +6,56 @@ import asyncio
 import base64
 from typing import Any
 
+import falcon.asgi
 import orjson
+import pytest
 
 from chinwag import errors
-from chinwag.http.auth import BasicAuth
+from chinwag.api.routing import Route, RouteTable
+from chinwag.http.auth import BasicAuth, KeyCheck
+from chinwag.http.metrics import Metrics
+from chinwag.http.observe import Observe
+from chinwag.http.routes import Access, Endpoint
+from chinwag.http.server import HttpDoor
+from chinwag.storage.engines import create_engine
+
+pytestmark = pytest.mark.unit
 
 ACCOUNT = "AC" + "1" * 32
 KEY = "SK" + "2" * 32
 
 
-async def _app(scope: Any, receive: Any, send: Any) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
+async def _ok(req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+    resp.data = b"ok"
 
 
-def call(auth: BasicAuth, user: str, password: str) -> tuple[int, bytes]:
+def _door(check_key: KeyCheck) -> HttpDoor:
+    auth = BasicAuth(check_key)
+    auth.set_account(ACCOUNT, "token")
+    table = RouteTable([Route("GET", "/v1/Services", "ListService", Endpoint(_ok, Access.ACCOUNT))])
+    metrics = Metrics(create_engine("sqlite:///:memory:"))
+    return HttpDoor(table, Observe(metrics), auth)
+
+
+def call(door: HttpDoor, user: str, password: str) -> tuple[int, bytes]:
     header = b"Basic " + base64.b64encode(f"{user}:{password}".encode())
-    scope = {"type": "http", "path": "/v1/Services", "headers": [(b"authorization", header)]}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/v1/Services",
+        "raw_path": b"/v1/Services",
+        "query_string": b"",
+        "headers": [(b"authorization", header), (b"host", b"chinwag.test")],
+    }
     sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(auth(scope, None, send))
+    asyncio.run(door(scope, receive, send))
     return sent[0]["status"], sent[1]["body"]
 
 
@@ -39,14 +66,13 @@ def test_a_key_is_checked_only_for_sk_users_and_the_account_never_asks() -> None
         asked.append((sid, secret))
         return secret == b"right"
 
-    auth = BasicAuth(_app, check_key)
-    auth.set_account(ACCOUNT, "token")
-    assert call(auth, ACCOUNT, "token") == (200, b"ok")
-    assert call(auth, ACCOUNT, "wrong")[0] == 401
-    assert call(auth, "US" + "2" * 32, "right")[0] == 401
+    door = _door(check_key)
+    assert call(door, ACCOUNT, "token") == (200, b"ok")
+    assert call(door, ACCOUNT, "wrong")[0] == 401
+    assert call(door, "US" + "2" * 32, "right")[0] == 401
     assert asked == []
-    assert call(auth, KEY, "right") == (200, b"ok")
-    assert call(auth, KEY, "wrong")[0] == 401
+    assert call(door, KEY, "right") == (200, b"ok")
+    assert call(door, KEY, "wrong")[0] == 401
     assert asked == [(KEY, b"right"), (KEY, b"wrong")]
 
 
@@ -54,9 +80,8 @@ def test_a_database_outage_during_the_key_lookup_is_a_503_not_a_401() -> None:
     async def check_key(sid: str, secret: bytes) -> bool:
         raise errors.DatabaseUnavailableError()
 
-    auth = BasicAuth(_app, check_key)
-    auth.set_account(ACCOUNT, "token")
-    status, body = call(auth, KEY, "secret")
+    door = _door(check_key)
+    status, body = call(door, KEY, "secret")
     assert status == 503
     assert orjson.loads(body)["code"] == 20503
-    assert call(auth, ACCOUNT, "token")[0] == 200  # the account still gets in
+    assert call(door, ACCOUNT, "token")[0] == 200  # the account still gets in

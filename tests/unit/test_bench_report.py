@@ -14,6 +14,8 @@ from bench.chinwag_bench.servers import key
 from bench.chinwag_bench.targets import TARGETS
 from bench.chinwag_bench.trees import parse_tree
 
+pytestmark = pytest.mark.unit
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -6,7 +6,11 @@ import asyncio
 import threading
 import time
 
+import pytest
+
 from chinwag.clock import ControllableClock, FakeClock, SystemClock
+
+pytestmark = pytest.mark.unit
 
 
 def test_fake_sleep_until_a_past_moment_returns_at_once() -> None:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import pytest
 
 from chinwag import errors
-from chinwag.domain.unset import UNSET
-from chinwag.http.forms import Form, _parse
+from chinwag.api.forms import Form, parse_form
+from chinwag.model.unset import UNSET
+
+pytestmark = pytest.mark.unit
 
 
 def test_repeated_keys_keep_every_value_in_order() -> None:
-    form = _parse("Permission=b&Permission=a&X=1")
+    form = parse_form("Permission=b&Permission=a&X=1")
     assert form.all("Permission") == ["b", "a"]
     assert form.get("Permission") == "b"
 
 
 def test_nullable_distinguishes_absent_from_empty() -> None:
-    form = _parse("A=&B=x")
+    form = parse_form("A=&B=x")
     assert form.nullable("A") is None
     assert form.nullable("B") == "x"
     assert form.nullable("C") is UNSET
@@ -24,28 +26,28 @@ def test_nullable_distinguishes_absent_from_empty() -> None:
 
 @pytest.mark.parametrize(("raw", "value"), [("true", True), ("FALSE", False), ("True", True)])
 def test_booleans_are_case_insensitive(raw: str, value: bool) -> None:
-    assert _parse(f"B={raw}").boolean("B") is value
+    assert parse_form(f"B={raw}").boolean("B") is value
 
 
 @pytest.mark.parametrize("raw", ["yes", "1", "", "tru"])
 def test_other_booleans_are_rejected(raw: str) -> None:
     with pytest.raises(errors.InvalidParameterError):
-        _parse(f"B={raw}").boolean("B")
+        parse_form(f"B={raw}").boolean("B")
 
 
 @pytest.mark.parametrize("raw", ["1.5", "x", "", "1e3", "9" * 19])
 def test_bad_integers_raise_the_given_error(raw: str) -> None:
     with pytest.raises(errors.InvalidTypingIndicatorError):
-        _parse(f"N={raw}").integer("N", errors.InvalidTypingIndicatorError)
+        parse_form(f"N={raw}").integer("N", errors.InvalidTypingIndicatorError)
 
 
 def test_empty_integer_is_null_when_nullable() -> None:
-    assert _parse("N=").integer("N", nullable=True) is None
+    assert parse_form("N=").integer("N", nullable=True) is None
 
 
 def test_percent_encoded_invalid_utf8_is_rejected() -> None:
     with pytest.raises(errors.MalformedRequestError):
-        _parse("Body=%ff%fe")
+        parse_form("Body=%ff%fe")
 
 
 def test_nul_is_rejected() -> None:
@@ -55,12 +57,12 @@ def test_nul_is_rejected() -> None:
 
 def test_too_many_fields_are_rejected() -> None:
     with pytest.raises(errors.MalformedRequestError):
-        _parse("&".join(f"k{i}=v" for i in range(2000)))
+        parse_form("&".join(f"k{i}=v" for i in range(2000)))
 
 
 def test_missing_required_parameter_names_it() -> None:
     with pytest.raises(errors.MissingParameterError) as raised:
-        _parse("").required("FriendlyName")
+        parse_form("").required("FriendlyName")
     assert raised.value.message == "Missing required parameter FriendlyName in the post body"
 
 

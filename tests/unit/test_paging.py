@@ -5,52 +5,54 @@ from __future__ import annotations
 import pytest
 
 from chinwag import errors
-from chinwag.domain.models import Cursor, Page
-from chinwag.http.forms import Form, _parse
-from chinwag.http.paging import envelope, parse_list_query
+from chinwag.api.forms import Form, parse_form
+from chinwag.api.paging import envelope, parse_list_query
+from chinwag.model.records import Cursor, Page
+
+pytestmark = pytest.mark.unit
 
 
 def test_defaults() -> None:
-    q = parse_list_query(_parse(""))
+    q = parse_list_query(parse_form(""))
     assert (q.request.size, q.page, q.token, q.request.cursor) == (50, 0, None, None)
 
 
 def test_page_size_is_clamped_to_the_maximum() -> None:
-    assert parse_list_query(_parse("PageSize=5000")).request.size == 1000
-    assert parse_list_query(_parse("PageSize=500"), max_size=100).request.size == 100
+    assert parse_list_query(parse_form("PageSize=5000")).request.size == 1000
+    assert parse_list_query(parse_form("PageSize=500"), max_size=100).request.size == 100
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "x", "1.5"])
 def test_bad_page_size_is_400(raw: str) -> None:
     with pytest.raises(errors.InvalidParameterError):
-        parse_list_query(_parse(f"PageSize={raw}"))
+        parse_list_query(parse_form(f"PageSize={raw}"))
 
 
 def test_tokens_parse_into_cursors() -> None:
-    assert parse_list_query(_parse("PageToken=PT42")).request.cursor == Cursor(42)
-    assert parse_list_query(_parse("PageToken=PB7")).request.cursor == Cursor(7, backwards=True)
+    assert parse_list_query(parse_form("PageToken=PT42")).request.cursor == Cursor(42)
+    assert parse_list_query(parse_form("PageToken=PB7")).request.cursor == Cursor(7, backwards=True)
 
 
 @pytest.mark.parametrize("token", ["garbage", "PT", "PTx", "PX1", "PT1.0", "PT" + "9" * 30])
 def test_garbage_tokens_are_21481(token: str) -> None:
     with pytest.raises(errors.InvalidPageTokenError):
-        parse_list_query(_parse(f"PageToken={token}"))
+        parse_list_query(parse_form(f"PageToken={token}"))
 
 
 def test_negative_message_tokens_have_their_own_code() -> None:
     with pytest.raises(errors.NegativeMessagePageTokenError):
         parse_list_query(
-            _parse("PageToken=PT-1"), negative_token_error=errors.NegativeMessagePageTokenError
+            parse_form("PageToken=PT-1"), negative_token_error=errors.NegativeMessagePageTokenError
         )
 
 
 def test_page_without_token_falls_back_to_an_offset() -> None:
-    assert parse_list_query(_parse("PageSize=10&Page=3")).request.offset == 30
+    assert parse_list_query(parse_form("PageSize=10&Page=3")).request.offset == 30
 
 
 def test_meta_urls_put_filters_first_then_paging() -> None:
     q = parse_list_query(
-        _parse("Type=public&Type=private&PageSize=2&Page=1&PageToken=PT2"), filters=("Type",)
+        parse_form("Type=public&Type=private&PageSize=2&Page=1&PageToken=PT2"), filters=("Type",)
     )
     body = envelope("channels", [], Page([], next_key=4, prev_key=3), q, "http://h/v1/X")
     meta = body["meta"]

@@ -6,6 +6,8 @@ import pytest
 
 from chinwag.storage.pg_url import DatabaseUrlError, dsn, redacted
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("url", "expected"),

@@ -10,9 +10,11 @@ import pytest
 
 from chinwag import errors
 from chinwag.domain import policy
-from chinwag.domain.events import Actor
 from chinwag.domain.permissions import CANONICAL_ORDER, VALID
 from chinwag.domain.policy import RULES, Action, Standing, decide
+from chinwag.model.events import Actor
+
+pytestmark = pytest.mark.unit
 
 A = Action
 NO, NOT_MEMBER = 50107, 50400
@@ -153,7 +155,13 @@ def test_every_permission_name_allows_some_action() -> None:
 
 
 def test_every_action_has_a_rule_or_is_a_read() -> None:
-    reads = {Action.VIEW_CHANNEL, Action.READ_MESSAGES, Action.TYPE_IN_CHANNEL}
+    reads = {
+        Action.VIEW_CHANNEL,
+        Action.LIST_MEMBERS,
+        Action.VIEW_USER,
+        Action.READ_MESSAGES,
+        Action.TYPE_IN_CHANNEL,
+    }
     assert set(Action) - set(RULES) == reads
 
 
@@ -184,3 +192,47 @@ def test_only_the_rest_api_chooses_roles() -> None:
     policy.authorize_role_choice(Actor("SDK", "alice"), None)
     with pytest.raises(errors.RoleChangeNotAllowedError):
         policy.authorize_role_choice(Actor("SDK", "alice"), "RL" + "0" * 32)
+
+
+@pytest.mark.parametrize(
+    ("standing", "action", "own", "message"),
+    [
+        (
+            mem("sendMessage"),
+            A.SEND_MEDIA_MESSAGE,
+            OTHER,
+            "User not authorized for command: requires permission sendMediaMessage",
+        ),
+        (
+            mem(),
+            A.EDIT_MESSAGE,
+            OWN,
+            "User not authorized for command: requires permission editOwnMessage or editAnyMessage",
+        ),
+        (
+            svc(),
+            A.SEND_MESSAGE,
+            OTHER,
+            "User not member of channel: requires permission sendMessage, which a member's "
+            "channel role grants",
+        ),
+        (
+            svc(public=False),
+            A.VIEW_CHANNEL,
+            OTHER,
+            "User not authorized for command: the channel is private (members and invitees only)",
+        ),
+        (
+            svc(*CANONICAL_ORDER),
+            A.ADMINISTER,
+            OTHER,
+            "User not authorized for command: only the account owner may do this",
+        ),
+    ],
+)
+def test_a_refusal_names_what_would_allow_the_action(
+    standing: Standing, action: Action, own: bool, message: str
+) -> None:
+    refusal = decide(standing, action, own=own)
+    assert refusal is not None
+    assert refusal.message == message

@@ -7,6 +7,8 @@ import pytest
 from chinwag import cli
 from chinwag.config import ConfigError, Settings
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def upgrades(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from chinwag.realtime.twilsock.codec import MAGIC, Frame, FrameError, Notification, decode, encode
 
+pytestmark = pytest.mark.unit
+
 #: Reproducible in CI: the same examples every run, no deadline on a loaded machine.
 PROFILE = settings(deadline=None, derandomize=True, database=None)
 
@@ -100,4 +102,6 @@ def test_a_notification_encoded_once_is_the_frame_encode_writes(
         "message_type": message_type,
         "payload_type": "application/json",
     }
-    assert Notification(message_type, payload).frame(frame_id) == encode(header, payload)
+    notification = Notification(message_type, payload)
+    assert notification.frame(frame_id) == encode(header, payload)
+    assert notification.size(frame_id) == len(encode(header, payload))  # counted, not made

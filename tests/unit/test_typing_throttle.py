@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from chinwag.domain.rate_limits import RateLimits
+
+pytestmark = pytest.mark.unit
 
 
 def test_a_second_call_within_the_period_is_not_fanned_out() -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from chinwag.domain.events import Actor
-from chinwag.domain.models import Member, Service, WebhookTarget
+import pytest
+
+from chinwag.model.events import Actor
+from chinwag.model.records import Member, Service, WebhookTarget
 from chinwag.webhooks.payloads import member_reason, webhook_date
 from chinwag.webhooks.subscriptions import snake, targets
+
+pytestmark = pytest.mark.unit
 
 
 def service(**settings: object) -> Service:

@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from webhook_support import POST_EVENTS, PRE_EVENTS, signed
 
 from chinwag.app import ChinwagApp, create_app
 from chinwag.config import Settings
 from chinwag.domain import channels, members, messages, services
 from chinwag.domain.deps import Caller
-from chinwag.domain.events import API_ACTOR, Actor
+from chinwag.model.events import API_ACTOR, Actor
 from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
+
+pytestmark = pytest.mark.unit
 
 
 @asynccontextmanager

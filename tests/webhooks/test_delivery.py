@@ -24,6 +24,8 @@ from chinwag.webhooks.sender import MAX_BODY_BYTES, Attempt, Sender, _pinned_url
 from chinwag.webhooks.signing import signature
 from chinwag.webhooks.targets import ResolvedTarget, address_problem, resolve_target
 
+pytestmark = pytest.mark.unit
+
 AUTH_TOKEN = "webhook-test-auth-token"
 # Generous for replies a loaded machine may be slow to give; short where a timeout is the point.
 TIMEOUT = 5.0

@@ -21,6 +21,8 @@ from chinwag.webhooks.dispatcher import MAX_BACKOFF
 from chinwag.webhooks.log import recent_deliveries
 from conftest import ACCOUNT_SID, Databases, server_env, start_server
 
+pytestmark = pytest.mark.server
+
 MS_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 

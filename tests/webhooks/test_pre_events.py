@@ -18,6 +18,8 @@ from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, Databases, start_server
 from sdk_support import expect_http_error
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def moderated(databases: Databases) -> Iterator[ThreadedServer]:

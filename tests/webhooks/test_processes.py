@@ -14,6 +14,8 @@ from webhook_support import FIRE, POST_EVENTS, client, new_service, ok
 from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env, spawn_server
 
+pytestmark = pytest.mark.server
+
 
 def env() -> dict[str, str]:
     return server_env(

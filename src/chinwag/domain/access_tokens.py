@@ -28,13 +28,13 @@ from typing import Any
 import jwt
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import validation
 from chinwag.domain.api_keys import find_api_key
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import Actor
 from chinwag.domain.lookups import get_service
-from chinwag.domain.models import User
 from chinwag.domain.users import CreateUser, do_create_user
+from chinwag.model.events import Actor
+from chinwag.model.records import User
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import users as user_store
 
@@ -168,7 +168,7 @@ def _grants(grants: object, expires_at_ms: int) -> Claims:
     if not isinstance(identity, str) or not isinstance(chat, dict):
         raise errors.InvalidAccessTokenGrantsError()
     try:
-        rules.check_identity(identity)
+        validation.check_identity(identity)
     except errors.ChinwagError as exc:
         raise errors.InvalidAccessTokenGrantsError(
             f"Invalid Access Token grants: {exc.message}"

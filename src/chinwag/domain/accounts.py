@@ -6,7 +6,7 @@ import secrets
 
 from chinwag import sids
 from chinwag.domain.deps import Deps
-from chinwag.domain.models import Account
+from chinwag.model.records import Account
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import accounts as store
 

@@ -10,9 +10,9 @@ import hmac
 import secrets
 
 from chinwag import errors, sids
-from chinwag.domain import rules
+from chinwag.domain import validation
 from chinwag.domain.deps import Deps
-from chinwag.domain.models import ApiKey
+from chinwag.model.records import ApiKey
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import api_keys as store
 
@@ -24,7 +24,7 @@ def new_secret() -> str:
 
 async def create_api_key(deps: Deps, account_sid: str, friendly_name: str | None) -> ApiKey:
     """A new key with a fresh secret; the caller shows the secret once."""
-    rules.check_friendly_name(friendly_name)
+    validation.check_friendly_name(friendly_name)
     now = deps.clock.now_ms()
     key = ApiKey(deps.sids.new(sids.API_KEY), account_sid, friendly_name, new_secret(), now, now)
     await deps.db.run_in_txn("create_api_key", store.insert_api_key_txn, key)

@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import policy, validation
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import ChannelAdded, ChannelRemoved, ChannelUpdated
 from chinwag.domain.lookups import get_service, get_service_channel
-from chinwag.domain.models import Channel, ChannelType, Page, PageRequest
+from chinwag.domain.once import Once
 from chinwag.domain.policy import Action
 from chinwag.domain.pre_events import ChannelAdd, ChannelDestroy, ChannelUpdate
-from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.model.events import ChannelAdded, ChannelRemoved, ChannelUpdated
+from chinwag.model.records import Channel, ChannelType, Page, PageRequest
+from chinwag.model.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import channels as store
 
@@ -41,11 +42,11 @@ class UpdateChannel:
     attributes: str | Unset | None = UNSET
 
 
-def _check_unique_name(value: str | None) -> str | None:
+def check_unique_name(value: str | None) -> str | None:
     if value is None:
         return None
-    if len(value) > rules.NAME_MAX:
-        raise errors.UniqueNameTooLongError()
+    if len(value) > validation.NAME_MAX:
+        raise errors.UniqueNameTooLongError(limit=validation.NAME_MAX)
     if sids.looks_like(sids.CHANNEL, value):
         raise errors.UniqueNameMatchesSidError()
     return value
@@ -62,14 +63,19 @@ async def _check_name_free(
 
 
 def _check_create(cmd: CreateChannel) -> CreateChannel:
-    rules.check_friendly_name(cmd.friendly_name)
-    _check_unique_name(cmd.unique_name)
-    rules.check_attributes(cmd.attributes)
+    validation.check_friendly_name(cmd.friendly_name)
+    check_unique_name(cmd.unique_name)
+    validation.check_attributes(cmd.attributes)
     return cmd
 
 
 async def create_channel(
-    deps: Deps, caller: Caller, service_sid: str, cmd: CreateChannel
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    cmd: CreateChannel,
+    *,
+    once: Once[Channel] | None = None,
 ) -> Channel:
     """A chat user's channel records them as ``created_by``; creating does not join it."""
     deps.limits.count_service(service_sid)
@@ -90,7 +96,7 @@ async def create_channel(
                 attributes=pre.attributes,
             )
         )
-    return await do_create_channel(deps, caller, service_sid, cmd, created_by)
+    return await do_create_channel(deps, caller, service_sid, cmd, created_by, once=once)
 
 
 async def check_create_channel_txn(txn: Txn, caller: Caller, service_sid: str) -> None:
@@ -99,7 +105,13 @@ async def check_create_channel_txn(txn: Txn, caller: Caller, service_sid: str) -
 
 
 async def do_create_channel(
-    deps: Deps, caller: Caller, service_sid: str, cmd: CreateChannel, created_by: str
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    cmd: CreateChannel,
+    created_by: str,
+    *,
+    once: Once[Channel] | None = None,
 ) -> Channel:
     async def txn_fn(txn: Txn) -> Channel:
         await check_create_channel_txn(txn, caller, service_sid)
@@ -125,7 +137,7 @@ async def do_create_channel(
         await deps.emit(txn, ChannelAdded(caller.actor, channel))
         return channel
 
-    return await deps.db.run_in_txn("create_channel", txn_fn)
+    return await deps.write("create_channel", txn_fn, once)
 
 
 async def check_channel_txn(
@@ -168,11 +180,11 @@ async def list_channels(
 
 def _check_update(cmd: UpdateChannel) -> UpdateChannel:
     if cmd.friendly_name is not UNSET:
-        rules.check_friendly_name(cmd.friendly_name)
+        validation.check_friendly_name(cmd.friendly_name)
     if cmd.unique_name is not UNSET:
-        _check_unique_name(cmd.unique_name)
+        check_unique_name(cmd.unique_name)
     if cmd.attributes is not UNSET:
-        rules.check_attributes(cmd.attributes)
+        validation.check_attributes(cmd.attributes)
     return cmd
 
 
@@ -187,7 +199,13 @@ def _update_actions(cmd: UpdateChannel) -> tuple[Action, ...]:
 
 
 async def update_channel(
-    deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateChannel
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    key: str,
+    cmd: UpdateChannel,
+    *,
+    once: Once[Channel] | None = None,
 ) -> Channel:
     deps.limits.count_channel(service_sid, key)
     if is_empty_update(cmd):
@@ -202,7 +220,7 @@ async def update_channel(
     pre = await deps.pre_event(caller, service_sid, build)
     if pre is not None:
         cmd = _check_update(UpdateChannel(pre.friendly_name, pre.unique_name, pre.attributes))
-    return await do_update_channel(deps, caller, service_sid, key, cmd, actions)
+    return await do_update_channel(deps, caller, service_sid, key, cmd, actions, once=once)
 
 
 async def do_update_channel(
@@ -212,6 +230,8 @@ async def do_update_channel(
     key: str,
     cmd: UpdateChannel,
     actions: tuple[Action, ...],
+    *,
+    once: Once[Channel] | None = None,
 ) -> Channel:
     """``actions``: what the caller asked to change, authorized again here (changes a
     pre-event endpoint asked for need no permission of the user's)."""
@@ -233,10 +253,12 @@ async def do_update_channel(
         await deps.emit(txn, ChannelUpdated(caller.actor, new))
         return new
 
-    return await deps.db.run_in_txn("update_channel", txn_fn)
+    return await deps.write("update_channel", txn_fn, once)
 
 
-async def delete_channel(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
+async def delete_channel(
+    deps: Deps, caller: Caller, service_sid: str, key: str, *, once: Once[None] | None = None
+) -> None:
     deps.limits.count_service(service_sid)
 
     async def build(txn: Txn) -> ChannelDestroy:
@@ -244,10 +266,12 @@ async def delete_channel(deps: Deps, caller: Caller, service_sid: str, key: str)
         return ChannelDestroy(channel)
 
     await deps.pre_event(caller, service_sid, build)
-    await do_delete_channel(deps, caller, service_sid, key)
+    await do_delete_channel(deps, caller, service_sid, key, once=once)
 
 
-async def do_delete_channel(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
+async def do_delete_channel(
+    deps: Deps, caller: Caller, service_sid: str, key: str, *, once: Once[None] | None = None
+) -> None:
     async def txn_fn(txn: Txn) -> None:
         channel = await check_channel_txn(
             txn, caller, service_sid, key, Action.DESTROY_CHANNEL, for_update=True
@@ -255,4 +279,4 @@ async def do_delete_channel(deps: Deps, caller: Caller, service_sid: str, key: s
         await store.delete_channel_txn(txn, channel)
         await deps.emit(txn, ChannelRemoved(caller.actor, channel))
 
-    await deps.db.run_in_txn("delete_channel", txn_fn)
+    await deps.write("delete_channel", txn_fn, once)

@@ -21,16 +21,20 @@ import orjson
 
 from chinwag import errors
 from chinwag.clock import ControllableClock
-from chinwag.domain import channels, members, messages, services, users
+from chinwag.domain import channels, members, messages, services, snapshot_rows, users, validation
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.models import ChannelType
+from chinwag.model.records import ChannelType
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import control as store
 
 SNAPSHOT_VERSION = 1
 
-#: 9999-12-31T23:59:59.999Z: the last moment a Twilio date (four-digit year) can show.
-LATEST_MS = 253_402_300_799_999
+#: Columns an export leaves out (null), because they hold secrets: a snapshot is a test
+#: fixture, shared and committed, never a backup. API keys and the account's auth token are in
+#: tables a snapshot never carries.
+REDACTED: Mapping[str, tuple[str, ...]] = {
+    "credentials": ("certificate", "private_key", "api_key", "secret"),
+}
 
 
 def _invalid(detail: str) -> errors.ChinwagError:
@@ -47,8 +51,13 @@ async def reset(deps: Deps, caller: Caller) -> int:
 
 
 async def export_snapshot(deps: Deps, caller: Caller) -> dict[str, Any]:
+    """The account's state, secrets left out (listed under ``redacted``)."""
     tables = await deps.db.run_read("control_export", store.export_account_txn, caller.account_sid)
-    return {"version": SNAPSHOT_VERSION, "tables": tables}
+    for table, columns in REDACTED.items():
+        for row in tables.get(table, ()):
+            row.update(dict.fromkeys(columns))
+    redacted = [f"{table}.{column}" for table, columns in REDACTED.items() for column in columns]
+    return {"version": SNAPSHOT_VERSION, "redacted": redacted, "tables": tables}
 
 
 def _check_row(table: str, row: Any) -> Mapping[str, Any]:
@@ -68,21 +77,17 @@ def _check_row(table: str, row: Any) -> Mapping[str, Any]:
         elif info.int_bits and not -(2 ** (info.int_bits - 1)) <= value < 2 ** (info.int_bits - 1):
             raise _invalid(f"{table}.{name} is out of range")
         elif isinstance(value, str):
-            _check_text(value, f"{table}.{name}")
+            validation.check_text(value, f"{table}.{name}")
     return row
-
-
-def _check_text(value: str, where: str) -> str:
-    """No NUL characters: PostgreSQL cannot store them in text (the REST forms refuse them)."""
-    if "\x00" in value:
-        raise _invalid(f"{where} contains a NUL character")
-    return value
 
 
 def check_snapshot(data: Any) -> dict[str, list[Mapping[str, Any]]]:
     """The snapshot's tables, each row checked against the schema, or a 400."""
     if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
         raise _invalid(f"A snapshot is an object with version {SNAPSHOT_VERSION}")
+    unknown_keys = sorted(set(data) - {"version", "redacted", "tables"})
+    if unknown_keys:
+        raise _invalid(f"Unknown snapshot key {unknown_keys[0]}")
     tables = data.get("tables")
     if not isinstance(tables, dict):
         raise _invalid("A snapshot has an object of tables")
@@ -94,6 +99,7 @@ def check_snapshot(data: Any) -> dict[str, list[Mapping[str, Any]]]:
         if not isinstance(rows, list):
             raise _invalid(f"Table {table} must be a list of rows")
         checked[table] = [_check_row(table, row) for row in rows]
+    snapshot_rows.check_rows(checked)
     return checked
 
 
@@ -141,7 +147,7 @@ def _text(obj: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
         return None
     if not isinstance(value, str):
         raise _invalid(f"{where}.{key} must be a string")
-    return _check_text(value, f"{where}.{key}")
+    return validation.check_text(value, f"{where}.{key}")
 
 
 def _attributes(obj: Mapping[str, Any], where: str) -> str | None:
@@ -150,7 +156,7 @@ def _attributes(obj: Mapping[str, Any], where: str) -> str | None:
     if value is None:
         return value
     if isinstance(value, str):
-        return _check_text(value, f"{where}.attributes")
+        return validation.check_text(value, f"{where}.attributes")
     if isinstance(value, dict):
         return orjson.dumps(value).decode()  # JSON escapes a NUL character as \u0000
     raise _invalid(f"{where}.attributes must be an object or a string")
@@ -216,7 +222,7 @@ async def _seed_channels(
         for k, identity in enumerate(_list(chan, "members", at)):
             if not isinstance(identity, str):
                 raise _invalid(f"{at}.members[{k}] must be an identity")
-            _check_text(identity, f"{at}.members[{k}]")
+            validation.check_text(identity, f"{at}.members[{k}]")
             member = members.CreateMember(identity=identity)
             await members.create_member(deps, caller, seeded.sid, channel.sid, member)
         for msg_at, msg in _entries(chan, "messages", at):
@@ -258,6 +264,6 @@ def move_clock(deps: Deps, data: Any) -> None:
         now = _milliseconds(body["now_ms"], "now_ms")
     else:
         now = clock.now_ms() + _milliseconds(body["advance_ms"], "advance_ms")
-    if not 0 <= now <= LATEST_MS:
+    if now not in validation.DATE_RANGE:
         raise _invalid("The clock must stay between 1970 and the end of 9999")
     clock.set(now)

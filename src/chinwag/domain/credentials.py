@@ -10,12 +10,12 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import policy, validation
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import CredentialAdded, CredentialRemoved, CredentialUpdated
-from chinwag.domain.models import Credential, CredentialType, Page, PageRequest
 from chinwag.domain.policy import Action
-from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.model.events import CredentialAdded, CredentialRemoved, CredentialUpdated
+from chinwag.model.records import Credential, CredentialType, Page, PageRequest
+from chinwag.model.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import credentials as store
 
@@ -52,7 +52,7 @@ async def _get(txn: Txn, account_sid: str, sid: str) -> Credential:
 
 async def create_credential(deps: Deps, caller: Caller, cmd: CreateCredential) -> Credential:
     policy.authorize(caller.actor, Action.ADMINISTER)
-    rules.check_friendly_name(cmd.friendly_name)
+    validation.check_friendly_name(cmd.friendly_name)
     now = deps.clock.now_ms()
     credential = Credential(
         sid=deps.sids.new(sids.CREDENTIAL),
@@ -99,7 +99,9 @@ async def update_credential(
         old = await _get(txn, caller.account_sid, sid)
         new = dataclasses.replace(
             old,
-            friendly_name=rules.check_friendly_name(pick(cmd.friendly_name, old.friendly_name)),
+            friendly_name=validation.check_friendly_name(
+                pick(cmd.friendly_name, old.friendly_name)
+            ),
             certificate=pick(cmd.certificate, old.certificate),
             private_key=pick(cmd.private_key, old.private_key),
             sandbox=pick(cmd.sandbox, old.sandbox),

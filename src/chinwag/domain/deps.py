@@ -4,20 +4,75 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 
 from chinwag.clock import Clock
 from chinwag.domain import policy
-from chinwag.domain.events import Actor, Event
+from chinwag.domain.once import Once
 from chinwag.domain.pre_events import PreEvent
 from chinwag.domain.rate_limits import RateLimits
-from chinwag.events.bus import EventBus
+from chinwag.model.ephemeral import EphemeralEvent
+from chinwag.model.events import Actor, Event
+from chinwag.model.topics import BusEvent, Topic
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn, single_statement
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
+R = TypeVar("R")
+
 E = TypeVar("E", bound=PreEvent)
+
+B = TypeVar("B", bound=BusEvent)
+
+#: a plain function is called during ``publish`` (it must be quick: hand work to a queue); an
+#: ``async def`` runs on its own task, fed by its own bounded queue
+Subscriber = Callable[[B], Awaitable[None] | None]
+Unsubscribe = Callable[[], None]
+
+
+class EventBus(Protocol):
+    """The event bus as the domain sees it, whatever carries it.
+
+    Two publish paths, never mixed: :meth:`publish` takes a domain
+    :class:`~chinwag.model.events.Event` (only :meth:`Deps.emit` calls it, from an after-commit
+    hook, so no subscriber sees a change that was rolled back); :meth:`publish_ephemeral`
+    takes an :class:`~chinwag.model.ephemeral.EphemeralEvent` (typing, presence): no
+    transaction, no storage, no replay. Publishing never waits for a subscriber.
+    """
+
+    @overload
+    def subscribe(
+        self, subscriber: Subscriber[Event], *, queue_size: int | None = None
+    ) -> Unsubscribe: ...
+
+    @overload
+    def subscribe(
+        self, subscriber: Subscriber[B], *, topic: Topic[B], queue_size: int | None = None
+    ) -> Unsubscribe: ...
+
+    def subscribe(
+        self,
+        subscriber: Subscriber[B],
+        *,
+        topic: Topic[B] | None = None,
+        queue_size: int | None = None,
+    ) -> Unsubscribe:
+        """Deliver the events of ``topic`` (by default every domain event, no ephemeral one)
+        to ``subscriber``; returns a function that stops it."""
+        ...
+
+    def publish(self, event: Event) -> None:
+        """Deliver a committed change's event to every subscriber whose topic matches."""
+        ...
+
+    def publish_ephemeral(self, event: EphemeralEvent) -> None:
+        """Deliver an event that belongs to no transaction, at once."""
+        ...
+
+    async def close(self) -> None:
+        """Stop delivering; subscribers' queued events are dropped."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +153,26 @@ class Deps:
         if policy.is_checked(actor) or self.webhooks.runs_post(actor):
             return fn
         return single_statement(fn)
+
+    async def write(
+        self, desc: str, unit: Callable[[Txn], Awaitable[R]], once: Once[R] | None = None
+    ) -> R:
+        """Run an operation's write ``unit`` in a transaction (``desc`` names it).
+
+        With ``once`` (a client command carrying an id), the id and the command's reply are
+        recorded in the same transaction, after the change: a retry of an applied command
+        fails there with :class:`~chinwag.errors.MutationAppliedError` and changes nothing.
+        Such a unit is never a single statement.
+        """
+        if once is None:
+            return await self.db.run_in_txn(desc, unit)
+
+        async def recorded(txn: Txn) -> R:
+            result = await unit(txn)
+            await once.record_txn(txn, result)
+            return result
+
+        return await self.db.run_in_txn(desc, recorded)
 
     async def emit(self, txn: Txn, event: Event) -> None:
         """Describe a change made in ``txn``: its post-event webhooks and its Sync events join

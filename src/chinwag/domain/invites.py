@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import policy, validation
 from chinwag.domain.channels import SYSTEM, check_channel_txn
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import InviteAdded, InviteRemoved
 from chinwag.domain.lookups import get_role_of_type, get_service, get_service_channel
-from chinwag.domain.models import Invite, Page, PageRequest
+from chinwag.domain.once import Once
 from chinwag.domain.policy import Action
+from chinwag.model.events import InviteAdded, InviteRemoved
+from chinwag.model.records import Invite, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import invites as store
 from chinwag.storage.stores import members as member_store
@@ -26,22 +27,34 @@ class CreateInvite:
 
 
 async def create_invite(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateInvite
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    cmd: CreateInvite,
+    *,
+    once: Once[Invite] | None = None,
 ) -> Invite:
     deps.limits.count_channel(service_sid, channel_key)
     policy.authorize_role_choice(caller.actor, cmd.role_sid)
-    return await do_create_invite(deps, caller, service_sid, channel_key, cmd)
+    return await do_create_invite(deps, caller, service_sid, channel_key, cmd, once=once)
 
 
 async def do_create_invite(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateInvite
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    cmd: CreateInvite,
+    *,
+    once: Once[Invite] | None = None,
 ) -> Invite:
     async def txn_fn(txn: Txn) -> Invite:
         service = await get_service(txn, caller.account_sid, service_sid)
         channel = await check_channel_txn(
             txn, caller, service_sid, channel_key, Action.INVITE_MEMBER, for_update=True
         )
-        identity = rules.check_identity(cmd.identity)
+        identity = validation.check_identity(cmd.identity)
         role = await get_role_of_type(
             txn,
             service_sid,
@@ -73,7 +86,7 @@ async def do_create_invite(
         await deps.emit(txn, InviteAdded(caller.actor, invite))
         return invite
 
-    return await deps.db.run_in_txn("create_invite", txn_fn)
+    return await deps.write("create_invite", txn_fn, once)
 
 
 async def check_invite_txn(
@@ -119,15 +132,27 @@ async def list_invites(
 
 
 async def delete_invite(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    *,
+    once: Once[None] | None = None,
 ) -> None:
     """Revoke an invite (``inviteMember``), or decline one's own (no permission needed)."""
     deps.limits.count_channel(service_sid, channel_key)
-    await do_delete_invite(deps, caller, service_sid, channel_key, sid)
+    await do_delete_invite(deps, caller, service_sid, channel_key, sid, once=once)
 
 
 async def do_delete_invite(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    *,
+    once: Once[None] | None = None,
 ) -> None:
     async def txn_fn(txn: Txn) -> None:
         invite = await check_invite_txn(
@@ -136,4 +161,4 @@ async def do_delete_invite(
         await store.delete_invite_txn(txn, invite.sid)
         await deps.emit(txn, InviteRemoved(caller.actor, invite))
 
-    await deps.db.run_in_txn("delete_invite", txn_fn)
+    await deps.write("delete_invite", txn_fn, once)

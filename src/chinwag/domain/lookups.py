@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from chinwag import errors, sids
-from chinwag.domain.models import Channel, Member, Role, RoleType, Service, User
+from chinwag.model.records import Channel, Member, Role, RoleType, Service, User
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import channels, members, roles, services, users
 

@@ -12,23 +12,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import policy, validation
 from chinwag.domain.channels import check_channel_txn
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import (
-    InviteRemoved,
-    MemberAdded,
-    MemberRemoved,
-    MemberUpdated,
-    UserAdded,
-)
 from chinwag.domain.lookups import (
     get_member,
     get_role_of_type,
     get_service,
     get_service_channel,
 )
-from chinwag.domain.models import (
+from chinwag.domain.once import Once
+from chinwag.domain.policy import Action
+from chinwag.domain.pre_events import MemberAdd, MemberRemove
+from chinwag.domain.users import new_user_txn
+from chinwag.model.events import (
+    InviteRemoved,
+    MemberAdded,
+    MemberRemoved,
+    MemberUpdated,
+    UserAdded,
+)
+from chinwag.model.records import (
     Channel,
     Member,
     NotificationLevel,
@@ -37,10 +41,7 @@ from chinwag.domain.models import (
     Service,
     User,
 )
-from chinwag.domain.policy import Action
-from chinwag.domain.pre_events import MemberAdd, MemberRemove
-from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
-from chinwag.domain.users import new_user_txn
+from chinwag.model.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import channels as channel_store
 from chinwag.storage.stores import invites as invite_store
@@ -77,7 +78,13 @@ def _actions(cmd: UpdateMember) -> tuple[Action, ...]:
 
 
 async def create_member(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    cmd: CreateMember,
+    *,
+    once: Once[Member] | None = None,
 ) -> Member:
     """Add a member; a chat user adding themselves joins (``joinChannel``, and an invite for a
     private channel they did not create), adding anyone else needs ``addMember``."""
@@ -92,7 +99,7 @@ async def create_member(
         return MemberAdd(channel, identity, role_sid)
 
     await deps.pre_event(caller, service_sid, build)
-    return await do_create_member(deps, caller, service_sid, channel_key, cmd)
+    return await do_create_member(deps, caller, service_sid, channel_key, cmd, once=once)
 
 
 async def check_create_member_txn(
@@ -109,7 +116,7 @@ async def check_create_member_txn(
     channel = await get_service_channel(
         txn, caller.account_sid, service_sid, channel_key, for_update=for_update
     )
-    identity = rules.check_identity(cmd.identity)
+    identity = validation.check_identity(cmd.identity)
     action = Action.JOIN_CHANNEL if identity == caller.actor.identity else Action.ADD_MEMBER
     await policy.authorize_txn(txn, caller.actor, service_sid, channel, action)
     return service, channel, identity
@@ -129,7 +136,13 @@ def _role_for(
 
 
 async def do_create_member(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMember
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    cmd: CreateMember,
+    *,
+    once: Once[Member] | None = None,
 ) -> Member:
     async def txn_fn(txn: Txn) -> Member:
         service, channel, identity = await check_create_member_txn(
@@ -180,7 +193,7 @@ async def do_create_member(
         await deps.emit(txn, MemberAdded(caller.actor, member))
         return member
 
-    return await deps.db.run_in_txn("create_member", txn_fn)
+    return await deps.write("create_member", txn_fn, once)
 
 
 async def check_member_txn(
@@ -222,7 +235,9 @@ async def list_members(
     req: PageRequest,
 ) -> Page[Member]:
     async def read(txn: Txn) -> Page[Member]:
-        channel = await check_channel_txn(txn, caller, service_sid, channel_key)
+        channel = await check_channel_txn(
+            txn, caller, service_sid, channel_key, Action.LIST_MEMBERS
+        )
         return await store.list_members_txn(txn, channel.sid, identities, req)
 
     return await deps.db.run_read("list_members", read)
@@ -236,7 +251,9 @@ async def list_member_users(
     page size. Reachability is not filled in: the descriptors it serves leave it out."""
 
     async def read(txn: Txn) -> Page[User]:
-        channel = await check_channel_txn(txn, caller, service_sid, channel_key)
+        channel = await check_channel_txn(
+            txn, caller, service_sid, channel_key, Action.LIST_MEMBERS
+        )
         page = await store.list_members_txn(txn, channel.sid, (), req)
         found = await user_store.find_users_txn(txn, service_sid, [m.identity for m in page.items])
         users = [found[m.identity] for m in page.items if m.identity in found]
@@ -246,7 +263,14 @@ async def list_member_users(
 
 
 async def update_member(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str, cmd: UpdateMember
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    key: str,
+    cmd: UpdateMember,
+    *,
+    once: Once[Member] | None = None,
 ) -> Member:
     """Change a member's role, consumption horizon (which also stamps the time it moved),
     notification level or attributes.
@@ -255,59 +279,93 @@ async def update_member(
     ``editNotificationLevel`` (own membership) or ``edit{Own,Any}MemberAttributes`` for the
     client-only fields.
     """
+    check_update(deps, caller, service_sid, channel_key, cmd)
+    return await do_update_member(deps, caller, service_sid, channel_key, key, cmd, once=once)
+
+
+def check_update(
+    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: UpdateMember
+) -> None:
+    """The checks of a member update that need no transaction (rate limit and values)."""
     deps.limits.count_channel(service_sid, channel_key)
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
     if isinstance(cmd.last_consumed_message_index, int):
-        rules.check_in_range(
+        validation.check_in_range(
             cmd.last_consumed_message_index,
-            rules.MESSAGE_INDEX_RANGE,
+            validation.MESSAGE_INDEX_RANGE,
             errors.InvalidConsumedIndexError,
         )
     if isinstance(cmd.attributes, str):
-        rules.check_attributes(cmd.attributes)
+        validation.check_attributes(cmd.attributes)
     policy.authorize_role_choice(caller.actor, cmd.role_sid)
-    return await do_update_member(deps, caller, service_sid, channel_key, key, cmd)
 
 
 async def do_update_member(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str, cmd: UpdateMember
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    key: str,
+    cmd: UpdateMember,
+    *,
+    once: Once[Member] | None = None,
 ) -> Member:
     async def txn_fn(txn: Txn) -> Member:
-        old = await check_member_txn(
-            txn, caller, service_sid, channel_key, key, *_actions(cmd), for_update=True
-        )
-        role_sid = old.role_sid
-        if cmd.role_sid is not UNSET:
-            role = await get_role_of_type(
-                txn, service_sid, cmd.role_sid, "channel", errors.ChannelRoleNotFoundError
-            )
-            role_sid = role.sid
-        # the level alone is the user's private setting: the member (REST, roster) is unchanged
-        private = dataclasses.replace(cmd, notification_level=UNSET) == UpdateMember()
-        now = deps.clock.now_ms()
-        index = pick(cmd.last_consumed_message_index, old.last_consumed_message_index)
-        stamp = old.last_consumption_timestamp
-        if cmd.last_consumed_message_index is not UNSET:
-            stamp = None if index is None else now
-        new = dataclasses.replace(
-            old,
-            role_sid=role_sid,
-            last_consumed_message_index=index,
-            last_consumption_timestamp=stamp,
-            notification_level=pick(cmd.notification_level, old.notification_level),
-            attributes=pick(cmd.attributes, old.attributes),
-            date_updated=old.date_updated if private else now,
-        )
-        await store.update_member_txn(txn, new)
-        await deps.emit(txn, MemberUpdated(caller.actor, new, roster=not private))
-        return new
+        return await update_member_txn(deps, txn, caller, service_sid, channel_key, key, cmd)
 
-    return await deps.db.run_in_txn("update_member", txn_fn)
+    return await deps.write("update_member", txn_fn, once)
+
+
+async def update_member_txn(
+    deps: Deps,
+    txn: Txn,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    key: str,
+    cmd: UpdateMember,
+) -> Member:
+    """The update itself, checked again inside ``txn`` (shared with the user's own channel
+    settings, ``user_channels.update_user_channel``)."""
+    old = await check_member_txn(
+        txn, caller, service_sid, channel_key, key, *_actions(cmd), for_update=True
+    )
+    role_sid = old.role_sid
+    if cmd.role_sid is not UNSET:
+        role = await get_role_of_type(
+            txn, service_sid, cmd.role_sid, "channel", errors.ChannelRoleNotFoundError
+        )
+        role_sid = role.sid
+    # the level alone is the user's private setting: the member (REST, roster) is unchanged
+    private = dataclasses.replace(cmd, notification_level=UNSET) == UpdateMember()
+    now = deps.clock.now_ms()
+    index = pick(cmd.last_consumed_message_index, old.last_consumed_message_index)
+    stamp = old.last_consumption_timestamp
+    if cmd.last_consumed_message_index is not UNSET:
+        stamp = None if index is None else now
+    new = dataclasses.replace(
+        old,
+        role_sid=role_sid,
+        last_consumed_message_index=index,
+        last_consumption_timestamp=stamp,
+        notification_level=pick(cmd.notification_level, old.notification_level),
+        attributes=pick(cmd.attributes, old.attributes),
+        date_updated=old.date_updated if private else now,
+    )
+    await store.update_member_txn(txn, new)
+    await deps.emit(txn, MemberUpdated(caller.actor, new, roster=not private))
+    return new
 
 
 async def delete_member(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    key: str,
+    *,
+    once: Once[None] | None = None,
 ) -> None:
     """Remove a member; a chat user removing themselves leaves (``leaveChannel``), removing
     anyone else needs ``removeMember``."""
@@ -320,11 +378,17 @@ async def delete_member(
         return MemberRemove(doomed)
 
     await deps.pre_event(caller, service_sid, build)
-    await do_delete_member(deps, caller, service_sid, channel_key, key)
+    await do_delete_member(deps, caller, service_sid, channel_key, key, once=once)
 
 
 async def do_delete_member(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, key: str
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    key: str,
+    *,
+    once: Once[None] | None = None,
 ) -> None:
     async def txn_fn(txn: Txn) -> None:
         member = await check_member_txn(
@@ -342,4 +406,4 @@ async def do_delete_member(
         await user_store.add_joined_channels_txn(txn, service_sid, member.identity, -1)
         await deps.emit(txn, MemberRemoved(caller.actor, member))
 
-    await deps.db.run_in_txn("delete_member", txn_fn)
+    await deps.write("delete_member", txn_fn, once)

@@ -10,15 +10,16 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import media, policy, rules
+from chinwag.domain import media, policy, validation
 from chinwag.domain.channels import SYSTEM, check_channel_txn
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import MessageAdded, MessageRemoved, MessageUpdated
 from chinwag.domain.lookups import channel_column, get_service_channel
-from chinwag.domain.models import Channel, Message, NewMessage, Page, PageRequest
+from chinwag.domain.once import Once
 from chinwag.domain.policy import Action
 from chinwag.domain.pre_events import MessageRemove, MessageSend, MessageUpdate
-from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.model.events import MessageAdded, MessageRemoved, MessageUpdated
+from chinwag.model.records import Channel, Message, NewMessage, Page, PageRequest
+from chinwag.model.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import messages as store
 
@@ -40,8 +41,8 @@ class UpdateMessage:
 
 
 def _check_body(body: str) -> str:
-    if len(body) > rules.BODY_MAX:
-        raise errors.BodyTooLongError()
+    if len(body) > validation.BODY_MAX:
+        raise errors.BodyTooLongError(limit=validation.BODY_MAX)
     return body
 
 
@@ -52,13 +53,19 @@ def _author(caller: Caller, from_: str | None) -> str:
     if policy.is_checked(caller.actor) and from_ is not None and from_ != identity:
         raise errors.UserNotAuthorizedError()
     author = from_ or identity or SYSTEM
-    if len(author) > rules.AUTHOR_MAX:
-        raise errors.AuthorTooLongError()
+    if len(author) > validation.AUTHOR_MAX:
+        raise errors.AuthorTooLongError(limit=validation.AUTHOR_MAX)
     return author
 
 
 async def send_message(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateMessage
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    cmd: CreateMessage,
+    *,
+    once: Once[Message] | None = None,
 ) -> Message:
     """The hot path: everything but storing happens outside the transaction, and storing is a
     single statement where the engine allows it (for the REST API, whom the policy does not
@@ -66,8 +73,8 @@ async def send_message(
     deps.limits.count_channel(service_sid, channel_key)
     body = _check_body(cmd.body)
     if cmd.media_sid is not None and body:
-        raise errors.InvalidParameterError(name="body")
-    attributes = rules.check_attributes(cmd.attributes)
+        raise errors.InvalidParameterError(name="body", expected="empty in a media message")
+    attributes = validation.check_attributes(cmd.attributes)
     author = _author(caller, cmd.from_)
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
@@ -82,7 +89,7 @@ async def send_message(
     pre = await deps.pre_event(caller, service_sid, build)
     if pre is not None:
         body = _check_body(pre.body)
-        attributes = rules.check_attributes(pre.attributes)
+        attributes = validation.check_attributes(pre.attributes)
     new = NewMessage(
         deps.sids.new(sids.MESSAGE),
         caller.account_sid,
@@ -92,7 +99,7 @@ async def send_message(
         attributes,
         deps.clock.now_ms(),
     )
-    return await do_send_message(deps, caller, channel_key, new, media_sid=cmd.media_sid)
+    return await do_send_message(deps, caller, channel_key, new, media_sid=cmd.media_sid, once=once)
 
 
 async def check_send_message_txn(
@@ -104,7 +111,13 @@ async def check_send_message_txn(
 
 
 async def do_send_message(
-    deps: Deps, caller: Caller, channel_key: str, new: NewMessage, *, media_sid: str | None = None
+    deps: Deps,
+    caller: Caller,
+    channel_key: str,
+    new: NewMessage,
+    *,
+    media_sid: str | None = None,
+    once: Once[Message] | None = None,
 ) -> Message:
     """``media_sid``: the upload the message carries, claimed in the same transaction."""
     by = channel_column(channel_key)
@@ -129,7 +142,7 @@ async def do_send_message(
         return message
 
     unit = txn_fn if media_sid is not None else deps.single_statement(caller.actor, txn_fn)
-    return await deps.db.run_in_txn("send_message", unit)
+    return await deps.write("send_message", unit, once)
 
 
 async def _get(txn: Txn, account_sid: str, service_sid: str, channel_key: str, sid: str) -> Message:
@@ -206,12 +219,19 @@ def _check_update(cmd: UpdateMessage) -> UpdateMessage:
     if cmd.body is not UNSET:
         _check_body(cmd.body)
     if cmd.attributes is not UNSET:
-        rules.check_attributes(cmd.attributes)
+        validation.check_attributes(cmd.attributes)
     return cmd
 
 
 async def update_message(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str, cmd: UpdateMessage
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    cmd: UpdateMessage,
+    *,
+    once: Once[Message] | None = None,
 ) -> Message:
     """Edit body and/or attributes; sending a Body marks the message ``was_edited``."""
     deps.limits.count_channel(service_sid, channel_key)
@@ -227,7 +247,9 @@ async def update_message(
     pre = await deps.pre_event(caller, service_sid, build)
     if pre is not None:
         cmd = _check_update(UpdateMessage(pre.body, pre.attributes))
-    return await do_update_message(deps, caller, service_sid, channel_key, sid, cmd, actions)
+    return await do_update_message(
+        deps, caller, service_sid, channel_key, sid, cmd, actions, once=once
+    )
 
 
 async def do_update_message(
@@ -238,6 +260,8 @@ async def do_update_message(
     sid: str,
     cmd: UpdateMessage,
     actions: tuple[Action, ...],
+    *,
+    once: Once[Message] | None = None,
 ) -> Message:
     """``actions``: what the caller asked to change, authorized again here (changes a
     pre-event endpoint asked for need no permission of the user's)."""
@@ -255,11 +279,17 @@ async def do_update_message(
         await deps.emit(txn, MessageUpdated(caller.actor, new))
         return new
 
-    return await deps.db.run_in_txn("update_message", txn_fn)
+    return await deps.write("update_message", txn_fn, once)
 
 
 async def delete_message(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    *,
+    once: Once[None] | None = None,
 ) -> None:
     deps.limits.count_channel(service_sid, channel_key)
 
@@ -270,11 +300,17 @@ async def delete_message(
         return MessageRemove(doomed)
 
     await deps.pre_event(caller, service_sid, build)
-    await do_delete_message(deps, caller, service_sid, channel_key, sid)
+    await do_delete_message(deps, caller, service_sid, channel_key, sid, once=once)
 
 
 async def do_delete_message(
-    deps: Deps, caller: Caller, service_sid: str, channel_key: str, sid: str
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    channel_key: str,
+    sid: str,
+    *,
+    once: Once[None] | None = None,
 ) -> None:
     async def txn_fn(txn: Txn) -> None:
         message = await check_message_txn(
@@ -284,4 +320,4 @@ async def do_delete_message(
             raise errors.NotFoundError()
         await deps.emit(txn, MessageRemoved(caller.actor, message))
 
-    await deps.db.run_in_txn("delete_message", txn_fn)
+    await deps.write("delete_message", txn_fn, once)

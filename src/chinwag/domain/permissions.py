@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chinwag.domain.models import RoleType
+from chinwag.model.records import RoleType
 
 CANONICAL_ORDER = (
     "createChannel",

@@ -17,7 +17,9 @@ Member row. :func:`decide` is the pure rule, pinned by a table test over every p
 
 Refusals (reference 3.3): 403 50107 "User not authorized for command"; 403 50400 "User not
 member of channel" when only a channel permission could allow the action and the user is not a
-member; choosing a role is 403 50205 (only the account owner assigns roles, through REST).
+member; choosing a role is 403 50205 (only the account owner assigns roles, through REST). The
+message goes on to name the permission that would allow the action ("…: requires permission
+sendMediaMessage"), or says that the channel is private or that no role can allow it.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ import enum
 from dataclasses import dataclass
 
 from chinwag import errors
-from chinwag.domain.events import Actor
-from chinwag.domain.models import Channel
 from chinwag.domain.permissions import VALID
-from chinwag.domain.unset import Unset
+from chinwag.model.events import Actor
+from chinwag.model.records import Channel
+from chinwag.model.unset import Unset
 from chinwag.storage.database import Txn
+from chinwag.storage.stores import members as member_store
 from chinwag.storage.stores import roles as role_store
 
 
@@ -38,7 +41,12 @@ class Action(enum.Enum):
     """What a chat user may ask for; :data:`RULES` says which permission allows each."""
 
     CREATE_CHANNEL = enum.auto()
+    #: see a channel: its name, attributes and counts (a Sync channel document)
     VIEW_CHANNEL = enum.auto()
+    #: see who is in a channel (ListMember, the SDK's user descriptors, the Sync roster)
+    LIST_MEMBERS = enum.auto()
+    #: see a user of one's service: name, attributes, reachability (a Sync user info map)
+    VIEW_USER = enum.auto()
     JOIN_CHANNEL = enum.auto()
     EDIT_CHANNEL_NAME = enum.auto()
     EDIT_CHANNEL_ATTRIBUTES = enum.auto()
@@ -115,23 +123,26 @@ class Standing:
     public: bool = True
 
 
-Refusal = type[errors.ChinwagError]
-
-
 def _holds(standing: Standing, permission: str) -> bool:
     return permission in standing.channel or (
         permission in VALID["deployment"] and permission in standing.service
     )
 
 
-def decide(standing: Standing, action: Action, *, own: bool = False) -> Refusal | None:
+def decide(standing: Standing, action: Action, *, own: bool = False) -> errors.ChinwagError | None:
     """None if allowed, else the error to raise. ``own``: the resource is the actor's own (its
-    message, membership, invite, user)."""
-    if action is Action.VIEW_CHANNEL:
+    message, membership, invite, user).
+
+    A refusal names the permission that would allow the action (as Twilio's messages do), so a
+    developer knows which role to grant it to, without reading this table.
+    """
+    if action in (Action.VIEW_CHANNEL, Action.LIST_MEMBERS):
         visible = standing.public or standing.member or standing.invited or standing.creator
-        return None if visible else errors.UserNotAuthorizedError
+        return None if visible else errors.PrivateChannelError()
+    if action is Action.VIEW_USER:
+        return None
     if action in (Action.READ_MESSAGES, Action.TYPE_IN_CHANNEL):
-        return None if standing.member else errors.UserNotMemberError
+        return None if standing.member else errors.UserNotMemberError()
     rule = RULES[action]
     if own and rule.own_free:
         return None
@@ -140,11 +151,14 @@ def decide(standing: Standing, action: Action, *, own: bool = False) -> Refusal 
         # a private channel is joined on an invite; its creator needs none [inferred]
         joinable = standing.public or standing.invited or standing.creator
         if action is Action.JOIN_CHANNEL and not joinable:
-            return errors.UserNotAuthorizedError
+            return errors.PrivateChannelError()
         return None
-    if names and not standing.member and not any(n in VALID["deployment"] for n in names):
-        return errors.UserNotMemberError
-    return errors.UserNotAuthorizedError
+    if not names:
+        return errors.ChatUserNotAllowedError()
+    permission = " or ".join(names)
+    if not standing.member and not any(n in VALID["deployment"] for n in names):
+        return errors.MemberPermissionRequiredError(permission=permission)
+    return errors.PermissionRequiredError(permission=permission)
 
 
 def is_checked(actor: Actor) -> bool:
@@ -162,13 +176,76 @@ def authorize(actor: Actor, action: Action) -> None:
     if is_checked(actor):
         refusal = decide(Standing(frozenset()), action)
         if refusal is not None:
-            raise refusal()
+            raise refusal
 
 
 def authorize_role_choice(actor: Actor, role_sid: str | Unset | None) -> None:
     """Only the account owner assigns roles; a chat user naming one gets 403 50205."""
     if is_checked(actor) and isinstance(role_sid, str):
         raise errors.RoleChangeNotAllowedError()
+
+
+#: what a user may be shown; decided on where the user stands in the channel (member, invited,
+#: creator) and the channel's type, never on role permissions, so :class:`Audience` can
+#: decide them for many identities from one read
+VISIBILITY = frozenset(
+    (
+        Action.VIEW_CHANNEL,
+        Action.LIST_MEMBERS,
+        Action.READ_MESSAGES,
+        Action.VIEW_USER,
+        Action.LIST_USER_CHANNELS,
+    )
+)
+
+
+def may_see(standing: Standing, action: Action, *, own: bool = False) -> bool:
+    """Whether a chat user standing so may be shown what ``action`` names (one of
+    :data:`VISIBILITY`); the REST door, the chat commands and Sync all ask this."""
+    if action not in VISIBILITY:
+        raise ValueError(f"{action} is not a visibility action")
+    return decide(standing, action, own=own) is None
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Where every identity stands in one channel, read at once: for re-deciding what many
+    subscribers may see when someone leaves, without a query each."""
+
+    public: bool
+    created_by: str | None
+    members: frozenset[str]
+    invited: frozenset[str]
+
+    def standing(self, identity: str) -> Standing:
+        return Standing(
+            frozenset(),
+            member=identity in self.members,
+            invited=identity in self.invited,
+            creator=identity == self.created_by,
+            public=self.public,
+        )
+
+
+async def audience_txn(
+    txn: Txn, channel_sid: str, *, public: bool, created_by: str | None
+) -> Audience:
+    members, invited = await member_store.channel_audience_txn(txn, channel_sid)
+    return Audience(public, created_by, frozenset(members), frozenset(invited))
+
+
+async def viewer_standing_txn(
+    txn: Txn, channel_sid: str, identity: str, *, public: bool, created_by: str | None
+) -> Standing:
+    """Where ``identity`` stands in the channel, enough for :data:`VISIBILITY` (one query)."""
+    member, invited = await member_store.participation_txn(txn, channel_sid, identity)
+    return Standing(
+        frozenset(),
+        member=member,
+        invited=invited,
+        creator=identity == created_by,
+        public=public,
+    )
 
 
 async def standing_txn(
@@ -210,4 +287,4 @@ async def authorize_txn(
     for action in actions or (Action.VIEW_CHANNEL,):
         refusal = decide(standing, action, own=owner == actor.identity)
         if refusal is not None:
-            raise refusal()
+            raise refusal

@@ -23,8 +23,8 @@ from typing import Any, ClassVar, Protocol, Self, TypeVar, overload
 import orjson
 
 from chinwag import errors
-from chinwag.domain.models import Channel, ChannelType, Member, Message, User
-from chinwag.domain.unset import Unset, pick
+from chinwag.model.records import Channel, ChannelType, Member, Message, User
+from chinwag.model.unset import Unset, pick
 
 
 @overload

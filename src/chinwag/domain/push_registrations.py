@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from chinwag import errors, sids
 from chinwag.domain.deps import Caller, Deps
 from chinwag.domain.lookups import get_service, get_user
-from chinwag.domain.models import PushRegistration
 from chinwag.domain.reachability import reachability_changed_txn
+from chinwag.model.records import PushRegistration
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import push_registrations as store
 
@@ -43,7 +43,9 @@ class Register:
 
 def _text(value: object, name: str, limit: int) -> str:
     if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
-        raise errors.InvalidParameterError(name=name)
+        raise errors.InvalidParameterError(
+            name=name, expected=f"a non-empty string of at most {limit} characters"
+        )
     return value
 
 
@@ -53,7 +55,9 @@ def parse_register(body: object) -> Register:
         raise errors.MalformedRequestError(detail="Request body must be a JSON object")
     channel_type = body.get("channel_type")
     if channel_type not in CHANNEL_TYPES:
-        raise errors.InvalidParameterError(name="channel_type")
+        raise errors.InvalidParameterError(
+            name="channel_type", expected=errors.one_of(sorted(CHANNEL_TYPES))
+        )
     data = body.get("data")
     address = _text(
         data.get("registration_id") if isinstance(data, dict) else None,
@@ -63,7 +67,9 @@ def parse_register(body: object) -> Register:
     endpoint = _text(body.get("endpoint_platform", "web"), "endpoint_platform", ENDPOINT_MAX)
     types = body.get("message_types", [])
     if not isinstance(types, list) or len(types) > MESSAGE_TYPES_MAX:
-        raise errors.InvalidParameterError(name="message_types")
+        raise errors.InvalidParameterError(
+            name="message_types", expected=f"a list of at most {MESSAGE_TYPES_MAX} names"
+        )
     message_types = tuple(_text(t, "message_types", MESSAGE_TYPE_MAX) for t in types)
     return Register(str(channel_type), address, endpoint, message_types)
 

@@ -7,7 +7,7 @@ deleted when the last one closes) and keeps a heartbeat row alive; when a proces
 cleaning up, a surviving process sweeps its rows once the heartbeat expires. A user is
 **notifiable** when they have a push registration (``push_registrations``).
 
-Every change of the rows emits :class:`~chinwag.domain.events.UserReachabilityChanged`, so
+Every change of the rows emits :class:`~chinwag.model.events.UserReachabilityChanged`, so
 the user info map's ``reachability`` item gets a Sync event in the same transaction; its data
 is read when the event is delivered, so racing processes converge on the truth. With
 reachability disabled nothing is emitted. REST follows Twilio's rules: ``is_online`` and
@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 
 from chinwag.domain.deps import Deps
-from chinwag.domain.events import Actor, UserReachabilityChanged
-from chinwag.domain.models import User
+from chinwag.model.events import Actor, UserReachabilityChanged
+from chinwag.model.records import User
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import presence as store
 from chinwag.storage.stores import push_registrations as push_store
@@ -100,3 +100,24 @@ async def heartbeat(deps: Deps, process_id: str, ttl_ms: int) -> bool:
         if other != process_id:
             await forget_process(deps, other)
     return alive
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Online:
+    """Who is online across every server process (the console's "connected clients")."""
+
+    #: server processes with a heartbeat (alive, or not yet swept)
+    processes: int
+    #: (service SID, identity) of each user with a connection open on any process
+    users: list[tuple[str, str]]
+
+
+async def online_users(deps: Deps, account_sid: str, limit: int) -> Online:
+    """The account's online users on every process, from the rows each process writes: one
+    process only knows its own connections."""
+
+    async def read(txn: Txn) -> Online:
+        users = await store.online_users_txn(txn, account_sid, limit)
+        return Online(await store.count_processes_txn(txn), users)
+
+    return await deps.db.run_read("online_users", read)

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import policy, validation
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import RoleAdded, RoleRemoved, RoleUpdated
 from chinwag.domain.lookups import get_service
-from chinwag.domain.models import Page, PageRequest, Role, RoleType
 from chinwag.domain.permissions import VALID, canonical
 from chinwag.domain.policy import Action
+from chinwag.model.events import RoleAdded, RoleRemoved, RoleUpdated
+from chinwag.model.records import Page, PageRequest, Role, RoleType
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import roles as store
 
@@ -30,18 +30,18 @@ class UpdateRole:
     permissions: tuple[str, ...]
 
 
-def _check_type(value: str) -> RoleType:
+def check_type(value: str) -> RoleType:
     if value == "channel":
         return "channel"
     if value == "deployment":
         return "deployment"
-    raise errors.InvalidRoleTypeError()
+    raise errors.InvalidRoleTypeError(expected=errors.one_of(("channel", "deployment")))
 
 
-def _check_permissions(role_type: RoleType, permissions: Sequence[str]) -> tuple[str, ...]:
+def check_permissions(role_type: RoleType, permissions: Sequence[str]) -> tuple[str, ...]:
     valid = VALID[role_type]
     if not permissions or any(p not in valid for p in permissions):
-        raise errors.PermissionNotFoundError()
+        raise errors.PermissionNotFoundError(type=role_type, allowed=", ".join(canonical(valid)))
     return canonical(permissions)
 
 
@@ -65,9 +65,9 @@ async def create_role(deps: Deps, caller: Caller, service_sid: str, cmd: CreateR
         await get_service(txn, caller.account_sid, service_sid)
         if cmd.friendly_name == "":
             raise errors.FriendlyNameNotProvidedError()
-        rules.check_friendly_name(cmd.friendly_name)
-        role_type = _check_type(cmd.type)
-        permissions = _check_permissions(role_type, cmd.permissions)
+        validation.check_friendly_name(cmd.friendly_name)
+        role_type = check_type(cmd.type)
+        permissions = check_permissions(role_type, cmd.permissions)
         now = deps.clock.now_ms()
         role = Role(
             deps.sids.new(sids.ROLE),
@@ -112,7 +112,7 @@ async def update_role(
         old = await _get(txn, caller.account_sid, service_sid, sid)
         new = dataclasses.replace(
             old,
-            permissions=_check_permissions(old.type, cmd.permissions),
+            permissions=check_permissions(old.type, cmd.permissions),
             date_updated=deps.clock.now_ms(),
         )
         await store.update_role_txn(txn, new)

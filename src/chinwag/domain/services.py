@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import policy, validation
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import ServiceAdded, ServiceRemoved, ServiceUpdated
 from chinwag.domain.lookups import get_role_of_type, get_service
-from chinwag.domain.models import (
+from chinwag.domain.permissions import DEFAULT_ROLES
+from chinwag.domain.policy import Action
+from chinwag.model.events import ServiceAdded, ServiceRemoved, ServiceUpdated
+from chinwag.model.records import (
     Limits,
     Notification,
     Page,
@@ -21,9 +23,7 @@ from chinwag.domain.models import (
     Service,
     WebhookTarget,
 )
-from chinwag.domain.permissions import DEFAULT_ROLES
-from chinwag.domain.policy import Action
-from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.model.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import roles as role_store
 from chinwag.storage.stores import services as store
@@ -92,16 +92,16 @@ class UpdateService:
     webhooks: Mapping[str, WebhookChange] = field(default_factory=dict)
 
 
-def _check_friendly_name(value: str) -> str:
+def check_service_name(value: str) -> str:
     if value == "":
         raise errors.FriendlyNameNotProvidedError()
-    rules.check_friendly_name(value)
+    validation.check_friendly_name(value)
     return value
 
 
 async def create_service(deps: Deps, caller: Caller, cmd: CreateService) -> Service:
     policy.authorize(caller.actor, Action.ADMINISTER)
-    friendly_name = _check_friendly_name(cmd.friendly_name)
+    friendly_name = check_service_name(cmd.friendly_name)
     now = deps.clock.now_ms()
     sid = deps.sids.new(sids.SERVICE)
     default_roles = tuple(
@@ -150,13 +150,13 @@ async def list_services(deps: Deps, caller: Caller, req: PageRequest) -> Page[Se
 def _check_limit(value: int | Unset, old: int, error: type[errors.ChinwagError]) -> int:
     if value is UNSET:
         return old
-    return rules.check_in_range(value, rules.SERVICE_LIMIT_RANGE, error)
+    return validation.check_in_range(value, validation.SERVICE_LIMIT_RANGE, error)
 
 
 def _check_seconds(value: int | Unset, old: int, error: type[errors.ChinwagError]) -> int:
     if value is UNSET:
         return old
-    return rules.check_in_range(value, rules.SECONDS_RANGE, error)
+    return validation.check_in_range(value, validation.SECONDS_RANGE, error)
 
 
 def _apply_notifications(
@@ -166,8 +166,8 @@ def _apply_notifications(
     for kind, change in changes.items():
         old = out[kind]
         template = pick(change.template, old.template)
-        if template is not None and len(template) > rules.TEMPLATE_MAX:
-            raise errors.NotificationTemplateTooLongError()
+        if template is not None and len(template) > validation.TEMPLATE_MAX:
+            raise errors.NotificationTemplateTooLongError(limit=validation.TEMPLATE_MAX)
         out[kind] = Notification(pick(change.enabled, old.enabled), template or None)
     return out
 
@@ -179,10 +179,10 @@ def _apply_webhooks(
     out = dict(current)
     for name, change in changes.items():
         old = out.get(name)
-        url = rules.check_http_url(
+        url = validation.check_http_url(
             pick(change.url, old.url if old else None), errors.InvalidWebhookFormatError
         )
-        method = rules.check_method(pick(change.method, old.method if old else "POST"))
+        method = validation.check_method(pick(change.method, old.method if old else "POST"))
         if url is None:  # no URL (cleared, or a Method sent for an unconfigured event)
             out.pop(name, None)
         else:
@@ -198,7 +198,9 @@ def _check_filters(
     if value is None:
         return None
     if any(name not in WEBHOOK_EVENTS for name in value):
-        raise errors.InvalidWebhookFormatError()
+        raise errors.InvalidWebhookFormatError(
+            expected=errors.one_of(PRE_WEBHOOK_EVENTS + POST_WEBHOOK_EVENTS)
+        )
     return tuple(dict.fromkeys(value))
 
 
@@ -225,7 +227,7 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
         old = await get_service(txn, caller.account_sid, sid, for_update=True)
         friendly_name = old.friendly_name
         if cmd.friendly_name is not UNSET:
-            friendly_name = _check_friendly_name(cmd.friendly_name)
+            friendly_name = check_service_name(cmd.friendly_name)
         service_role = await _role_or(
             txn,
             old.sid,
@@ -252,7 +254,7 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
         )
         webhook_method = cmd.webhook_method
         if isinstance(webhook_method, str):
-            webhook_method = rules.check_method(webhook_method)
+            webhook_method = validation.check_method(webhook_method)
         new = dataclasses.replace(
             old,
             friendly_name=friendly_name,
@@ -280,10 +282,10 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
                     errors.InvalidUserChannelsLimitError,
                 ),
             ),
-            pre_webhook_url=rules.check_http_url(
+            pre_webhook_url=validation.check_http_url(
                 pick(cmd.pre_webhook_url, old.pre_webhook_url), errors.InvalidPreWebhookUrlError
             ),
-            post_webhook_url=rules.check_http_url(
+            post_webhook_url=validation.check_http_url(
                 pick(cmd.post_webhook_url, old.post_webhook_url), errors.InvalidPostWebhookUrlError
             ),
             webhook_method=pick(webhook_method, old.webhook_method),

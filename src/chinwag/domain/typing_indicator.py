@@ -10,9 +10,9 @@ which the SDK uses as its own pause between two calls.
 from __future__ import annotations
 
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.ephemeral import TypingStarted
 from chinwag.domain.lookups import get_service, get_service_channel
 from chinwag.domain.policy import Action, authorize_txn, chat_identity
+from chinwag.model.ephemeral import TypingStarted
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import members as member_store
 

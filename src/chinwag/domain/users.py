@@ -6,18 +6,17 @@ import dataclasses
 from dataclasses import dataclass
 
 from chinwag import errors, sids
-from chinwag.domain import policy, rules
+from chinwag.domain import policy, validation
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import UserAdded, UserRemoved, UserUpdated
-from chinwag.domain.lookups import get_role_of_type, get_service, get_service_channel, get_user
-from chinwag.domain.models import Channel, Page, PageRequest, Service, User, UserChannel
+from chinwag.domain.lookups import get_role_of_type, get_service, get_user
+from chinwag.domain.once import Once
 from chinwag.domain.policy import Action
 from chinwag.domain.pre_events import UserUpdate
 from chinwag.domain.reachability import with_reachability_txn
-from chinwag.domain.unset import UNSET, Unset, is_empty_update, pick
+from chinwag.model.events import UserAdded, UserRemoved, UserUpdated
+from chinwag.model.records import Page, PageRequest, Service, User
+from chinwag.model.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
-from chinwag.storage.stores import channels as channel_store
-from chinwag.storage.stores import user_channels as user_channel_store
 from chinwag.storage.stores import users as store
 
 
@@ -87,9 +86,9 @@ async def do_create_user(deps: Deps, caller: Caller, service_sid: str, cmd: Crea
 
     async def txn_fn(txn: Txn) -> User:
         service = await get_service(txn, caller.account_sid, service_sid)
-        identity = rules.check_identity(cmd.identity)
-        attributes = rules.check_attributes(cmd.attributes)
-        rules.check_friendly_name(cmd.friendly_name, rules.USER_FRIENDLY_NAME_MAX)
+        identity = validation.check_identity(cmd.identity)
+        attributes = validation.check_attributes(cmd.attributes)
+        validation.check_friendly_name(cmd.friendly_name, validation.USER_FRIENDLY_NAME_MAX)
         if await store.find_user_txn(txn, service.sid, "identity", identity) is not None:
             raise errors.UserAlreadyExistsError()
         user = await new_user_txn(
@@ -146,7 +145,13 @@ async def check_user_txn(
 
 
 async def update_user(
-    deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateUser
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    key: str,
+    cmd: UpdateUser,
+    *,
+    once: Once[User] | None = None,
 ) -> User:
     deps.limits.count_service(service_sid)
     if is_empty_update(cmd):
@@ -164,11 +169,17 @@ async def update_user(
         return UserUpdate(proposed)
 
     await deps.pre_event(caller, service_sid, build)
-    return await do_update_user(deps, caller, service_sid, key, cmd)
+    return await do_update_user(deps, caller, service_sid, key, cmd, once=once)
 
 
 async def do_update_user(
-    deps: Deps, caller: Caller, service_sid: str, key: str, cmd: UpdateUser
+    deps: Deps,
+    caller: Caller,
+    service_sid: str,
+    key: str,
+    cmd: UpdateUser,
+    *,
+    once: Once[User] | None = None,
 ) -> User:
     async def txn_fn(txn: Txn) -> User:
         old = await check_user_txn(txn, caller, service_sid, key, for_update=True)
@@ -181,9 +192,9 @@ async def do_update_user(
         new = dataclasses.replace(
             old,
             role_sid=role_sid,
-            attributes=rules.check_attributes(pick(cmd.attributes, old.attributes)),
-            friendly_name=rules.check_friendly_name(
-                pick(cmd.friendly_name, old.friendly_name), rules.USER_FRIENDLY_NAME_MAX
+            attributes=validation.check_attributes(pick(cmd.attributes, old.attributes)),
+            friendly_name=validation.check_friendly_name(
+                pick(cmd.friendly_name, old.friendly_name), validation.USER_FRIENDLY_NAME_MAX
             ),
             date_updated=deps.clock.now_ms(),
         )
@@ -191,7 +202,7 @@ async def do_update_user(
         await deps.emit(txn, UserUpdated(caller.actor, new))
         return new
 
-    return await deps.db.run_in_txn("update_user", txn_fn)
+    return await deps.write("update_user", txn_fn, once)
 
 
 async def delete_user(deps: Deps, caller: Caller, service_sid: str, key: str) -> None:
@@ -205,88 +216,3 @@ async def delete_user(deps: Deps, caller: Caller, service_sid: str, key: str) ->
         await deps.emit(txn, UserRemoved(caller.actor, user))
 
     await deps.db.run_in_txn("delete_user", txn_fn)
-
-
-async def list_user_channels(
-    deps: Deps, caller: Caller, service_sid: str, key: str, req: PageRequest
-) -> Page[UserChannel]:
-    """The user's memberships and pending invites.
-
-    ``unread_messages_count`` is null without a consumption horizon, and null for everyone
-    when the service has read status turned off.
-    """
-
-    async def read(txn: Txn) -> Page[UserChannel]:
-        service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
-        page = await user_channel_store.list_user_channels_txn(
-            txn, caller.account_sid, service_sid, user.identity, req
-        )
-        items = [_read_status(service, uc) for uc in page.items]
-        return dataclasses.replace(page, items=items)
-
-    return await deps.db.run_read("list_user_channels", read)
-
-
-async def list_user_channels_with_channels(
-    deps: Deps, caller: Caller, service_sid: str, key: str, req: PageRequest
-) -> Page[tuple[UserChannel, Channel]]:
-    """A page of the user's channel list with each row's channel, in a constant number of
-    queries (one for the rows, one for their channels) whatever the page size.
-
-    Every listed channel is one the user is a member of or invited to, which is what lets
-    them view it, so no per-row policy check is needed beyond the list's own.
-    """
-
-    async def read(txn: Txn) -> Page[tuple[UserChannel, Channel]]:
-        service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
-        page = await user_channel_store.list_user_channels_txn(
-            txn, caller.account_sid, service_sid, user.identity, req
-        )
-        found = await channel_store.find_channels_txn(
-            txn, service_sid, [uc.channel_sid for uc in page.items]
-        )
-        items = [
-            (_read_status(service, uc), found[uc.channel_sid])
-            for uc in page.items
-            if uc.channel_sid in found
-        ]
-        return Page(items, page.next_key, page.prev_key)
-
-    return await deps.db.run_read("list_user_channels_with_channels", read)
-
-
-async def fetch_user_channel(
-    deps: Deps, caller: Caller, service_sid: str, key: str, channel_key: str
-) -> UserChannel:
-    """One row of the user's channel list (a channel by SID or unique name); 404 when the
-    user is neither a member of it nor invited to it."""
-
-    async def read(txn: Txn) -> UserChannel:
-        service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
-        channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
-        found = await user_channel_store.find_user_channel_txn(
-            txn, caller.account_sid, service_sid, user.identity, channel.sid
-        )
-        if found is None:
-            raise errors.NotFoundError()
-        return _read_status(service, found)
-
-    return await deps.db.run_read("fetch_user_channel", read)
-
-
-async def _check_user_channels_txn(
-    txn: Txn, caller: Caller, service_sid: str, key: str
-) -> tuple[Service, User]:
-    service = await get_service(txn, caller.account_sid, service_sid)
-    user = await get_user(txn, service_sid, key)
-    await policy.authorize_txn(
-        txn, caller.actor, service_sid, None, Action.LIST_USER_CHANNELS, owner=user.identity
-    )
-    return service, user
-
-
-def _read_status(service: Service, uc: UserChannel) -> UserChannel:
-    """Unread counts are null for everyone when the service has read status turned off."""
-    if service.read_status_enabled:
-        return uc
-    return dataclasses.replace(uc, unread_messages_count=None)

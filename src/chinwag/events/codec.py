@@ -27,10 +27,9 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import orjson
 
-from chinwag.domain import events as ev
-from chinwag.domain.ephemeral import EphemeralEvent, TypingStarted
-
-BusEvent = ev.Event | EphemeralEvent
+from chinwag.model import events as ev
+from chinwag.model.ephemeral import TypingStarted
+from chinwag.model.topics import BusEvent
 
 #: the wire tag of every event class; a class missing here cannot be encoded
 TAGS: Mapping[type[BusEvent], str] = {

@@ -30,12 +30,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from chinwag.domain.ephemeral import EphemeralEvent
-from chinwag.domain.events import Event
+from chinwag.domain.deps import Subscriber, Unsubscribe
 from chinwag.events import codec
-from chinwag.events.bus import Subscriber, Transport, Unsubscribe
-from chinwag.events.codec import BusEvent
-from chinwag.events.topics import ALL_EVENTS, Topic
+from chinwag.events.bus import Transport
+from chinwag.model.ephemeral import EphemeralEvent
+from chinwag.model.events import Event
+from chinwag.model.topics import ALL_EVENTS, BusEvent, Topic
 
 log = logging.getLogger(__name__)
 

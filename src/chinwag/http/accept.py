@@ -3,10 +3,9 @@
 uvloop's listening sockets (libuv) accept one connection per turn of the event loop. A loop
 that is saturated spends each turn answering every request that is ready, so when many clients
 connect together, the k-th of them is accepted only k turns later, while its first request
-already waits in the kernel. Measured under 64 new connections (docs/performance.md, "The list
-tail"): the last one was accepted 4.4 s after the first, and those first requests were the
-whole p99 of the list benchmark (0.5 to 3 s), while no accepted connection ever waited more
-than one turn between two of its requests.
+already waits in the kernel. Under many new connections those first requests made the whole
+tail of the list benchmark, while no accepted connection ever waited more than one turn
+between two of its requests (docs/performance.md, "The list tail").
 
 :class:`EagerAcceptLoop` serves TCP listeners with :class:`EagerAcceptServer`, which accepts
 what is waiting (up to the listen backlog) in one turn, as asyncio's own loop does, and hands

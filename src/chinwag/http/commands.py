@@ -7,20 +7,21 @@ updates treat it as "clear to null" (twilio-python cannot send null otherwise).
 
 from __future__ import annotations
 
-from typing import cast
+from typing import cast, get_args
 
 from chinwag import errors
+from chinwag.api.forms import Form
+from chinwag.domain import validation
 from chinwag.domain.channels import CreateChannel, UpdateChannel
 from chinwag.domain.credentials import CreateCredential, UpdateCredential
 from chinwag.domain.invites import CreateInvite
 from chinwag.domain.members import CreateMember, UpdateMember
 from chinwag.domain.messages import CreateMessage, UpdateMessage
-from chinwag.domain.models import NOTIFICATION_KINDS, CredentialType
 from chinwag.domain.roles import CreateRole, UpdateRole
 from chinwag.domain.services import CreateService, NotificationChange, UpdateService, WebhookChange
-from chinwag.domain.unset import UNSET, Unset
 from chinwag.domain.users import CreateUser, UpdateUser
-from chinwag.http.forms import Form
+from chinwag.model.records import NOTIFICATION_KINDS, ChannelType, CredentialType
+from chinwag.model.unset import UNSET, Unset
 
 _NOTIFICATION_PARAMS = {
     "new_message": "NewMessage",
@@ -51,17 +52,22 @@ _WEBHOOK_EVENTS = {
 }
 
 
-def _int(form: Form, name: str, error: type[errors.ChinwagError]) -> int | Unset:
-    return cast("int | Unset", form.integer(name, error))
+_CREDENTIAL_TYPES: tuple[CredentialType, ...] = get_args(CredentialType)
+_CHANNEL_TYPES: tuple[ChannelType, ...] = get_args(ChannelType)
+
+
+def _int(form: Form, name: str, error: type[errors.ChinwagError], allowed: range) -> int | Unset:
+    """An integer service setting; the domain checks ``allowed``, which a non-integer is told."""
+    return cast("int | Unset", form.integer(name, error, expected=errors.in_range(allowed)))
 
 
 def create_credential(form: Form) -> CreateCredential:
     kind = form.required("Type")
-    if kind not in ("apn", "gcm", "fcm"):
-        raise errors.InvalidParameterError(name="Type")
+    if kind not in _CREDENTIAL_TYPES:
+        raise errors.InvalidParameterError(name="Type", expected=errors.one_of(_CREDENTIAL_TYPES))
     sandbox = form.boolean("Sandbox")
     return CreateCredential(
-        type=cast(CredentialType, kind),
+        type=kind,
         friendly_name=form.optional("FriendlyName"),
         certificate=form.optional("Certificate"),
         private_key=form.optional("PrivateKey"),
@@ -115,15 +121,29 @@ def update_service(form: Form) -> UpdateService:
         read_status_enabled=form.boolean("ReadStatusEnabled"),
         reachability_enabled=form.boolean("ReachabilityEnabled"),
         typing_indicator_timeout=_int(
-            form, "TypingIndicatorTimeout", errors.InvalidTypingIndicatorError
+            form,
+            "TypingIndicatorTimeout",
+            errors.InvalidTypingIndicatorError,
+            validation.SECONDS_RANGE,
         ),
         consumption_report_interval=_int(
-            form, "ConsumptionReportInterval", errors.InvalidConsumptionIntervalError
+            form,
+            "ConsumptionReportInterval",
+            errors.InvalidConsumptionIntervalError,
+            validation.SECONDS_RANGE,
         ),
         limit_channel_members=_int(
-            form, "Limits.ChannelMembers", errors.InvalidChannelMembersLimitError
+            form,
+            "Limits.ChannelMembers",
+            errors.InvalidChannelMembersLimitError,
+            validation.SERVICE_LIMIT_RANGE,
         ),
-        limit_user_channels=_int(form, "Limits.UserChannels", errors.InvalidUserChannelsLimitError),
+        limit_user_channels=_int(
+            form,
+            "Limits.UserChannels",
+            errors.InvalidUserChannelsLimitError,
+            validation.SERVICE_LIMIT_RANGE,
+        ),
         pre_webhook_url=form.nullable("PreWebhookUrl"),
         post_webhook_url=form.nullable("PostWebhookUrl"),
         webhook_method=form.nullable("WebhookMethod"),
@@ -167,7 +187,7 @@ def create_channel(form: Form) -> CreateChannel:
         friendly_name=form.optional("FriendlyName"),
         unique_name=form.optional("UniqueName"),
         attributes=form.optional("Attributes"),
-        type=form.choice("Type", ("public", "private"), "public"),
+        type=form.choice("Type", _CHANNEL_TYPES, "public"),
     )
 
 
@@ -185,7 +205,10 @@ def create_member(form: Form) -> CreateMember:
 
 def update_member(form: Form) -> UpdateMember:
     index = form.integer(
-        "LastConsumedMessageIndex", errors.InvalidConsumedIndexError, nullable=True
+        "LastConsumedMessageIndex",
+        errors.InvalidConsumedIndexError,
+        expected=errors.in_range(validation.MESSAGE_INDEX_RANGE),
+        nullable=True,
     )
     return UpdateMember(role_sid=form.text("RoleSid"), last_consumed_message_index=index)
 
@@ -209,8 +232,8 @@ def update_message(form: Form) -> UpdateMessage:
 def channel_types(query: Form) -> tuple[str, ...]:
     """The ``Type`` filter of the channel list: repeatable, public/private only."""
     types = tuple(query.all("Type"))
-    if any(t not in ("public", "private") for t in types):
-        raise errors.InvalidParameterError(name="Type")
+    if any(t not in _CHANNEL_TYPES for t in types):
+        raise errors.InvalidParameterError(name="Type", expected=errors.one_of(_CHANNEL_TYPES))
     return types
 
 

@@ -114,13 +114,17 @@ class HttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def handle_websocket_upgrade(self) -> None:
-        """The socket now belongs to uvicorn's WebSocket protocol: no HTTP timer may fire, and
-        it leaves the HTTP count (the gateway's own limits bound client connections)."""
+        """The socket now belongs to uvicorn's WebSocket protocol: no HTTP timer may fire, it
+        leaves the HTTP count (the gateway's own limits bound client connections), and this
+        protocol object is freed."""
         self._disarm()
         self._cancel_keep_alive()
         self._count(False)
         self._in_head = self._in_body = False
         super().handle_websocket_upgrade()
+        # this object is done: its parser refers back to it, a cycle the garbage collector
+        # would have to find for every client connection
+        self.parser = None  # type: ignore[assignment]
 
     def _count(self, counted: bool) -> None:
         if counted != self._counted:

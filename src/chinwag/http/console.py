@@ -6,7 +6,10 @@
 ``GET /_chinwag/events``  server-sent events: messages, members, channels and typing, live
 ``GET /_chinwag/webhooks``                 the webhook delivery log, newest first
 ``POST /_chinwag/webhooks/{id}/retry``     re-queue a failed delivery through the outbox
-``GET /_chinwag/clients`` connected chat clients (see :mod:`chinwag.admin.clients`)
+``GET /_chinwag/clients`` chat clients connected to this process (see
+                          :mod:`chinwag.admin.clients`), and who is online on any process
+``GET /_chinwag/media``   ``?service=IS…&channel=CH…``: what the channel's media messages
+                          carry (the v1 REST message has no media field)
 ========================  ================================================================
 
 Everything but the page and its assets needs the same credentials as the REST API (the
@@ -26,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
-from typing import Any, cast, get_args
+from typing import cast, get_args
 
 import falcon
 import falcon.asgi
@@ -34,12 +37,15 @@ import falcon.asgi
 from chinwag import errors
 from chinwag.admin import STATIC, TEMPLATES
 from chinwag.admin.clients import ClientDirectory
-from chinwag.domain import events as ev
-from chinwag.domain.ephemeral import TypingStarted
-from chinwag.domain.models import DeliveryState
-from chinwag.events.codec import TAGS, BusEvent, encode
-from chinwag.events.topics import Topic
+from chinwag.api.routing import Route
+from chinwag.domain import messages, reachability
+from chinwag.events.codec import TAGS, encode
 from chinwag.http.context import Api
+from chinwag.http.routes import Access, Endpoint, resource_routes
+from chinwag.model import events as ev
+from chinwag.model.ephemeral import TypingStarted
+from chinwag.model.records import DeliveryState, PageRequest
+from chinwag.model.topics import BusEvent, Topic
 from chinwag.storage.stores import webhooks as webhook_store
 from chinwag.webhooks.dispatcher import Dispatcher
 from chinwag.webhooks.log import as_dict
@@ -64,6 +70,9 @@ QUEUE_SIZE = 256
 KEEPALIVE = 15.0
 DELIVERY_STATES: tuple[str, ...] = get_args(DeliveryState)
 MAX_DELIVERIES = 500
+#: the online users one answer lists, and the messages it looks through for media: the
+#: console's lists load at most this many rows too
+MAX_ROWS = 1000
 
 #: the page may load only its own script and style, call only its own origin, never be framed
 _PAGE_HEADERS = {
@@ -122,7 +131,9 @@ class _Deliveries:
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         param = req.get_param("state") or None
         if param is not None and param not in DELIVERY_STATES:
-            raise errors.InvalidParameterError(name="state")
+            raise errors.InvalidParameterError(
+                name="state", expected=errors.one_of(DELIVERY_STATES)
+            )
         state = cast(DeliveryState | None, param)
         limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_DELIVERIES) or 100
         rows = await self.api.deps.db.run_read(
@@ -153,31 +164,93 @@ class _Retry:
 
 
 class _Clients:
-    def __init__(self, directory: Callable[[], ClientDirectory]) -> None:
+    """This process's connections (only it knows their details), and who is online on any
+    process: each process records its users in the database (``domain/reachability.py``), so
+    the count does not depend on which process the browser reached."""
+
+    def __init__(self, api: Api, directory: Callable[[], ClientDirectory]) -> None:
+        self.api = api
         self.directory = directory
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        directory = self.directory()
-        clients = directory.connected_clients()
+        clients = self.directory().connected_clients()
+        online = await reachability.online_users(
+            self.api.deps, self.api.caller.account_sid, MAX_ROWS
+        )
+        # this process's own connections count at once, before their rows are written
+        here = {(c.service_sid, c.identity) for c in clients}
         resp.media = {
             "clients": [dataclasses.asdict(c) for c in clients],
-            "online": sorted({(c.service_sid, c.identity) for c in clients}),
+            "online": sorted(here.union(online.users))[:MAX_ROWS],
+            "processes": online.processes,
         }
 
 
-def add_console_routes(
-    app: falcon.asgi.App[Any, Any],
+class _Media:
+    """The media of a channel's messages, by message index: what the console shows in place
+    of a media message's empty body."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        service, channel = req.get_param("service"), req.get_param("channel")
+        if not service or not channel:
+            raise errors.MalformedRequestError(detail="service and channel are required")
+        page = await messages.list_messages(
+            self.api.deps, self.api.caller, service, channel, PageRequest(size=MAX_ROWS)
+        )
+        resp.media = {
+            "media": [
+                {"index": m.index, "message_sid": m.sid, **dataclasses.asdict(m.media)}
+                for m in page.items
+                if m.media is not None
+            ]
+        }
+
+
+_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+class _Static:
+    """The console's script and style sheet, from the package (no directory listing, no
+    path outside it: a name is one path segment, looked up among the files shipped)."""
+
+    def __init__(self) -> None:
+        self.files = {
+            path.name: (path, _STATIC_TYPES[path.suffix])
+            for path in STATIC.iterdir()
+            if path.suffix in _STATIC_TYPES
+        }
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, name: str) -> None:
+        found = self.files.get(name)
+        if found is None:
+            raise errors.NotFoundError()
+        path, content_type = found
+        resp.content_type = content_type
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.data = path.read_bytes()
+
+
+def console_routes(
     api: Api,
     dispatcher: Dispatcher,
     clients: Callable[[], ClientDirectory],
-) -> None:
-    """Mount the console (its page is public; everything else needs the API's credentials).
+) -> list[Route[Endpoint]]:
+    """The console's routes: its page and assets are public; everything else needs the API's
+    credentials.
 
     ``clients`` is asked on every request, so a gateway that registers later is seen at once.
     """
-    app.add_route("/_chinwag/ui", _Page())
-    app.add_static_route("/_chinwag/ui/static", str(STATIC))
-    app.add_route("/_chinwag/events", _Events(api))
-    app.add_route("/_chinwag/webhooks", _Deliveries(api))
-    app.add_route("/_chinwag/webhooks/{delivery}/retry", _Retry(api, dispatcher))
-    app.add_route("/_chinwag/clients", _Clients(clients))
+    return [
+        *resource_routes("/_chinwag/ui", _Page(), Access.OPEN),
+        *resource_routes("/_chinwag/ui/static/{name}", _Static(), Access.OPEN),
+        *resource_routes("/_chinwag/events", _Events(api), Access.ACCOUNT),
+        *resource_routes("/_chinwag/webhooks", _Deliveries(api), Access.ACCOUNT),
+        *resource_routes(
+            "/_chinwag/webhooks/{delivery}/retry", _Retry(api, dispatcher), Access.ACCOUNT
+        ),
+        *resource_routes("/_chinwag/clients", _Clients(api, clients), Access.ACCOUNT),
+        *resource_routes("/_chinwag/media", _Media(api), Access.ACCOUNT),
+    ]

@@ -11,7 +11,7 @@ import falcon.asgi
 from chinwag import errors
 from chinwag.config import Settings
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import API_ACTOR, API_WEBHOOK_ACTOR
+from chinwag.model.events import API_ACTOR, API_WEBHOOK_ACTOR
 
 #: A host name (letters, digits, ``-``, ``_``, dots) or a bracketed IPv6 literal, and a port.
 _HOST = re.compile(r"(?:[A-Za-z0-9_.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")

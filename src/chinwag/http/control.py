@@ -1,8 +1,12 @@
 """``/_chinwag/``: the control API for test suites (reset, snapshot, seed, clock).
 
 Bodies are JSON both ways (these are chinwag's own endpoints, not Twilio's forms); errors are
-Twilio JSON like everywhere else. The routes answer the account's credentials, as the REST API
-does, and exist only while ``control_api`` is on. ``spec/control.yaml`` describes them.
+Twilio JSON like everywhere else. The routes exist only while ``control_api`` is on (off by
+default; ``development`` mode and the pytest plugin turn it on) and answer only the account's
+own credentials (``BasicAuth``'s ``account_only``). Every request that changes state must send
+``Content-Type: application/json`` and a JSON body (``{}`` for a reset): a form another site
+makes a browser post can carry neither, so cached credentials cannot wipe the account.
+``spec/control.yaml`` describes them.
 """
 
 from __future__ import annotations
@@ -14,19 +18,27 @@ import orjson
 from falcon.asgi import Request, Response
 
 from chinwag import errors
+from chinwag.api.routing import Route
 from chinwag.domain import control as domain
 from chinwag.http import render
 from chinwag.http.context import Api
 from chinwag.http.forms import read_body
-from chinwag.http.routes import Route
+from chinwag.http.routes import Handler
 
 #: Snapshots and seed files are larger than any REST request; still bounded.
 BODY_LIMIT = 64 * 1024 * 1024
 
 PREFIX = "/_chinwag"
+JSON = "application/json"
 
 
 async def _read_json(req: Request) -> Any:
+    media_type = (req.content_type or "").partition(";")[0].strip().lower()
+    if media_type != JSON:
+        raise errors.MalformedRequestError(
+            detail=f"A control request that changes state needs Content-Type: {JSON} "
+            "and a JSON body"
+        )
     body = await read_body(req, BODY_LIMIT)
     try:
         return orjson.loads(body)
@@ -35,6 +47,8 @@ async def _read_json(req: Request) -> Any:
 
 
 async def reset(api: Api, req: Request, resp: Response) -> None:
+    if not isinstance(await _read_json(req), dict):
+        raise errors.MalformedRequestError(detail="A reset's body is a JSON object: {}")
     deleted = await domain.reset(api.deps, api.caller)
     render.respond(resp, 200, {"deleted_rows": deleted})
 
@@ -67,7 +81,7 @@ async def move_clock(api: Api, req: Request, resp: Response) -> None:
     render.respond(resp, 200, _clock_body(api))
 
 
-CONTROL_ROUTES: tuple[Route, ...] = (
+CONTROL_ROUTES: tuple[Route[Handler], ...] = (
     Route("POST", f"{PREFIX}/reset", "ControlReset", reset),
     Route("GET", f"{PREFIX}/snapshot", "ControlExportSnapshot", export_snapshot),
     Route("POST", f"{PREFIX}/snapshot", "ControlImportSnapshot", import_snapshot),

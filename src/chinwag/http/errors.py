@@ -1,7 +1,7 @@
 """The one error renderer: every failure leaves as Twilio's JSON with the right status.
 
-Handlers raise; nothing else builds error responses. Falcon's own HTTP errors (unknown route,
-wrong method, unparseable request) are mapped onto the catalogue. Unexpected exceptions are
+Handlers raise; nothing else builds error responses. Falcon's own HTTP errors (wrong method,
+unparseable request) are mapped onto the catalogue. Unexpected exceptions are
 logged with their traceback and answered with a generic 500: their text never reaches clients.
 """
 
@@ -36,7 +36,7 @@ async def send_error(
     error: errors.ChinwagError,
     headers: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
-    """Answer ``error`` through a raw ASGI ``send``, for middleware that runs before Falcon."""
+    """Answer ``error`` through a raw ASGI ``send``, before any request object exists."""
     body = error_body(error)
     await send(
         {
@@ -117,8 +117,8 @@ ErrorHandler = Callable[
     [falcon.asgi.Request, falcon.asgi.Response, Any, dict[str, Any]], Awaitable[None]
 ]
 
-#: Every exception's handler, most specific first: Falcon's ``add_error_handler`` registrations
-#: and :mod:`chinwag.http.direct`'s dispatch both come from here.
+#: Every exception's handler, most specific first (``chinwag.http.server`` runs the first that
+#: matches).
 ERROR_HANDLERS: tuple[tuple[type[Exception], ErrorHandler], ...] = (
     (errors.ChinwagError, handle_chinwag_error),
     (falcon.HTTPError, handle_http_error),

@@ -2,7 +2,8 @@
 the socket, at the ``links.media_service`` the Configuration names.
 
 - ``POST /mcs/v1/Services/{IS}/Media?Category=media[&Filename=…]``: the body is the file, its
-  ``Content-Type`` the media's; answers the media's JSON (201).
+  ``Content-Type`` the media's, or a browser's ``FormData`` whose file part carries the file,
+  its type and its name (:mod:`chinwag.http.uploads`); answers the media's JSON (201).
 - ``GET  /mcs/v1/Services/{IS}/Media/{ME}``: the JSON again, with a fresh
   ``links.content_direct_temporary``.
 - ``GET  /mcs/v1/Services/{IS}/Media/{ME}/Content``: the bytes, with the media's type.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -27,17 +28,19 @@ import falcon.asgi
 import orjson
 
 from chinwag import errors
+from chinwag.api.dates import iso
+from chinwag.api.routing import Route
+from chinwag.api.urls import PREFIX, media_base
 from chinwag.domain import access_tokens, media
 from chinwag.domain.deps import Caller
-from chinwag.domain.events import Actor
-from chinwag.domain.models import Media
 from chinwag.http.context import Api
-from chinwag.http.forms import read_body
 from chinwag.http.observe import OPERATION
 from chinwag.http.raw_path import segment
-from chinwag.http.render import iso
+from chinwag.http.routes import Access, Endpoint, resource_routes
+from chinwag.http.uploads import least_file_size, read_upload
+from chinwag.model.events import Actor
+from chinwag.model.records import Media
 
-PREFIX = "/mcs"
 BASE = f"{PREFIX}/v1/Services/{{service}}/Media"
 TOKEN_HEADER = "X-Twilio-Token"
 #: how long a ``content_direct_temporary`` URL works (Twilio's lasted a few minutes)
@@ -52,11 +55,6 @@ CORS_HEADERS = {
 
 #: the account's auth token, which signs temporary content URLs
 SigningKey = Callable[[str], str]
-
-
-def media_base(public_url: str, service_sid: str) -> str:
-    """The ``links.media_service`` of a service's Configuration."""
-    return f"{public_url}{PREFIX}/v1/Services/{service_sid}/Media"
 
 
 def _signature(key: str, media_sid: str, expires: int) -> str:
@@ -120,6 +118,20 @@ class _MediaResource:
         }
 
 
+def limits(api: Api) -> media.MediaLimits:
+    settings = api.settings
+    return media.MediaLimits(
+        max_bytes=settings.media_max_bytes,
+        quota_bytes=settings.media_quota_bytes,
+        uploads_per_minute=settings.media_upload_rate,
+    )
+
+
+async def _stream(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    while chunks:
+        yield chunks.pop(0)  # each chunk goes as soon as it is sent
+
+
 def _json(resp: falcon.asgi.Response, status: int, body: dict[str, Any]) -> None:
     resp.status = status
     resp.content_type = falcon.MEDIA_JSON
@@ -133,15 +145,17 @@ class MediaCollection(_MediaResource):
         self._start(req, resp, "UploadMedia")
         service = segment(service)
         caller, identity = await self._caller(req, service)
-        limit = self.api.settings.media_max_bytes
-        content = await read_body(req, limit)
+        bounds, deps = limits(self.api), self.api.deps
+        declared = least_file_size(req)
+        await media.check_may_upload(deps, caller, service, identity, declared, bounds)
+        received = await read_upload(req, bounds.max_bytes)
         upload = media.Upload(
-            content_type=req.content_type or "application/octet-stream",
-            filename=req.get_param("Filename"),
+            content_type=received.content_type or "application/octet-stream",
+            filename=req.get_param("Filename") or received.filename,
             category=req.get_param("Category") or "media",
-            content=content,
+            chunks=received.chunks,
         )
-        created = await media.upload_media(self.api.deps, caller, service, identity, upload, limit)
+        created = await media.upload_media(deps, caller, service, identity, upload, bounds)
         _json(resp, 201, self._render(req, created))
 
 
@@ -162,13 +176,29 @@ class MediaContent(_MediaResource):
     ) -> None:
         self._start(req, resp, "FetchMediaContent")
         service, sid = segment(service), segment(sid)
+        caller = await self._reader(req, service, sid)
+        found, chunks = await media.fetch_media_content(self.api.deps, caller, service, sid)
+        self._headers(resp, found)
+        resp.stream = _stream(chunks)
+
+    async def on_head(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, service: str, sid: str
+    ) -> None:
+        self._start(req, resp, "FetchMediaContent")
+        service, sid = segment(service), segment(sid)
+        caller = await self._reader(req, service, sid)
+        self._headers(resp, await media.fetch_media(self.api.deps, caller, service, sid))
+
+    async def _reader(self, req: falcon.asgi.Request, service: str, sid: str) -> Caller:
         if req.get_header(TOKEN_HEADER) is None and req.get_param("Signature") is not None:
-            caller = self._signed(req, sid)
-        else:
-            caller, _ = await self._caller(req, service)
-        found, content = await media.fetch_media_content(self.api.deps, caller, service, sid)
+            return self._signed(req, sid)
+        caller, _ = await self._caller(req, service)
+        return caller
+
+    @staticmethod
+    def _headers(resp: falcon.asgi.Response, found: Media) -> None:
         resp.content_type = found.content_type
-        resp.data = content
+        resp.content_length = found.size
         # The bytes are a user's: never let a browser run them as this origin's page.
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.set_header("Content-Security-Policy", "sandbox")
@@ -176,8 +206,6 @@ class MediaContent(_MediaResource):
             resp.set_header(
                 "Content-Disposition", f"inline; filename*=UTF-8''{quote(found.filename)}"
             )
-
-    on_head = on_get
 
     def _signed(self, req: falcon.asgi.Request, sid: str) -> Caller:
         """The served account acting for a temporary URL whose signature and expiry hold."""
@@ -193,7 +221,10 @@ class MediaContent(_MediaResource):
         return caller
 
 
-def add_media_routes(app: falcon.asgi.App[Any, Any], api: Api, signing_key: SigningKey) -> None:
-    app.add_route(BASE, MediaCollection(api, signing_key))
-    app.add_route(f"{BASE}/{{sid}}", MediaItem(api, signing_key))
-    app.add_route(f"{BASE}/{{sid}}/Content", MediaContent(api, signing_key))
+def media_routes(api: Api, signing_key: SigningKey) -> list[Route[Endpoint]]:
+    """The media routes: outside Basic auth (each checks the chat user's token itself)."""
+    return [
+        *resource_routes(BASE, MediaCollection(api, signing_key), Access.OPEN),
+        *resource_routes(f"{BASE}/{{sid}}", MediaItem(api, signing_key), Access.OPEN),
+        *resource_routes(f"{BASE}/{{sid}}/Content", MediaContent(api, signing_key), Access.OPEN),
+    ]

@@ -1,14 +1,12 @@
-"""Request ids, access logs and metrics, as pure ASGI middleware around everything else.
+"""Request ids, access logs and metrics: the HTTP door (``chinwag.http.server``) calls
+:meth:`Observe.finish` for every request it answers, so every request is counted, logged and
+identified by the same code.
 
-It is the one place that sees every request's status and duration, so it both logs the request
-and feeds the metrics. (The REST routes are served by ``chinwag.http.direct`` without the
-middleware nesting: it calls this class's :meth:`Observe.finish` and :meth:`Observe.fail` and
-the functions below, so every request is counted, logged and identified by the same code.)
-
-It also sees every event the client sends: a client that leaves before its body ends is noted
-on the scope (:data:`CLIENT_GONE`), because Falcon's body stream reads ``http.disconnect`` as a
-normal end, and a cut-off body must never be taken for a whole one. An exception that escapes
-everything below is answered as Twilio's 500, not the server's text.
+The door also notes on the scope a client that leaves before its body ends
+(:func:`noting_disconnect`, :data:`CLIENT_GONE`), because Falcon's body stream reads
+``http.disconnect`` as a normal end, and a cut-off body must never be taken for a whole one. An
+exception that escapes a responder and its error handlers is answered by :meth:`Observe.fail`
+as Twilio's 500, not the server's text.
 
 Every response carries ``Twilio-Request-Id: RQ<32 hex>``, as Twilio's do, so an operator can
 match a client's report to a log line. Each request is logged once, after its response is sent:
@@ -54,38 +52,9 @@ CLIENT_GONE = "chinwag.client_gone"
 
 
 class Observe:
-    def __init__(self, app: Any, metrics: Metrics, *, log_format: LogFormat = "text") -> None:
-        self.app = app
+    def __init__(self, metrics: Metrics, *, log_format: LogFormat = "text") -> None:
         self.metrics = metrics
         self.json = log_format == "json"
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = new_request_id()
-        header = request_id_header(request_id)
-        start = time.perf_counter()
-        status = 0
-
-        async def send_with_id(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
-
-        async def receive_noting_disconnect() -> dict[str, Any]:
-            return noting_disconnect(scope, await receive())
-
-        try:
-            await self.app(scope, receive_noting_disconnect, send_with_id)
-        except Exception:
-            if status:
-                raise  # the response has started: only closing the connection is left
-            await self.fail(scope, send_with_id)
-        finally:
-            self.finish(scope, status, start, request_id)
 
     async def fail(self, scope: dict[str, Any], send: Any, *headers: tuple[bytes, bytes]) -> None:
         """Answer an exception that escaped every layer below, before any response began:

@@ -3,18 +3,15 @@
 ASGI servers hand applications ``scope["path"]`` already percent-decoded. Routed on that, an
 alias holding a ``/`` became a path separator: with a channel named ``room/Members/bob``,
 ``DELETE …/Channels/room%2FMembers%2Fbob`` deleted member bob of channel ``room``, and an
-identity ``dept/alice`` could be created but never addressed. Falcon routes on ``req.path``,
-which a middleware may replace before routing; :class:`RawPathRouting` puts the still-encoded
-path there (from ``scope["raw_path"]``), and :func:`segment` decodes each captured segment
-exactly once, after the route is chosen. Any alias Twilio accepts is then addressable, and a
-``%252F`` stays the three characters ``%2F``.
+identity ``dept/alice`` could be created but never addressed. The HTTP door routes on
+:func:`encoded_path` (from ``scope["raw_path"]``, still encoded), and :func:`segment` decodes
+each captured segment exactly once, after the route is chosen. Any alias Twilio accepts is then
+addressable, and a ``%252F`` stays the three characters ``%2F``.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote, quote_from_bytes, unquote
-
-import falcon.asgi
 
 from chinwag import errors
 
@@ -29,13 +26,6 @@ def encoded_path(scope: dict[str, object]) -> str:
         # httpx's ASGI transport includes the query; servers do not.
         return quote_from_bytes(raw.partition(b"?")[0], safe=_KEEP)
     return quote(str(scope["path"]), safe=_KEEP.replace("%", ""))
-
-
-class RawPathRouting:
-    """Falcon middleware: route on :func:`encoded_path` instead of the decoded path."""
-
-    async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        req.path = encoded_path(req.scope)
 
 
 def segment(value: str) -> str:

@@ -1,18 +1,23 @@
-"""Every route in one table: reads like an index of the API.
+"""Every REST route in one table per API version: reads like an index of the API.
 
-Each row is (method, path, spec operationId, handler). Falcon needs one name per variable
-segment position, so paths use ``{service}``, ``{channel}``… where the spec says ``{Sid}`` or
-``{ServiceSid}``; the contract test maps the two. Handlers are named after the operationId.
+Each row is a :class:`~chinwag.api.routing.Route`: method, path, spec operationId and handler;
+the table type is the one both doors share. Paths use ``{service}``, ``{channel}``… where the
+spec says ``{Sid}`` or ``{ServiceSid}`` (each capture needs its own name); the contract test
+maps the two. Handlers are named after the operationId and take the app's state (:class:`Api`)
+before Falcon's request and response; :func:`bind` turns a table into the
+:class:`Endpoint` rows the server (``chinwag.http.server``) serves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import enum
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import falcon.asgi
 
+from chinwag.api.routing import Route
 from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
 from chinwag.http.raw_path import segment
@@ -28,23 +33,39 @@ from chinwag.http.resources import (
     users,
 )
 
+#: a REST handler: ``(api, req, resp, **path_params)``
 Handler = Callable[..., Awaitable[None]]
+#: what the server calls: ``(req, resp, **path_params)``
+Responder = Callable[..., Awaitable[None]]
 
 WEBHOOK_ENABLED = "X-Twilio-Webhook-Enabled"
+
+
+class Access(enum.Enum):
+    """Which credentials a route needs."""
+
+    #: HTTP Basic with the account's SID and auth token, or one of its API keys
+    ACCOUNT = enum.auto()
+    #: the account's own SID and auth token only (the control API, which can wipe the account:
+    #: back ends hold API keys to mint tokens, not to reset servers)
+    ACCOUNT_ONLY = enum.auto()
+    #: none: health, metrics, the console's page (media checks its own token)
+    OPEN = enum.auto()
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """What the server serves for one route: its responder and the credentials it needs."""
+
+    responder: Responder
+    access: Access
+
 
 S = "/v1/Services/{service}"
 CH = f"{S}/Channels/{{channel}}"
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    operation_id: str
-    handler: Handler
-
-
-ROUTES: tuple[Route, ...] = (
+V1: tuple[Route[Handler], ...] = (
     Route("GET", "/v1/Credentials", "ListCredential", credentials.list_credentials),
     Route("POST", "/v1/Credentials", "CreateCredential", credentials.create_credential),
     Route("GET", "/v1/Credentials/{sid}", "FetchCredential", credentials.fetch_credential),
@@ -90,30 +111,21 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class _PathResource:
-    """The Falcon resource for one path: an ``on_<method>`` responder per route row."""
-
-    def __init__(self, api: Api, routes: list[Route]) -> None:
-        #: method -> responder, for Falcon (as ``on_<method>``) and ``chinwag.http.direct``
-        self.responders: dict[str, Handler] = {}
-        for route in routes:
-            responder = _bind(api, route)
-            self.responders[route.method] = responder
-            if route.method == "GET":  # HEAD is GET without the body (RFC 9110 9.3.2)
-                self.responders["HEAD"] = responder
-        for method, responder in self.responders.items():
-            setattr(self, f"on_{method.lower()}", responder)
-        self._allowed = list(self.responders)
-
-    async def on_options(
-        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **_: str
-    ) -> None:
-        """The spec has no OPTIONS operation: 405 like any other method, not Falcon's 200."""
-        raise falcon.HTTPMethodNotAllowed(self._allowed)
+def bind(
+    api: Api, table: Iterable[Route[Handler]], access: Access = Access.ACCOUNT
+) -> list[Route[Endpoint]]:
+    """``table``'s routes as the server serves them: each handler bound to ``api``, its path
+    segments decoded once (``chinwag.http.raw_path``), its operationId noted for metrics and
+    the request's base URL checked before the handler runs (an invalid ``Host`` changes
+    nothing)."""
+    return [
+        Route(route.method, route.path, route.name, Endpoint(_bind(api, route), access))
+        for route in table
+    ]
 
 
-def _bind(api: Api, route: Route) -> Callable[..., Awaitable[None]]:
-    handler, operation_id = route.handler, route.operation_id
+def _bind(api: Api, route: Route[Handler]) -> Responder:
+    handler, operation_id = route.handler, route.name
 
     async def responder(
         req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
@@ -134,19 +146,13 @@ def _api_for(api: Api, req: falcon.asgi.Request) -> Api:
     return api
 
 
-def add_routes(
-    app: falcon.asgi.App[Any, Any], api: Api, table: tuple[Route, ...] = ROUTES
-) -> dict[str, dict[str, Handler]]:
-    """Add ``table``'s routes (the REST API's by default; the control API's on request).
-
-    Returns each path template's responders by method, for ``chinwag.http.direct``.
-    """
-    by_path: dict[str, list[Route]] = {}
-    for route in table:
-        by_path.setdefault(route.path, []).append(route)
-    added: dict[str, dict[str, Handler]] = {}
-    for path, routes in by_path.items():
-        resource = _PathResource(api, routes)
-        app.add_route(path, resource)
-        added[path] = resource.responders
-    return added
+def resource_routes(
+    path: str, resource: Any, access: Access, name: str = "none"
+) -> list[Route[Endpoint]]:
+    """Routes for a resource object's ``on_<method>`` responders (health, metrics, console,
+    media): its path parameters arrive as sent, still encoded."""
+    return [
+        Route(method, path, name, Endpoint(getattr(resource, f"on_{method.lower()}"), access))
+        for method in ("GET", "HEAD", "POST", "DELETE", "OPTIONS")
+        if hasattr(resource, f"on_{method.lower()}")
+    ]

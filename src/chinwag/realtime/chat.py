@@ -12,12 +12,17 @@ Paths are the links ``configuration.py`` hands out, under
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote_plus
 
 from chinwag import errors
-from chinwag.domain import channels, invites, members, messages, users
-from chinwag.domain.models import (
+from chinwag.api.dates import iso
+from chinwag.api.forms import Form
+from chinwag.api.paging import ListQuery, parse_list_query
+from chinwag.domain import channels, invites, members, messages, user_channels, users, validation
+from chinwag.domain.once import Once
+from chinwag.model.records import (
     Channel,
     ChannelType,
     NotificationLevel,
@@ -25,13 +30,13 @@ from chinwag.domain.models import (
     User,
     UserChannel,
 )
-from chinwag.domain.unset import UNSET, Unset, is_empty_update
-from chinwag.http.forms import Form
-from chinwag.http.paging import ListQuery, parse_list_query
-from chinwag.http.render import iso
+from chinwag.model.unset import UNSET, Unset, is_empty_update
+from chinwag.realtime import mutations
 from chinwag.realtime.configuration import chat_base
-from chinwag.realtime.exchange import Client, Request, Response, json_response
+from chinwag.realtime.context import Client, Request, Response, json_response
 from chinwag.realtime.sync import objects
+
+T = TypeVar("T")
 
 _TYPES: dict[str, ChannelType] = {"public": "public", "private": "private"}
 
@@ -58,9 +63,11 @@ def _text(body: dict[str, Any], name: str) -> str | Unset | None:
     if name not in body:
         return UNSET
     value = body[name]
-    if value is not None and not isinstance(value, str):
-        raise errors.InvalidParameterError(name=name)
-    return value
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise errors.InvalidParameterError(name=name, expected="a string")
+    return validation.check_text(value, name)
 
 
 def _optional(body: dict[str, Any], name: str) -> str | None:
@@ -151,6 +158,22 @@ def _host(request: Request) -> str:
     return request.host or "aim.chinwag.local"
 
 
+def _done(_: None) -> Response:
+    """The reply of a removal: the SDK reads nothing of it."""
+    return json_response({})
+
+
+async def _command(
+    client: Client,
+    request: Request,
+    reply: Callable[[T], Response],
+    run: Callable[[Once[T] | None], Awaitable[T]],
+) -> Response:
+    """Run a command's domain operation with its mutation id, if it carries one (the id and
+    ``reply`` are recorded with the change: ``realtime/mutations.py``), and answer ``reply``."""
+    return reply(await run(mutations.once(client, request, reply)))
+
+
 # Channels
 
 
@@ -159,17 +182,20 @@ async def create_channel(client: Client, request: Request, service: str) -> Resp
     body = _body(request)
     kind = _TYPES.get(_optional(body, "type") or "public")
     if kind is None:
-        raise errors.InvalidParameterError(name="type")
+        raise errors.InvalidParameterError(name="type", expected=errors.one_of(_TYPES))
     cmd = channels.CreateChannel(
         friendly_name=_optional(body, "friendly_name"),
         unique_name=_optional(body, "unique_name") or None,
         attributes=_optional(body, "attributes"),
         type=kind,
     )
-    channel = await channels.create_channel(
-        client.deps, client.caller, _service(client, service), cmd
+    host, service = _host(request), _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda channel: json_response(_channel_descriptor(host, channel), 201),
+        lambda once: channels.create_channel(client.deps, client.caller, service, cmd, once=once),
     )
-    return json_response(_channel_descriptor(_host(request), channel), 201)
 
 
 async def list_channels(client: Client, request: Request, service: str) -> Response:
@@ -202,15 +228,27 @@ async def update_channel(client: Client, request: Request, service: str, channel
         unique_name=None if unique_name == "" else unique_name,
         attributes=_text(body, "attributes"),
     )
-    updated = await channels.update_channel(
-        client.deps, client.caller, _service(client, service), channel, cmd
+    host, service = _host(request), _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda updated: json_response(_channel_descriptor(host, updated)),
+        lambda once: channels.update_channel(
+            client.deps, client.caller, service, channel, cmd, once=once
+        ),
     )
-    return json_response(_channel_descriptor(_host(request), updated))
 
 
 async def delete_channel(client: Client, request: Request, service: str, channel: str) -> Response:
-    await channels.delete_channel(client.deps, client.caller, _service(client, service), channel)
-    return json_response({})
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        _done,
+        lambda once: channels.delete_channel(
+            client.deps, client.caller, service, channel, once=once
+        ),
+    )
 
 
 # Members and invites
@@ -219,20 +257,30 @@ async def delete_channel(client: Client, request: Request, service: str, channel
 async def add_member(client: Client, request: Request, service: str, channel: str) -> Response:
     """``channel.join()`` (own identity) and ``channel.add(identity)``."""
     cmd = members.CreateMember(identity=_required(_body(request), "identity"))
-    member = await members.create_member(
-        client.deps, client.caller, _service(client, service), channel, cmd
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda member: json_response({"sid": member.sid, "identity": member.identity}, 201),
+        lambda once: members.create_member(
+            client.deps, client.caller, service, channel, cmd, once=once
+        ),
     )
-    return json_response({"sid": member.sid, "identity": member.identity}, 201)
 
 
 async def remove_member(
     client: Client, request: Request, service: str, channel: str, member: str
 ) -> Response:
     """``channel.leave()`` and ``channel.removeMember``: by identity or member SID."""
-    await members.delete_member(
-        client.deps, client.caller, _service(client, service), channel, member
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        _done,
+        lambda once: members.delete_member(
+            client.deps, client.caller, service, channel, member, once=once
+        ),
     )
-    return json_response({})
 
 
 async def update_member(
@@ -241,28 +289,43 @@ async def update_member(
     """``member.updateAttributes``: the roster item's ``attributes`` (the SDK reads no reply).
     Chat v1's REST Member has no attributes, so only clients see them."""
     cmd = members.UpdateMember(attributes=_text(_body(request), "attributes"))
-    updated = await members.update_member(
-        client.deps, client.caller, _service(client, service), channel, member, cmd
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda updated: json_response({"sid": updated.sid, "identity": updated.identity}),
+        lambda once: members.update_member(
+            client.deps, client.caller, service, channel, member, cmd, once=once
+        ),
     )
-    return json_response({"sid": updated.sid, "identity": updated.identity})
 
 
 async def invite(client: Client, request: Request, service: str, channel: str) -> Response:
     cmd = invites.CreateInvite(identity=_required(_body(request), "identity"))
-    created = await invites.create_invite(
-        client.deps, client.caller, _service(client, service), channel, cmd
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda created: json_response({"sid": created.sid, "identity": created.identity}, 201),
+        lambda once: invites.create_invite(
+            client.deps, client.caller, service, channel, cmd, once=once
+        ),
     )
-    return json_response({"sid": created.sid, "identity": created.identity}, 201)
 
 
 async def decline(
     client: Client, request: Request, service: str, channel: str, identity: str
 ) -> Response:
     """``channel.decline()``: the invite named by the invited identity (or its SID)."""
-    await invites.delete_invite(
-        client.deps, client.caller, _service(client, service), channel, identity
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        _done,
+        lambda once: invites.delete_invite(
+            client.deps, client.caller, service, channel, identity, once=once
+        ),
     )
-    return json_response({})
 
 
 # Messages
@@ -277,10 +340,15 @@ async def send_message(client: Client, request: Request, service: str, channel: 
         attributes=_optional(body, "attributes"),
         media_sid=_optional(body, "media_sid"),
     )
-    message = await messages.send_message(
-        client.deps, client.caller, _service(client, service), channel, cmd
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda message: json_response({"sid": message.sid, "index": message.index}, 201),
+        lambda once: messages.send_message(
+            client.deps, client.caller, service, channel, cmd, once=once
+        ),
     )
-    return json_response({"sid": message.sid, "index": message.index}, 201)
 
 
 async def update_message(
@@ -289,21 +357,31 @@ async def update_message(
     body = _body(request)
     text = _text(body, "body")
     if text is None:
-        raise errors.InvalidParameterError(name="body")
+        raise errors.InvalidParameterError(name="body", expected="a string")
     cmd = messages.UpdateMessage(body=text, attributes=_text(body, "attributes"))
-    updated = await messages.update_message(
-        client.deps, client.caller, _service(client, service), channel, message, cmd
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda updated: json_response({"sid": updated.sid, "index": updated.index}),
+        lambda once: messages.update_message(
+            client.deps, client.caller, service, channel, message, cmd, once=once
+        ),
     )
-    return json_response({"sid": updated.sid, "index": updated.index})
 
 
 async def remove_message(
     client: Client, request: Request, service: str, channel: str, message: str
 ) -> Response:
-    await messages.delete_message(
-        client.deps, client.caller, _service(client, service), channel, message
+    service = _service(client, service)
+    return await _command(
+        client,
+        request,
+        _done,
+        lambda once: messages.delete_message(
+            client.deps, client.caller, service, channel, message, once=once
+        ),
     )
-    return json_response({})
 
 
 # Users and the user's own channels
@@ -320,10 +398,15 @@ async def update_user(client: Client, request: Request, service: str, identity: 
     cmd = users.UpdateUser(
         friendly_name=_text(body, "friendly_name"), attributes=_text(body, "attributes")
     )
-    user = await users.update_user(
-        client.deps, client.caller, _service(client, service), identity, cmd
+    host, service = _host(request), _service(client, service)
+    return await _command(
+        client,
+        request,
+        lambda user: json_response(_user_descriptor(host, user)),
+        lambda once: users.update_user(
+            client.deps, client.caller, service, identity, cmd, once=once
+        ),
     )
-    return json_response(_user_descriptor(_host(request), user))
 
 
 async def list_channel_users(client: Client, request: Request, service: str) -> Response:
@@ -346,7 +429,7 @@ async def list_my_channels(
     """``my_conversations``: the user's memberships and invites as channel descriptors."""
     q = _query(request)
     service = _service(client, service)
-    page = await users.list_user_channels_with_channels(
+    page = await user_channels.list_user_channels_with_channels(
         client.deps, client.caller, service, identity, q.request
     )
     rows = [_user_channel_descriptor(_host(request), found, mine) for mine, found in page.items]
@@ -361,8 +444,9 @@ async def fetch_my_channel(
 ) -> Response:
     """``channel.getUnconsumedMessagesCount()``: one user channel with its unread count."""
     service = _service(client, service)
-    mine = await users.fetch_user_channel(client.deps, client.caller, service, identity, channel)
-    found = await channels.fetch_channel(client.deps, client.caller, service, mine.channel_sid)
+    mine, found = await user_channels.fetch_user_channel_with_channel(
+        client.deps, client.caller, service, identity, channel
+    )
     return json_response(_user_channel_descriptor(_host(request), found, mine))
 
 
@@ -372,7 +456,9 @@ def _consumed_index(body: dict[str, Any]) -> int | Unset | None:
     value = body["last_consumed_message_index"]
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
-    raise errors.InvalidParameterError(name="last_consumed_message_index")
+    raise errors.InvalidParameterError(
+        name="last_consumed_message_index", expected="an integer or null"
+    )
 
 
 def _notification_level(body: dict[str, Any]) -> NotificationLevel | Unset:
@@ -381,7 +467,9 @@ def _notification_level(body: dict[str, Any]) -> NotificationLevel | Unset:
         return UNSET
     found = _LEVELS.get(level or "")
     if found is None:
-        raise errors.InvalidParameterError(name="notification_level")
+        raise errors.InvalidParameterError(
+            name="notification_level", expected=errors.one_of(_LEVELS)
+        )
     return found
 
 
@@ -397,8 +485,23 @@ async def update_my_channel(
         last_consumed_message_index=_consumed_index(body),
         notification_level=_notification_level(body),
     )
-    if not is_empty_update(cmd):
-        await members.update_member(client.deps, client.caller, service, channel, identity, cmd)
-    mine = await users.fetch_user_channel(client.deps, client.caller, service, identity, channel)
-    found = await channels.fetch_channel(client.deps, client.caller, service, mine.channel_sid)
-    return json_response(_user_channel_descriptor(_host(request), found, mine))
+    host = _host(request)
+
+    def reply(row: tuple[UserChannel, Channel]) -> Response:
+        mine, found = row
+        return json_response(_user_channel_descriptor(host, found, mine))
+
+    if is_empty_update(cmd):  # nothing to change: the row as it is
+        return reply(
+            await user_channels.fetch_user_channel_with_channel(
+                client.deps, client.caller, service, identity, channel
+            )
+        )
+    return await _command(
+        client,
+        request,
+        reply,
+        lambda once: user_channels.update_user_channel(
+            client.deps, client.caller, service, identity, channel, cmd, once=once
+        ),
+    )

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from chinwag.api.urls import media_base
 from chinwag.domain.services import fetch_client_service
 from chinwag.domain.users import fetch_user
-from chinwag.http.media import media_base
-from chinwag.realtime.exchange import Client, Request, Response, json_response
+from chinwag.realtime.context import Client, Request, Response, json_response
 
 #: the SDK's own default (configuration.js), kept: reads cached for 100 x this in ms
 HTTP_CACHE_INTERVAL = "PT5S"

@@ -6,7 +6,7 @@ removes it. The registrant is always the connected identity, in its token's serv
 from __future__ import annotations
 
 from chinwag.domain import push_registrations
-from chinwag.realtime.exchange import Client, Request, Response, json_response
+from chinwag.realtime.context import Client, Request, Response, json_response
 
 
 async def create_registration(client: Client, request: Request) -> Response:

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs
 import orjson
 
 from chinwag import errors
-from chinwag.domain.ephemeral import TypingStarted
 from chinwag.domain.typing_indicator import start_typing
-from chinwag.realtime.exchange import Client, Request, Response, json_response
+from chinwag.model.ephemeral import TypingStarted
+from chinwag.realtime.context import Client, Request, Response, json_response
 
 MESSAGE_TYPE = "twilio.ipmsg.typing_indicator"
 

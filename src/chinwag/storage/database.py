@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from chinwag.errors import DatabaseUnavailableError
@@ -112,14 +111,6 @@ class Txn:
                 log.exception("after-commit hook %r failed", fn)
 
 
-#: work the next write transaction of this task does first, then forgets, so that it commits or
-#: rolls back with that transaction's change (a chat command's mutation id:
-#: ``stores/mutations.py``). Set by the caller of a domain operation, never by the domain.
-first_write: ContextVar[Callable[[Txn], Awaitable[None]] | None] = ContextVar(
-    "first_write", default=None
-)
-
-
 class Database:
     #: seconds after a write failed for lack of a database (disk full, unreachable) during which
     #: :meth:`writes_failing` is true; short, so a health check recovers soon after the cause
@@ -159,15 +150,12 @@ class Database:
         other unit, it is an ordinary transaction (on SQLite a declared unit skips the
         savepoint of its own: see ``Engine.transaction``).
         """
-        prelude = first_write.get()
-        single = getattr(fn, _SINGLE, False) and prelude is None
+        single = getattr(fn, _SINGLE, False)
         implicit = single and self.engine.single_statement_writes
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.engine.transaction(write=True, single=single) as conn:
                     txn = Txn(conn, self.engine, single=implicit)
-                    if prelude is not None:
-                        await prelude(txn)
                     result = await fn(txn, *args, **kwargs)
             except DatabaseUnavailableError:
                 self._unavailable_at = time.monotonic()
@@ -178,8 +166,6 @@ class Database:
                 log.info("retrying %s after %s (attempt %d)", desc, type(exc).__name__, attempt)
                 continue
             self._unavailable_at = None
-            if prelude is not None:
-                first_write.set(None)
             txn.run_after_hooks()
             return result
         raise AssertionError("unreachable")

@@ -92,18 +92,19 @@ api_keys = sa.Table(
     sa.Index("ix_api_keys_account", "account_sid", "id"),
 )
 
-# Mutation ids of chat commands (``X-Twilio-Mutation-Id``) already applied, per account and
-# identity: the row is written in the transaction of the change, the reply once it is known.
+# Mutation ids of chat commands (``X-Twilio-Mutation-Id``) already applied, per account, service
+# and identity, each with its reply: both are written in the transaction of the change.
 chat_mutations = sa.Table(
     "chat_mutations",
     metadata,
     sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
     sa.Column("identity", sa.Text, nullable=False),
     sa.Column("mutation_id", sa.Text, nullable=False),
     sa.Column("date_created", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.Integer),
-    sa.Column("body", sa.Text),
-    sa.PrimaryKeyConstraint("account_sid", "identity", "mutation_id"),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("account_sid", "service_sid", "identity", "mutation_id"),
     sa.Index("ix_chat_mutations_created", "date_created"),
 )
 
@@ -180,6 +181,8 @@ push_registrations = sa.Table(
     sa.Column("endpoint", sa.Text, nullable=False),
     sa.Column("message_types", sa.Text, nullable=False),
     *_dates(),
+    # the credential the registering client's access token named (0010): pushes use it
+    sa.Column("credential_sid", sa.Text),
     sa.UniqueConstraint(
         "service_sid", "identity", "channel_type", "address", name="uq_push_registrations"
     ),
@@ -270,7 +273,8 @@ messages = sa.Table(
 # Media uploaded by chat clients (docs/clients.md), bytes included: in the database, so every
 # process of a PostgreSQL deployment serves every upload. ``channel_sid``/``message_sid`` are
 # set once a message carries it; the message keeps a copy of the metadata in ``messages.media``
-# (it never changes), so reading messages needs no join.
+# (it never changes), so reading messages needs no join. ``ix_media_author`` serves the per-user
+# quota and upload rate, ``ix_media_unsent`` the expiry of uploads no message carries (0010).
 media = sa.Table(
     "media",
     metadata,
@@ -283,11 +287,22 @@ media = sa.Table(
     sa.Column("filename", sa.Text),
     sa.Column("category", sa.Text, nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False),
     sa.Column("channel_sid", sa.Text),
     sa.Column("message_sid", sa.Text),
     *_dates(),
     sa.Index("ix_media_service", "service_sid", "id"),
+    sa.Index("ix_media_author", "service_sid", "author"),
+    sa.Index("ix_media_unsent", "message_sid", "date_created"),
+)
+
+# An upload's bytes, in chunks of at most 256 KiB in order (0010): stored and served a chunk at
+# a time, so no statement or buffer holds an upload whole.
+media_chunks = sa.Table(
+    "media_chunks",
+    metadata,
+    sa.Column("media_sid", sa.Text, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 message_tombstones = sa.Table(
@@ -334,6 +349,60 @@ webhook_deliveries = sa.Table(
         postgresql_where=sa.text("state = 'pending'"),
     ),
     sa.Index("ix_webhook_deliveries_updated", "date_updated"),
+)
+
+# The push outbox (``storage/stores/push_outbox.py``, docs/push.md). ``push_events``: one row
+# per change that may notify, written in the change's transaction and deleted when the
+# dispatcher has turned it into ``push_deliveries``: one row per device, sent with retries and
+# kept for the push log. ``body`` is the new message's text, ``actor`` who caused the push,
+# ``recipient`` the one user notified (NULL: the channel's members).
+push_events = sa.Table(
+    "push_events",
+    metadata,
+    _id(),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("channel_sid", sa.Text, nullable=False),
+    sa.Column("message_sid", sa.Text),
+    sa.Column("message_index", sa.BigInteger),
+    sa.Column("body", sa.Text),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("recipient", sa.Text),
+    sa.Column("locked_until", sa.BigInteger),
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+)
+
+push_deliveries = sa.Table(
+    "push_deliveries",
+    metadata,
+    _id(),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("identity", sa.Text, nullable=False),
+    sa.Column("registration_sid", sa.Text, nullable=False),
+    sa.Column("channel_type", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("credential_sid", sa.Text),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("channel_sid", sa.Text, nullable=False),
+    sa.Column("message_sid", sa.Text),
+    # the push's text and keys, rendered once for every device of the event (JSON)
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.BigInteger, nullable=False),
+    sa.Column("locked_until", sa.BigInteger),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    *_dates(),
+    sa.Index(
+        "ix_push_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    sa.Index("ix_push_deliveries_updated", "date_updated"),
 )
 
 # Per Sync object and item: the last event that touched it (``realtime/sync/projection.py``).

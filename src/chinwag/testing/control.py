@@ -38,7 +38,7 @@ class ControlClient:
 
     def reset(self) -> int:
         """Delete the account's resources; returns the number of rows deleted."""
-        deleted: int = self._call("POST", "reset")["deleted_rows"]
+        deleted: int = self._call("POST", "reset", {})["deleted_rows"]
         return deleted
 
     def export_snapshot(self) -> dict[str, Any]:

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
+    from chinwag.testing.certificates import CertificateAuthority
+    from chinwag.testing.fake_apns import FakeApns
+    from chinwag.testing.fake_fcm import FakeFcm
+
 #: option name -> (environment variable, help)
 OPTIONS = {
     "database": ("CHINWAG_TEST_DATABASE", "database URL for the server the plugin starts"),
@@ -129,8 +133,11 @@ def chinwag_server(pytestconfig: Any, request: pytest.FixtureRequest) -> Iterato
         auth_token=secrets.token_hex(16),
         api_key_sid=generator.new(sids.API_KEY),
         api_key_secret=secrets.token_hex(16),
-        clock="controllable",
-        **request.getfixturevalue("chinwag_settings"),
+        **{
+            "clock": "controllable",
+            "control_api": True,
+            **request.getfixturevalue("chinwag_settings"),
+        },
     )
     with ThreadedServer(create_app(settings)) as threaded:
         assert settings.account_sid and settings.auth_token  # set just above
@@ -235,3 +242,56 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     ``.url(path)``, ``.reply(path, status, json, delay)``, ``.records``, ``.wait_for(n)``."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@dataclass(frozen=True)
+class PushCA:
+    """The CA the fake push providers' certificates chain to: ``file`` is for
+    ``--push-ca-file``; ``authority`` issues more certificates (``.apns_client(bundle_id)``)."""
+
+    authority: CertificateAuthority
+    file: str
+
+
+@pytest.fixture(scope="session")
+def push_ca(tmp_path_factory: pytest.TempPathFactory) -> PushCA:
+    """A throwaway CA for the session's fake push providers."""
+    from chinwag.testing.certificates import CertificateAuthority
+
+    authority = CertificateAuthority()
+    path = authority.write(tmp_path_factory.mktemp("push-ca") / "ca.pem")
+    return PushCA(authority, str(path))
+
+
+@pytest.fixture(scope="session")
+def _chinwag_fake_fcm(push_ca: PushCA) -> Iterator[FakeFcm]:
+    from chinwag.testing.fake_fcm import FakeFcm
+
+    with FakeFcm(push_ca.authority) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def _chinwag_fake_apns(push_ca: PushCA) -> Iterator[FakeApns]:
+    from chinwag.testing.fake_apns import FakeApns
+
+    with FakeApns(push_ca.authority) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_fcm(_chinwag_fake_fcm: FakeFcm) -> FakeFcm:
+    """A fake FCM (HTTP v1 and its OAuth2 token endpoint, over TLS) for the session, its
+    records and scripted replies cleared for each test: ``.url``, ``.service_account()``,
+    ``.wait_for(n, token=...)``, ``.reply(status, error_code, token=...)``, ``.unregister``."""
+    _chinwag_fake_fcm.reset()
+    return _chinwag_fake_fcm
+
+
+@pytest.fixture
+def fake_apns(_chinwag_fake_apns: FakeApns) -> FakeApns:
+    """A fake APNs (HTTP/2 over TLS, client certificates verified) for the session, cleared
+    for each test: ``.url``, ``.client_certificate(bundle_id)``, ``.signing_key(team_id)``,
+    ``.wait_for(n, token=...)``, ``.reply(status, reason, token=...)``, ``.unregister``."""
+    _chinwag_fake_apns.reset()
+    return _chinwag_fake_apns

@@ -17,6 +17,7 @@ import uvicorn
 
 from chinwag.app import ChinwagApp
 from chinwag.http.connection import http_protocol
+from chinwag.realtime.twilsock.websocket import websocket_options
 
 
 class ThreadedServer:
@@ -40,9 +41,7 @@ class ThreadedServer:
             log_level="warning",
             access_log=False,
             http=http_protocol(settings),
-            ws_max_size=settings.gateway_max_frame_bytes,
-            ws_ping_interval=settings.gateway_ping_interval,
-            ws_ping_timeout=settings.gateway_ping_timeout,
+            **websocket_options(settings),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from chinwag.clock import Clock
-from chinwag.domain.models import Delivery, DeliveryState
 from chinwag.errors import DatabaseUnavailableError
+from chinwag.model.records import Delivery, DeliveryState
 from chinwag.storage.database import Database
 from chinwag.storage.stores import webhooks as store
 from chinwag.webhooks.sender import Sender

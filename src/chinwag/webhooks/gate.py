@@ -22,10 +22,10 @@ import orjson
 from chinwag import errors
 from chinwag.clock import Clock
 from chinwag.domain.deps import Caller
-from chinwag.domain.events import Actor, Event
 from chinwag.domain.lookups import get_service
-from chinwag.domain.models import NewDelivery
 from chinwag.domain.pre_events import PreEvent
+from chinwag.model.events import Actor, Event
+from chinwag.model.records import NewDelivery
 from chinwag.storage.database import Database, Txn
 from chinwag.storage.stores import services as service_store
 from chinwag.storage.stores import webhooks as store
@@ -35,7 +35,11 @@ from chinwag.webhooks.sender import Sender
 log = logging.getLogger(__name__)
 
 
-class Webhooks:
+class Gate:
+    """The webhook gate domain operations call (``Deps.webhooks``, the
+    :class:`~chinwag.domain.deps.WebhookGate` port): who fires what, pre-event calls, and the
+    outbox rows written in the change's transaction."""
+
     def __init__(
         self,
         db: Database,

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from chinwag.domain.models import Delivery, DeliveryState
+from chinwag.model.records import Delivery, DeliveryState
 from chinwag.storage.database import Database
 from chinwag.storage.engines import create_engine
 from chinwag.storage.stores import webhooks as store

@@ -11,20 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from chinwag.domain.events import (
-    Actor,
-    ChannelAdded,
-    ChannelRemoved,
-    ChannelUpdated,
-    Event,
-    MemberAdded,
-    MemberRemoved,
-    MessageAdded,
-    MessageRemoved,
-    MessageUpdated,
-    UserUpdated,
-)
-from chinwag.domain.models import Channel, Member, Message, User
 from chinwag.domain.pre_events import (
     ChannelAdd,
     ChannelDestroy,
@@ -37,6 +23,20 @@ from chinwag.domain.pre_events import (
     PreEvent,
     UserUpdate,
 )
+from chinwag.model.events import (
+    Actor,
+    ChannelAdded,
+    ChannelRemoved,
+    ChannelUpdated,
+    Event,
+    MemberAdded,
+    MemberRemoved,
+    MessageAdded,
+    MessageRemoved,
+    MessageUpdated,
+    UserUpdated,
+)
+from chinwag.model.records import Channel, Member, Message, User
 
 Params = dict[str, str]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chinwag.clock import Clock
-from chinwag.domain.models import DeliveryState
+from chinwag.model.records import DeliveryState
 from chinwag.storage.database import Database
 from chinwag.storage.stores import webhooks as store
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from chinwag.domain.models import Service
 from chinwag.domain.services import PRE_WEBHOOK_EVENTS
+from chinwag.model.records import Service
 
 PRE_EVENTS = frozenset(PRE_WEBHOOK_EVENTS)
 

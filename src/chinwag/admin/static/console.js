@@ -32,7 +32,16 @@ async function listAll(path, key, max = 1000) {
   return items;
 }
 
-function cell(row, text) { const td = document.createElement("td"); td.textContent = text ?? ""; row.append(td); return td; }
+// SIDs and URLs are one long word each: their cells may break anywhere (console.css).
+const CODE = /^[A-Z]{2}[0-9a-f]{32}$|:\/\//;
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text ?? "";
+  if (CODE.test(td.textContent)) td.className = "code";
+  row.append(td);
+  return td;
+}
 
 function fill(tableId, items, columns, onPick) {
   const body = $(tableId).tBodies[0];
@@ -61,6 +70,36 @@ function applySearch() {
 
 function service() { return $("service").value; }
 
+// Names for SIDs the API answers with: role and channel SIDs are shown as the names people gave
+// them. Filled from the lists the console loads and the events it receives.
+const roleNames = new Map(), channelNames = new Map();
+
+function channelName(channel) { return channel.unique_name || channel.friendly_name || channel.sid; }
+
+function remember(channel) { channelNames.set(channel.sid, channelName(channel)); }
+
+// A channel's name, asked from the API once per channel the console has not seen yet.
+const asked = new Map();
+function lookUpChannel(serviceSid, sid) {
+  if (channelNames.has(sid)) return Promise.resolve(channelNames.get(sid));
+  if (!asked.has(sid)) {
+    asked.set(sid, api("/v1/Services/" + serviceSid + "/Channels/" + sid)
+      .then((channel) => { remember(channel); return channelNames.get(sid); })
+      .catch(() => sid));
+  }
+  return asked.get(sid);
+}
+
+function size(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  return bytes < 1048576 ? (bytes / 1024).toFixed(1) + " KiB" : (bytes / 1048576).toFixed(1) + " MiB";
+}
+
+// What a media message carries, where its body is empty.
+function mediaText(media) {
+  return "[media] " + (media.filename ? media.filename + ", " : "") + media.content_type + ", " + size(media.size);
+}
+
 async function loadServices() {
   const services = await listAll("/v1/Services", "services");
   const select = $("service");
@@ -78,38 +117,53 @@ async function loadService() {
   const [channels, users, roles] = await Promise.all([
     listAll(base + "/Channels", "channels"), listAll(base + "/Users", "users"), listAll(base + "/Roles", "roles")]);
   if (mine !== shown) return;
-  fill("channels", channels, [(c) => c.unique_name || c.friendly_name || c.sid, (c) => c.type, (c) => c.members_count, (c) => c.messages_count], showChannel);
+  channels.forEach(remember);
+  for (const r of roles) roleNames.set(r.sid, r.friendly_name);
+  fill("channels", channels, [channelName, (c) => c.type, (c) => c.members_count, (c) => c.messages_count], showChannel);
   fill("users", users, [(u) => u.identity, (u) => u.friendly_name, (u) => u.sid]);
   fill("roles", roles, [(r) => r.friendly_name, (r) => r.type, (r) => r.permissions.join(", ")]);
 }
 
 async function showChannel(channel) {
   const base = "/v1/Services/" + service() + "/Channels/" + channel.sid;
-  const [members, messages] = await Promise.all([listAll(base + "/Members", "members"), listAll(base + "/Messages", "messages")]);
-  $("detail-title").textContent = "Channel " + (channel.unique_name || channel.friendly_name || channel.sid);
-  fill("members", members, [(m) => m.identity, (m) => m.role_sid, (m) => m.sid]);
-  fill("messages", messages, [(m) => m.index, (m) => m.from, (m) => m.body]);
+  const query = "?service=" + service() + "&channel=" + channel.sid;
+  const [members, messages, { media }] = await Promise.all([
+    listAll(base + "/Members", "members"), listAll(base + "/Messages", "messages"), api("/_chinwag/media" + query)]);
+  const carried = new Map(media.map((m) => [m.index, m]));
+  $("detail-title").textContent = "Channel " + channelName(channel);
+  fill("members", members, [(m) => m.identity, (m) => roleNames.get(m.role_sid) || m.role_sid, (m) => m.sid]);
+  fill("messages", messages, [(m) => m.index, (m) => m.from, (m) => m.body || (carried.has(m.index) ? mediaText(carried.get(m.index)) : "")]);
   $("channel-detail").hidden = false;
   $("detail-title").focus();
 }
 
 // --- live feed: server-sent events read with fetch, so the Authorization header goes along
-function describe(type, event) {
+// The event's line, with its channel named by `name` (the SID until the name is known).
+function describe(type, event, name) {
   const m = event.message, who = event.member, ch = event.channel;
-  if (m) return type + ": " + m.author + " in " + m.channel_sid + ": " + m.body;
-  if (who) return type + ": " + who.identity + " in " + who.channel_sid;
-  if (ch) return type + ": " + (ch.unique_name || ch.friendly_name || ch.sid);
-  if (event.identity) return event.identity + " is typing in " + event.channel_sid;
+  if (m) return type + ": " + m.author + " in " + name + ": " + (m.body || (m.media ? mediaText(m.media) : ""));
+  if (who) return type + ": " + who.identity + " in " + name;
+  if (ch) return type + ": " + channelName(ch);
+  if (event.identity) return event.identity + " is typing in " + name;
   return type;
 }
 
 function showEvent(type, data) {
+  const event = JSON.parse(data);
   const item = document.createElement("li");
   item.className = type.split(".")[0];
   const time = document.createElement("time");
   const now = new Date();
   time.dateTime = now.toISOString(); time.textContent = now.toLocaleTimeString();
-  item.append(time, " ", describe(type, JSON.parse(data)));
+  const text = document.createElement("span");
+  item.append(time, " ", text);
+  if (event.channel && type !== "channel.removed") remember(event.channel);
+  const about = event.message || event.member || event;
+  const sid = about.channel_sid, serviceSid = about.service_sid;
+  text.textContent = describe(type, event, channelNames.get(sid) || sid);
+  if (sid && serviceSid && !channelNames.has(sid)) {
+    lookUpChannel(serviceSid, sid).then((name) => { text.textContent = describe(type, event, name); });
+  }
   const feed = $("feed");
   feed.prepend(item);
   while (feed.children.length > 200) feed.lastElementChild.remove();
@@ -158,7 +212,8 @@ async function loadDeliveries() {
     const row = document.createElement("tr");
     row.id = "delivery-" + d.id;
     [d.id, d.event_type, d.method + " " + d.url, d.state, d.attempts].forEach((v) => cell(row, v));
-    cell(row, d.last_error || (d.last_status ? "HTTP " + d.last_status : "")).className = "reason";
+    // the last answer, coloured by what it meant: delivered (2xx), failed, or still trying
+    cell(row, d.last_error || (d.last_status ? "HTTP " + d.last_status : "")).className = "reason " + d.state;
     const action = cell(row, "");
     if (d.state === "failed") {
       const button = document.createElement("button");
@@ -196,7 +251,16 @@ async function loadClients() {
     [c.identity, c.service_sid, new Date(c.connected_at).toLocaleString()].forEach((v) => cell(row, v));
     body.append(row);
   }
-  $("clients-status").textContent = data.clients.length + " connected, " + data.online.length + " online";
+  const online = $("online-list").tBodies[0];
+  online.replaceChildren();
+  for (const [serviceSid, identity] of data.online) {
+    const row = document.createElement("tr");
+    [identity, serviceSid].forEach((v) => cell(row, v));
+    online.append(row);
+  }
+  const processes = data.processes === 1 ? "1 server process" : data.processes + " server processes";
+  $("clients-status").textContent = data.online.length + " users online across " + processes +
+    "; " + data.clients.length + " connections to this one";
 }
 
 // --- acting as a user

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from falcon.asgi import Request, Response
 
+from chinwag.api.paging import envelope, parse_list_query
 from chinwag.domain import members as domain
 from chinwag.http import commands, render
 from chinwag.http.context import Api
 from chinwag.http.forms import read_form, read_query
-from chinwag.http.paging import envelope, parse_list_query
 
 
 async def list_members(api: Api, req: Request, resp: Response, service: str, channel: str) -> None:

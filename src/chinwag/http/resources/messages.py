@@ -5,11 +5,11 @@ from __future__ import annotations
 from falcon.asgi import Request, Response
 
 from chinwag import errors
+from chinwag.api.paging import envelope, parse_list_query
 from chinwag.domain import messages as domain
 from chinwag.http import commands, render
 from chinwag.http.context import Api
 from chinwag.http.forms import read_form, read_query
-from chinwag.http.paging import envelope, parse_list_query
 
 
 async def list_messages(api: Api, req: Request, resp: Response, service: str, channel: str) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from falcon.asgi import Request, Response
 
+from chinwag.api.paging import envelope, parse_list_query
 from chinwag.domain import services as domain
 from chinwag.http import commands, render
 from chinwag.http.context import Api
 from chinwag.http.forms import read_form, read_query
-from chinwag.http.paging import envelope, parse_list_query
 
 #: The newer Twilio spec caps Services pages at 100 (others 1000); either is SDK-safe.
 MAX_SERVICES_PAGE = 100

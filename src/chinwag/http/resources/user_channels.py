@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from falcon.asgi import Request, Response
 
-from chinwag.domain import users as domain
+from chinwag.api.paging import envelope, parse_list_query
+from chinwag.domain import user_channels as domain
 from chinwag.http import render
 from chinwag.http.context import Api
 from chinwag.http.forms import read_query
-from chinwag.http.paging import envelope, parse_list_query
 
 
 async def list_user_channels(

@@ -1,13 +1,14 @@
 """Which Sync objects a connected identity may open and subscribe to (client protocol 6.4).
 
-One rule, :func:`may_see`, over facts read in one place (:func:`check_txn`), so a shared
-permission policy can replace the rule without touching the reads:
+Sync has no access rule of its own: each object type is something the policy decides
+(``chinwag.domain.policy``, the same answer REST and the chat commands get), and this module
+only reads the object's owner and where the identity stands:
 
-- its own channels map and info map, and any other user's info map in its service;
-- the document of a public channel, or of a channel it belongs to, is invited to or created
-  (the REST channel list shows a chat user the private channels it created, and the SDK opens
-  a channel's document as soon as ``createChannel`` answers);
-- the roster and messages of a channel it has joined.
+- a user info map: any user of its service (``VIEW_USER``);
+- a user channels map: its own (``LIST_USER_CHANNELS``);
+- a channel document and roster: who may see the channel (``VIEW_CHANNEL``,
+  ``LIST_MEMBERS``: public, or member, invited or creator);
+- a messages list: members (``READ_MESSAGES``).
 
 A missing object (or one in another service) is "not found"; an existing one the identity may
 not see is "forbidden" (403, 54007).
@@ -15,88 +16,58 @@ not see is "forbidden" (403, 54007).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chinwag import errors
+from chinwag.domain import policy
+from chinwag.domain.policy import Action, Audience, Standing
 from chinwag.realtime.sync.objects import ObjectType, SyncObject
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import sync as store
 
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the rule needs to know about the identity and the object's owner."""
-
-    is_self: bool = False
-    public: bool = False
-    joined: bool = False
-    invited: bool = False
-    creator: bool = False
-
-
-def may_see(object_type: ObjectType, facts: Facts) -> bool:
-    if object_type is ObjectType.USER_INFO:
-        return True
-    if object_type is ObjectType.USER_CHANNELS:
-        return facts.is_self
-    if object_type is ObjectType.CHANNEL:
-        return facts.public or facts.joined or facts.invited or facts.creator
-    return facts.joined
+ACTIONS: dict[ObjectType, Action] = {
+    ObjectType.USER_INFO: Action.VIEW_USER,
+    ObjectType.USER_CHANNELS: Action.LIST_USER_CHANNELS,
+    ObjectType.CHANNEL: Action.VIEW_CHANNEL,
+    ObjectType.ROSTER: Action.LIST_MEMBERS,
+    ObjectType.MESSAGES: Action.READ_MESSAGES,
+}
 
 
 async def check_txn(
     txn: Txn, service_sid: str, identity: str, obj: SyncObject, not_found: errors.ChinwagError
 ) -> None:
     """Raise ``not_found`` or :class:`~chinwag.errors.SyncAccessForbiddenError`, or return."""
-    facts = await _facts_txn(txn, service_sid, identity, obj)
-    if facts is None:
-        raise not_found
-    if not may_see(obj.type, facts):
-        raise errors.SyncAccessForbiddenError()
-
-
-async def _facts_txn(txn: Txn, service_sid: str, identity: str, obj: SyncObject) -> Facts | None:
+    action = ACTIONS[obj.type]
+    own = False
     if obj.type in (ObjectType.USER_CHANNELS, ObjectType.USER_INFO):
         user = await store.user_view_txn(txn, obj.owner_sid)
         if user is None or user.service_sid != service_sid:
-            return None
-        return Facts(is_self=user.identity == identity)
-    channel = await store.channel_view_txn(txn, obj.owner_sid)
-    if channel is None or channel.service_sid != service_sid:
-        return None
-    joined, invited = await store.participation_txn(txn, channel.sid, identity)
-    return Facts(
-        public=channel.type == "public",
-        joined=joined,
-        invited=invited,
-        creator=channel.created_by == identity,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Audience:
-    """Who may see a channel's objects, read at once for re-checking live subscriptions."""
-
-    public: bool
-    created_by: str
-    joined: frozenset[str]
-    invited: frozenset[str]
-
-    def admits(self, object_type: ObjectType, identity: str) -> bool:
-        facts = Facts(
-            public=self.public,
-            joined=identity in self.joined,
-            invited=identity in self.invited,
-            creator=identity == self.created_by,
+            raise not_found
+        standing, own = Standing(frozenset()), user.identity == identity
+    else:
+        channel = await store.channel_view_txn(txn, obj.owner_sid)
+        if channel is None or channel.service_sid != service_sid:
+            raise not_found
+        standing = await policy.viewer_standing_txn(
+            txn,
+            channel.sid,
+            identity,
+            public=channel.type == "public",
+            created_by=channel.created_by,
         )
-        return may_see(object_type, facts)
+    if not policy.may_see(standing, action, own=own):
+        raise errors.SyncAccessForbiddenError()
 
 
 async def channel_audience_txn(txn: Txn, channel_sid: str) -> Audience | None:
+    """Where everyone stands in the channel, or None once it is gone."""
     channel = await store.channel_view_txn(txn, channel_sid)
     if channel is None:
         return None
-    joined, invited = await store.channel_audience_txn(txn, channel_sid)
-    return Audience(
-        channel.type == "public", channel.created_by, frozenset(joined), frozenset(invited)
+    return await policy.audience_txn(
+        txn, channel_sid, public=channel.type == "public", created_by=channel.created_by
     )
+
+
+def admits(audience: Audience, object_type: ObjectType, identity: str) -> bool:
+    """Whether ``identity`` may still see a channel object of ``object_type``."""
+    return policy.may_see(audience.standing(identity), ACTIONS[object_type])

@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from chinwag import errors
-from chinwag.realtime.exchange import Client, Request, Response, json_response
-from chinwag.realtime.sync import access, objects, views
+from chinwag.api.paging import MAX_PAGE_SIZE
+from chinwag.domain import validation
+from chinwag.realtime.context import Client, Request, Response, json_response
+from chinwag.realtime.sync import access, objects, paging, views
 from chinwag.realtime.sync.objects import Kind, SyncObject
 from chinwag.realtime.sync.shapes import Data
 from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub, failed, not_found
@@ -26,31 +28,41 @@ log = logging.getLogger(__name__)
 
 Params = Mapping[str, "str | list[str]"]
 
-#: items per page when the client names no PageSize, and the most it may ask for
+#: items per page when the client names no PageSize, and the sizes it may ask for (the REST
+#: API's maximum)
 DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
+PAGE_SIZES = range(1, MAX_PAGE_SIZE + 1)
 
 #: what the subscription response promises (protocol 2.4): the client re-sends an establish
 #: that produced no notification within this time
 ESTIMATED_DELIVERY_MS = 5000
 MAX_BATCH_SIZE = 100
+#: subscriptions one connection may have being established (replayed) at once; a batch that
+#: would pass it is answered 429, which the SDK retries with backoff
+MAX_ESTABLISHING = MAX_BATCH_SIZE
+#: event ids a client may name (a 64-bit column holds them)
+EVENT_IDS = range(2**63)
 
 
 def _param(params: Params, name: str) -> str | None:
     value = params.get(name)
     if isinstance(value, list):
         value = value[-1] if value else None
-    return None if value is None else unquote(value)
+    return None if value is None else validation.check_text(unquote(value), name)
 
 
-def _int(params: Params, name: str) -> int | None:
+def _int(params: Params, name: str, allowed: range) -> int | None:
+    """An integer parameter inside ``allowed``; anything else is a 400 naming it."""
     value = _param(params, name)
     if value is None:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise errors.InvalidParameterError(name=name) from None
+        raise errors.InvalidParameterError(name=name, expected="an integer") from None
+    if number not in allowed:
+        raise errors.InvalidParameterError(name=name, expected=errors.in_range(allowed))
+    return number
 
 
 async def _read(
@@ -104,27 +116,35 @@ async def list_items(
     sid_or_name: str,
     params: Params,
 ) -> Data:
-    """S4/S5: ``GET …/Items?[Key|Index]&From&PageSize&Order`` (``From`` is inclusive)."""
+    """S4/S5: ``GET …/Items?[Key|Index]&From&PageSize&Order`` (``From`` is inclusive), or
+    ``?PageToken=`` alone (a token from a previous page: ``paging.py``)."""
     if kind == "document":
         raise not_found(kind)
-    order = _param(params, "Order") or "asc"
-    if order not in ("asc", "desc"):
-        raise errors.InvalidParameterError(name="Order")
-    size = _int(params, "PageSize") or DEFAULT_PAGE_SIZE
-    if not 0 < size <= MAX_PAGE_SIZE:
-        raise errors.InvalidParameterError(name="PageSize")
-    key: str | int | None
-    start: str | int | None
-    if kind == "list":
-        key, start = _int(params, "Index"), _int(params, "From")
+    token = _param(params, "PageToken")
+    if token is not None:
+        query = paging.decode(token, int if kind == "list" else str, MAX_PAGE_SIZE)
     else:
-        key, start = _param(params, "Key"), _param(params, "From")
-    query = views.ItemQuery(key, start, order == "desc", size)
+        query = _query(kind, params)
 
     async def view(txn: Txn, base: str, obj: SyncObject) -> Data | None:
         return await views.items_txn(txn, base, obj, query)
 
     return await _read(hub, base, service_sid, identity, kind, sid_or_name, view)
+
+
+def _query(kind: Kind, params: Params) -> paging.ItemQuery:
+    order = _param(params, "Order") or "asc"
+    if order not in ("asc", "desc"):
+        raise errors.InvalidParameterError(name="Order", expected=errors.one_of(("asc", "desc")))
+    size = _int(params, "PageSize", PAGE_SIZES) or DEFAULT_PAGE_SIZE
+    key: str | int | None
+    start: str | int | None
+    if kind == "list":
+        key = _int(params, "Index", validation.MESSAGE_INDEX_RANGE)
+        start = _int(params, "From", validation.MESSAGE_INDEX_RANGE)
+    else:
+        key, start = _param(params, "Key"), _param(params, "From")
+    return paging.ItemQuery(key, start, order == "desc", size)
 
 
 async def subscriptions(hub: SyncHub, connection: SyncConnection, body: Any) -> Data:
@@ -136,28 +156,51 @@ async def subscriptions(hub: SyncHub, connection: SyncConnection, body: Any) -> 
     one); a cancel gets ``subscription_canceled``.
     """
     if not isinstance(body, dict) or body.get("action") not in ("establish", "cancel"):
-        raise errors.InvalidParameterError(name="action")
+        raise errors.InvalidParameterError(
+            name="action", expected=errors.one_of(("establish", "cancel"))
+        )
     requests = body.get("requests")
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
-        raise errors.InvalidParameterError(name="requests")
+        raise errors.InvalidParameterError(name="requests", expected="a list of objects")
+    if len(requests) > MAX_BATCH_SIZE:
+        raise errors.InvalidParameterError(
+            message=f"A subscription batch holds at most {MAX_BATCH_SIZE} requests"
+        )
     extra: Data = {"correlation_id": body.get("correlation_id")}
     if body["action"] == "cancel":
         for request in requests:
             sid = str(request.get("object_sid"))
             hub.cancel(connection, sid)
+            hub.sessions.cancel(connection, sid)
             event = {"object_sid": sid, "object_type": request.get("object_type")}
             connection.push({"event_type": "subscription_canceled", "event": event, **extra})
         return {"max_batch_size": MAX_BATCH_SIZE}
+    if connection.establishing + len(requests) > MAX_ESTABLISHING:
+        raise errors.TooManyRequestsError(message="Too many subscriptions being established")
     for request in requests:
-        hub.spawn(_establish(hub, connection, request, extra))
+        sid, last = request.get("object_sid"), request.get("last_event_id")
+        if hub.sessions.owns(sid) and (last is None or isinstance(last, int)):
+            hub.sessions.establish(connection, str(sid), last, extra)  # a 3.x/4.x command list
+        else:
+            connection.establishing += 1
+            hub.spawn(_establish(hub, connection, request, extra))
     return {"estimated_delivery_in_ms": ESTIMATED_DELIVERY_MS, "max_batch_size": MAX_BATCH_SIZE}
 
 
 async def _establish(hub: SyncHub, connection: SyncConnection, request: Data, extra: Data) -> None:
+    try:
+        await _establish_one(hub, connection, request, extra)
+    finally:
+        connection.establishing -= 1
+
+
+async def _establish_one(
+    hub: SyncHub, connection: SyncConnection, request: Data, extra: Data
+) -> None:
     sid = str(request.get("object_sid"))
     last = request.get("last_event_id")
     obj = objects.from_sid(sid)
-    if obj is None or (last is not None and not isinstance(last, int)):
+    if obj is None or (last is not None and (type(last) is not int or last not in EVENT_IDS)):
         error = not_found(request.get("object_type") if obj is None else obj.kind)
         detail = {"status": error.status, "code": error.code, "message": error.message}
         event = {"object_sid": sid, "object_type": request.get("object_type"), "error": detail}
@@ -178,7 +221,7 @@ async def _establish(hub: SyncHub, connection: SyncConnection, request: Data, ex
     await hub.establish(connection, obj, last, extra)
 
 
-# --- the gateway's upstream routes (``realtime/upstream.py``) ------------------------------
+# --- the gateway's routes for requests inside the socket (``realtime/routes.py``) ------------
 
 
 def _connection(client: Client) -> SyncConnection:
@@ -195,9 +238,14 @@ def _object_route(kind: Kind, items: bool) -> Callable[..., Awaitable[Response]]
     read = list_items if items else open_object
 
     async def handler(client: Client, request: Request, sid: str) -> Response:
-        hub = _connection(client).hub
+        connection = _connection(client)
         base = _base(client, request)
-        body = await read(hub, base, client.service_sid, client.identity, kind, sid, request.params)
+        body = await read(
+            connection.hub, base, client.service_sid, client.identity, kind, sid, request.params
+        )
+        opened = None if items else objects.from_sid(body["sid"])
+        if opened is not None:
+            connection.note_open(opened, body["last_event_id"])
         return json_response(body)
 
     return handler

@@ -43,8 +43,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from chinwag import sids
-from chinwag.domain import events as ev
-from chinwag.domain.models import User
+from chinwag.model import events as ev
+from chinwag.model.records import User
 from chinwag.realtime.sync import objects
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import members as member_store

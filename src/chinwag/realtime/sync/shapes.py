@@ -7,17 +7,31 @@ the SDK runs ``JSON.parse`` on them and turns anything else into ``{}``.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
-from chinwag.domain.models import Message, MessageMedia
+from chinwag.model.records import Message, MessageMedia
 from chinwag.realtime.sync import objects
-from chinwag.realtime.sync.objects import SyncObject
+from chinwag.realtime.sync.objects import Kind
 from chinwag.storage.stores.sync import ChannelView, RosterEntry, UserChannelEntry, UserView
 
 Data = dict[str, Any]
 
 _PATHS = {"document": "Documents", "map": "Maps", "list": "Lists"}
+
+
+class Addressable(Protocol):
+    """A Sync object as its wire shapes name it: the chat views (``objects.SyncObject``) and
+    the command lists of twilio-chat 3 and 4 (``legacy_sessions.SessionList``)."""
+
+    @property
+    def sid(self) -> str: ...
+
+    @property
+    def kind(self) -> Kind: ...
+
+    @property
+    def unique_name(self) -> str | None: ...
 
 
 def iso(ms: int | None) -> str | None:
@@ -123,16 +137,16 @@ def user_info_data(u: UserView, key: str, reachability: tuple[bool, bool]) -> Da
     return {"online": online, "notifiable": notifiable}
 
 
-def object_url(base: str, obj: SyncObject) -> str:
+def object_url(base: str, obj: Addressable) -> str:
     return f"{base}/v3/{_PATHS[obj.kind]}/{obj.sid}"
 
 
-def item_url(base: str, obj: SyncObject, key: str | int) -> str:
+def item_url(base: str, obj: Addressable, key: str | int) -> str:
     return f"{object_url(base, obj)}/Items/{quote(str(key), safe='')}"
 
 
 def descriptor(
-    base: str, obj: SyncObject, last_event_id: int, date_updated: int, data: Data | None = None
+    base: str, obj: Addressable, last_event_id: int, date_updated: int, data: Data | None = None
 ) -> Data:
     """An object as S1-S3 return it: ``data`` for a document, ``links.items`` otherwise."""
     body: Data = {
@@ -152,7 +166,7 @@ def descriptor(
 
 
 def item(
-    base: str, obj: SyncObject, key: str | int, last_event_id: int, date_updated: int, data: Data
+    base: str, obj: Addressable, key: str | int, last_event_id: int, date_updated: int, data: Data
 ) -> Data:
     """A map item (``key``) or list item (``index``) as S2 ``items`` and S4/S5 return it."""
     return {
@@ -168,7 +182,7 @@ def item(
 
 def item_event(
     base: str,
-    obj: SyncObject,
+    obj: Addressable,
     change: str,
     key: str | int,
     event_id: int,
@@ -192,7 +206,7 @@ def item_event(
     return {"event_type": f"{kind}_item_{change}", "event": event}
 
 
-def document_updated(obj: SyncObject, event_id: int, date: int, data: Data) -> Data:
+def document_updated(obj: Addressable, event_id: int, date: int, data: Data) -> Data:
     return {
         "event_type": "document_updated",
         "event": {
@@ -205,5 +219,16 @@ def document_updated(obj: SyncObject, event_id: int, date: int, data: Data) -> D
     }
 
 
-def object_removed(obj: SyncObject) -> Data:
+def list_context_updated(obj: Addressable, event_id: int, date: int, context: Data) -> Data:
+    """A list's context changed (twilio-sync 0.12 to 1.0 read it: ``synclist.js``)."""
+    event = {
+        "list_sid": obj.sid,
+        "id": event_id,
+        "context_data": context,
+        "date_created": iso(date),
+    }
+    return {"event_type": "list_context_updated", "event": event}
+
+
+def object_removed(obj: Addressable) -> Data:
     return {"event_type": f"{obj.kind}_removed", "event": {f"{obj.kind}_sid": obj.sid}}

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chinwag.domain.reachability import online_txn
-from chinwag.realtime.sync import shapes
+from chinwag.realtime.sync import paging, shapes
 from chinwag.realtime.sync.objects import ObjectType, SyncObject
+from chinwag.realtime.sync.paging import ItemQuery
 from chinwag.realtime.sync.shapes import Data
 from chinwag.storage.database import Txn
 from chinwag.storage.stores import sync as store
@@ -33,16 +34,6 @@ class Replay:
     position: int
     removed: bool = False
     more: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ItemQuery:
-    """S4/S5: one key or index, or a page from ``start`` (inclusive) in key order."""
-
-    key: str | int | None = None
-    start: str | int | None = None
-    descending: bool = False
-    page_size: int = 50
 
 
 Owner = ChannelView | UserView
@@ -75,34 +66,63 @@ async def open_txn(txn: Txn, base: str, obj: SyncObject, include_items: bool) ->
 async def items_txn(txn: Txn, base: str, obj: SyncObject, query: ItemQuery) -> Data | None:
     """S4/S5: a page of items with Sync's ``meta`` tokens; None if the object is gone.
 
-    In ascending order ``previous_token`` says there are items before the page and
-    ``next_token`` items after it; descending, the roles follow the walk (protocol 2.3). The
-    client only tests them for truth, and pages by ``From``.
+    ``previous_token`` is set when there are items before the page in the order it is shown,
+    ``next_token`` when there are items after it (protocol 2.3: descending, the roles follow
+    the walk). Each token is the query of the page it points to (``paging.py``): twilio-sync 3
+    only tests them for truth and pages by ``From``; older Sync clients send them back.
     """
     owner = await _owner(txn, obj)
     if owner is None:
         return None
-    items, more = await _page(txn, base, obj, owner, query)
-    before = False
-    if query.key is None and query.start is not None:
-        behind = ItemQuery(start=query.start, descending=not query.descending, page_size=2)
-        before = any(
-            i.get("key", i.get("index")) != query.start
-            for i in (await _page(txn, base, obj, owner, behind))[0]
+    items, beyond = await _page(txn, base, obj, owner, query)
+    tokens: dict[str, str | None] = {"previous_token": None, "next_token": None}
+    if query.key is not None:
+        return {"items": items, "meta": tokens}
+    keys = [i.get("key", i.get("index")) for i in items]
+    first, last = (keys[0], keys[-1]) if keys else (query.start, query.start)
+    if query.before:
+        earlier = beyond
+        later = last is not None and await _any_after(txn, obj, owner, last, query.descending)
+    else:
+        later = beyond
+        earlier = (
+            query.start is not None
+            and first is not None
+            and await _any_after(txn, obj, owner, first, not query.descending)
         )
-    token = {"previous_token": "p" if before else None, "next_token": "n" if more else None}
-    return {"items": items, "meta": token}
+    order, size = query.descending, query.page_size
+    if earlier:
+        before = ItemQuery(None, first, order, size, exclusive=True, before=True)
+        tokens["previous_token"] = paging.encode(before)
+    if later:
+        tokens["next_token"] = paging.encode(ItemQuery(None, last, order, size, exclusive=True))
+    return {"items": items, "meta": tokens}
+
+
+async def _any_after(
+    txn: Txn, obj: SyncObject, owner: Owner, key: str | int, descending: bool
+) -> bool:
+    """Whether an item follows ``key`` walking in that order (``key`` itself excluded)."""
+    found = await _items(txn, obj, owner, None, KeyWindow(key, descending, 2))
+    return any(k != key for k, _, _ in found)
 
 
 async def _page(
     txn: Txn, base: str, obj: SyncObject, owner: Owner, q: ItemQuery
 ) -> tuple[list[Data], bool]:
+    """The page's items in the order shown, and whether more lie beyond it in the order read
+    (after it, or before it for a ``before`` page)."""
     keys = None if q.key is None else [q.key]
-    window = KeyWindow(q.start, q.descending, q.page_size + 1)
+    skip = q.exclusive and q.start is not None
+    window = KeyWindow(q.start, q.descending != q.before, q.page_size + 1 + skip)
     found = await _items(txn, obj, owner, keys, window)
+    if skip and found and found[0][0] == q.start:
+        found = found[1:]
+    page = found[: q.page_size]
+    if q.before:
+        page.reverse()
     items = [
-        shapes.item(base, obj, key, owner.sync_event_id, date, data)
-        for key, date, data in found[: q.page_size]
+        shapes.item(base, obj, key, owner.sync_event_id, date, data) for key, date, data in page
     ]
     return items, len(found) > q.page_size
 

@@ -83,6 +83,12 @@ class Notification:
         self._tail = b"," + rest[1:] + CRLF + payload
         self._fixed = len(self._HEAD) + len(rest)
 
+    def size(self, frame_id: str) -> int:
+        """The length of :meth:`frame`'s bytes, without making them."""
+        quoted = len(frame_id) + 2
+        head = len(str(self._fixed + quoted))
+        return len(MAGIC) + head + len(CRLF) + len(self._HEAD) + quoted + len(self._tail)
+
     def frame(self, frame_id: str) -> bytes:
         """The frame with ``frame_id``, which must need no JSON escaping (server ids do not)."""
         ident = frame_id.encode()

@@ -7,8 +7,17 @@ they were signed with (a deleted key ends its connections within
 ``gateway_key_check_interval``), and, on SIGTERM, a ``close`` 308 to every connection so
 clients reconnect to another process before uvicorn's own shutdown drops the sockets.
 
-Dead peers are uvicorn's to notice: it pings every ``gateway_ping_interval`` seconds and drops
-a connection whose pong is ``gateway_ping_timeout`` late.
+**Sockets that have not authenticated** never take an authenticated client's place: only
+admitted sessions count toward ``gateway_max_connections``. Pending ones (accepted, no
+successful ``init`` yet) have their own bounds: ``gateway_max_pending_per_address`` per client
+address (past it the handshake is answered 429 with Twilio's error JSON) and
+``gateway_max_pending`` per process (past it the pending socket that has waited longest is
+dropped to make room, as the HTTP layer does with stalled requests). Each lasts at most
+``gateway_init_timeout``, and each may fail ``gateway_max_failed_inits`` inits.
+
+Dead peers are the socket's to notice (``realtime/twilsock/websocket.py``): it pings every
+``gateway_ping_interval`` seconds and drops a connection whose pong is ``gateway_ping_timeout``
+late.
 """
 
 from __future__ import annotations
@@ -22,11 +31,14 @@ from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
 
-from chinwag import errors
+import orjson
+
+from chinwag import errors, memory
 from chinwag.admin.clients import ConnectedClient
 from chinwag.domain.access_tokens import ClientGrant
 from chinwag.realtime.presence import Presence
-from chinwag.realtime.twilsock.session import Session, SessionEnv
+from chinwag.realtime.twilsock.session import Session, SessionEnv, State
+from chinwag.realtime.twilsock.websocket import EXTENSION, Socket
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +56,11 @@ _ApiKey = tuple[str, str]  # account, key SID
 
 
 class _AsgiTransport:
-    def __init__(self, send: Send) -> None:
+    """A session's transport: ASGI ``send`` for frames, the socket for the rest."""
+
+    def __init__(self, send: Send, socket: Socket) -> None:
         self._send = send
+        self._socket = socket
 
     async def send(self, data: bytes) -> None:
         await self._send({"type": "websocket.send", "bytes": data})
@@ -54,27 +69,54 @@ class _AsgiTransport:
         with contextlib.suppress(OSError, RuntimeError):  # the peer may be gone already
             await self._send({"type": "websocket.close", "code": code})
 
+    def buffered(self) -> int:
+        return self._socket.buffered()
+
+    def abort(self, reason: str) -> None:
+        self._socket.abort(reason)
+
+    def authenticated(self) -> None:
+        self._socket.authenticated()
+
 
 class Connections:
     """Every session of this process, by identity and by API key (the session's Admission)."""
 
     def __init__(
-        self, max_total: int, max_per_identity: int, presence: Presence | None = None
+        self,
+        max_total: int,
+        max_per_identity: int,
+        presence: Presence | None = None,
+        *,
+        max_pending: int,
+        max_pending_per_address: int,
     ) -> None:
         self.max_total = max_total
         self.max_per_identity = max_per_identity
+        self.max_pending = max_pending
+        self.max_pending_per_address = max_pending_per_address
         #: told when a user's first connection here opens and their last one closes
         self.presence = presence
         self.sessions: set[Session] = set()
+        #: sessions that have not completed init, oldest first, with their socket
+        self.pending: dict[Session, Socket] = {}
+        self._pending_by_address: dict[str, int] = {}
+        self._admitted = 0
         self._by_identity: dict[_IdentityKey, set[Session]] = {}
         self._by_key: dict[_ApiKey, set[Session]] = {}
 
+    def may_open(self, host: str | None) -> bool:
+        """Whether a new socket from ``host`` may wait for its init (the per-address cap)."""
+        return self._pending_by_address.get(host or "", 0) < self.max_pending_per_address
+
     def admit(self, session: Session, grant: ClientGrant) -> errors.ChinwagError | None:
         identity = (grant.account_sid, grant.service_sid, grant.identity)
-        if len(self.sessions) > self.max_total:
+        if self._admitted >= self.max_total:
             return errors.TooManyRequestsError(message="Too many connections to this server")
         if len(self._by_identity.get(identity, ())) >= self.max_per_identity:
             return errors.TooManyRequestsError(message="Too many connections for this identity")
+        self._unpend(session)
+        self._admitted += 1
         self._by_identity.setdefault(identity, set()).add(session)
         self._by_key.setdefault((grant.account_sid, grant.key_sid), set()).add(session)
         if self.presence is not None:
@@ -85,18 +127,39 @@ class Connections:
         self._remove(self._by_key, (old.account_sid, old.key_sid), session)
         self._by_key.setdefault((new.account_sid, new.key_sid), set()).add(session)
 
-    def opened(self, session: Session) -> None:
+    def opened(self, session: Session, socket: Socket) -> None:
+        """A socket was accepted: it waits for its init, and may make room for itself."""
         self.sessions.add(session)
+        if len(self.pending) >= self.max_pending:
+            oldest = next(iter(self.pending))
+            log.warning("pending client connection limit (%d) reached", self.max_pending)
+            self.pending[oldest].abort("pending_limit")
+            self._unpend(oldest)
+        self.pending[session] = socket
+        host = _host(session)
+        self._pending_by_address[host] = self._pending_by_address.get(host, 0) + 1
+
+    def _unpend(self, session: Session) -> None:
+        if self.pending.pop(session, None) is not None:
+            host = _host(session)
+            left = self._pending_by_address[host] - 1
+            if left:
+                self._pending_by_address[host] = left
+            else:
+                del self._pending_by_address[host]
 
     def closed(self, session: Session) -> None:
         self.sessions.discard(session)
+        self._unpend(session)
         grant = session.grant
         if grant is not None:
             identity = (grant.account_sid, grant.service_sid, grant.identity)
             admitted = session in self._by_identity.get(identity, ())
             self._remove(self._by_identity, identity, session)
-            if admitted and self.presence is not None:
-                self.presence.closed(grant.service_sid, grant.identity)
+            if admitted:
+                self._admitted -= 1
+                if self.presence is not None:
+                    self.presence.closed(grant.service_sid, grant.identity)
             self._remove(self._by_key, (grant.account_sid, grant.key_sid), session)
 
     def connected_clients(self) -> list[ConnectedClient]:
@@ -146,30 +209,42 @@ class Gateway:
         self.key_check_interval = key_check_interval
         self.public_url = public_url
         self.closing = False
-        self._key_checker: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        #: connections closed since the last memory trim
+        self._closed_since_trim = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        if scope["path"] != PATH or self.closing:
+        socket: Socket | None = scope.get("extensions", {}).get(EXTENSION)
+        if scope["path"] != PATH or self.closing or socket is None:
             # closing before accepting answers the handshake with HTTP 403
+            if socket is None:
+                log.error("client connections need chinwag's WebSocket protocol (chinwag serve)")
             code = 1012 if self.closing else 1008
             await send({"type": "websocket.close", "code": code})
             return
-        await send({"type": "websocket.accept"})
         peer = scope.get("client")
+        if not self.connections.may_open(peer[0] if peer else None):
+            await _refuse(send, errors.TooManyRequestsError(message="Too many connections"))
+            return
+        await send({"type": "websocket.accept"})
         address = f"{peer[0]}:{peer[1]}" if peer else None
-        session = Session(self.env, _AsgiTransport(send), self._public_url(scope), address)
-        self.connections.opened(session)
+        transport = _AsgiTransport(send, socket)
+        session = Session(self.env, transport, self._public_url(scope), address)
+        self.connections.opened(session, socket)
         self.env.counters.connections += 1
         session.start()
         try:
             await self._serve(session, receive)
         finally:
+            if socket.aborted is not None and session.state is not State.CLOSED:
+                self.env.counters.count_close(socket.aborted)  # ping_timeout, pending_limit
             session.disconnected()
             self.connections.closed(session)
             self.env.counters.connections -= 1
+            self._closed_since_trim += 1
 
     async def _serve(self, session: Session, receive: Receive) -> None:
         while True:
@@ -195,16 +270,29 @@ class Gateway:
     # --- background work --------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the key checker and, in a server's main thread, the SIGTERM offload."""
-        self._key_checker = asyncio.get_running_loop().create_task(self._check_keys_forever())
+        """Start the key checker, the memory trim and, in a server's main thread, the SIGTERM
+        offload."""
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._check_keys_forever()),
+            loop.create_task(self._trim_forever()),
+        ]
         if threading.current_thread() is threading.main_thread():
             self._offload_on_sigterm()
 
     async def stop(self) -> None:
-        if self._key_checker is not None:
-            self._key_checker.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._key_checker
+                await task
+
+    async def _trim_forever(self) -> None:
+        """Give closed connections' memory back to the system (``chinwag.memory``)."""
+        while True:
+            await asyncio.sleep(memory.INTERVAL)
+            if self._closed_since_trim:
+                self._closed_since_trim = 0
+                memory.release_free_memory()
 
     async def _check_keys_forever(self) -> None:
         while True:
@@ -255,6 +343,22 @@ class Gateway:
             loop.call_soon_threadsafe(start_offload, signum, frame)
 
         signal.signal(signal.SIGTERM, handle)
+
+
+def _host(session: Session) -> str:
+    """The client's address without its port (the per-address cap counts hosts)."""
+    return (session.address or "").rpartition(":")[0]
+
+
+async def _refuse(send: Send, error: errors.ChinwagError) -> None:
+    """Answer the WebSocket handshake with an HTTP error in Twilio's JSON (the SDK retries a
+    failed handshake with backoff)."""
+    body = orjson.dumps(error.to_dict())
+    headers = [(b"content-type", b"application/json"), (b"retry-after", b"5")]
+    await send(
+        {"type": "websocket.http.response.start", "status": error.status, "headers": headers}
+    )
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 def _chain(previous: Any, signum: int, frame: FrameType | None) -> None:

@@ -6,8 +6,8 @@
                |
                v
       +-----------------+  init refused (401/403: bad token; 429: too many
-      |  AWAITING_INIT  |<-- connections; 5xx) -> error reply, stays here
-      +-----------------+
+      |  AWAITING_INIT  |<-- connections; 5xx) -> error reply, stays here;
+      +-----------------+    the gateway_max_failed_inits-th refusal: close 401
         |        |   \\____ no successful init within gateway_init_timeout: closed (1008)
         | init   | message/update before init: error reply 401 (20003)
         | ok     v
@@ -16,26 +16,35 @@
       +-----------------+  update ok -> reply 200, new expiry, same state
       |    CONNECTED    |  update refused -> error reply (the SDK goes `denied`)
       +-----------------+  message -> upstream request (a task) -> reply + http_status
+        |                  (a command's reply after its own events: ordering.py)
+        |                  put/delete_notification_ctx -> notification types (revisions.py)
         |  exp - gateway_token_warning: client_update token_about_to_expire
         |
         |  exp reached ............... close 410 (token expired)       WS 1000
         |  API key deleted ........... close 401 (auth failure)        WS 1000
         |  SIGTERM ................... close 308 (offload: reconnect)  WS 1001
-        |  outbound queue overflow ... close 308 (reconnect, replay)   WS 1013
+        |  outbound bytes over budget  close 308 (reconnect, replay)   WS 1013
         |  broken frame (any state) .. close 406 (can't parse)         WS 1002/1003
+        |  a write waits too long .... dropped (reset), nothing sent
         |  client close / socket lost
         v
       +-----------------+
-      |     CLOSED      |  timers and upstream tasks cancelled; nothing more is sent
+      |     CLOSED      |  timers and upstream tasks cancelled; nothing more is queued
       +-----------------+
 
-Frames leave through one bounded queue drained by one writer task, so replies, notifications
-and the final ``close`` keep their order and a slow client never blocks anyone else: past
-:data:`OUTBOUND_QUEUE` frames it is closed with 308 and reconnects (Sync replays what it
-missed). Each upstream request runs as its own task, at most ``gateway_upstream_concurrency``
-at once and ``gateway_upstream_rate`` per second; more answer ``http_status`` 429. A message
-over ``gateway_max_frame_bytes`` never reaches the session: the WebSocket layer (uvicorn's
-``ws_max_size``) closes the connection with 1009.
+Frames leave through one queue drained by one writer task, so replies, notifications and the
+final ``close`` keep their order and a slow client never blocks anyone else. The queue is
+bounded in bytes (``gateway_max_buffered_bytes``, counting what the socket has not sent yet):
+past it the client is closed with 308 and reconnects (Sync replays what it missed). One frame
+larger than the budget still goes out when nothing else waits: it is a reply the client asked
+for, held to the REST API's page sizes. Nothing waits on the client for long: a write that has
+not gone out within ``gateway_write_timeout`` drops the connection, and so does a close whose
+frames the client has not taken by then, so a client that stops reading is gone within that
+time. Each upstream request runs as its own task, at most ``gateway_upstream_concurrency`` at
+once and ``gateway_upstream_rate`` per second (token updates count too); more answer
+``http_status`` 429. A message over ``gateway_max_frame_bytes`` (before init,
+``gateway_init_max_frame_bytes``) never reaches the session: the WebSocket layer closes the
+connection with 1009.
 """
 
 from __future__ import annotations
@@ -53,19 +62,19 @@ from typing import Any, Protocol
 import orjson
 
 from chinwag import errors
+from chinwag.api.counters import GatewayCounters
 from chinwag.domain.access_tokens import ClientGrant
 from chinwag.domain.deps import Caller, Deps
-from chinwag.domain.events import Actor
-from chinwag.http.metrics import GatewayCounters
-from chinwag.realtime.exchange import Client, Request, Response, error_response
+from chinwag.model.events import Actor
+from chinwag.realtime.context import Client, Request, Response, error_response
+from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub
 from chinwag.realtime.twilsock.codec import Frame, FrameError, Notification, decode, encode
-from chinwag.realtime.upstream import Router
+from chinwag.realtime.twilsock.ordering import SETTLE_SECONDS, Acks, is_command
+from chinwag.realtime.twilsock.revisions import Registrations
 
 log = logging.getLogger(__name__)
 
-#: frames waiting to be written to one connection before it counts as too slow
-OUTBOUND_QUEUE = 1024
 #: capabilities chinwag confirms in the init reply (the SDK also offers offline_storage and
 #: telemetry.v1; without them it skips session storage and sends no telemetry frames)
 CAPABILITIES = ("client_update",)
@@ -84,11 +93,23 @@ class State(enum.Enum):
 
 
 class Transport(Protocol):
-    """The WebSocket under a session (the ASGI ``send`` in production)."""
+    """The WebSocket under a session (the ASGI ``send`` and the socket in production)."""
 
     async def send(self, data: bytes) -> None: ...
 
     async def close(self, code: int) -> None: ...
+
+    def buffered(self) -> int:
+        """Bytes handed to the socket that the client has not taken yet."""
+        ...
+
+    def abort(self, reason: str) -> None:
+        """Drop the connection at once, unsent bytes included."""
+        ...
+
+    def authenticated(self) -> None:
+        """The client completed init (the socket lifts its pre-init message limit)."""
+        ...
 
 
 class Admission(Protocol):
@@ -106,6 +127,9 @@ class Limits:
     upstream_concurrency: int
     init_timeout: float
     token_warning: float
+    write_timeout: float
+    max_buffered_bytes: int
+    max_failed_inits: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +197,17 @@ class Session:
         self.connected_at = 0
         self.state = State.AWAITING_INIT
         self.grant: ClientGrant | None = None
-        #: notification ``message_type``s the client registered in its init
+        #: notification ``message_type``s the client registered (in its init, or as
+        #: notification contexts: ``revisions.py``)
         self.message_types: frozenset[str] = frozenset()
+        self._registrations = Registrations()
+        self._acks = Acks()
         self._client: Client | None = None
         self._sync: SyncConnection | None = None
-        self._queue: asyncio.Queue[bytes | int] = asyncio.Queue()
+        self._queue: asyncio.Queue[bytes | _Shared | int] = asyncio.Queue()
+        #: bytes of the frames queued and not yet handed to the socket
+        self._queued = 0
+        self._failed_inits = 0
         self._writer: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._upstream: set[asyncio.Task[None]] = set()
@@ -191,11 +221,17 @@ class Session:
         self._later(self.env.limits.init_timeout, self._init_timed_out)
 
     def disconnected(self) -> None:
-        """The socket is gone: stop everything, send nothing more."""
+        """The socket is gone: stop everything, send nothing more, and let go of what refers
+        back to this session (its writer, its Sync connection), so that it is freed at once
+        rather than by a garbage collection."""
         self.state = State.CLOSED
         self._stop_work()
         if self._writer is not None:
             self._writer.cancel()
+            self._writer = None
+        self._queue = asyncio.Queue()  # the frames it held go now
+        self._queued = 0
+        self._sync = self._client = None
 
     async def wait_flushed(self) -> None:
         """Until every queued frame (the final ``close`` included) has been written."""
@@ -225,8 +261,12 @@ class Session:
         header["status"] = {"code": code, "status": status}
         if payload is not None:
             header["payload_type"] = "application/json"
-        self._queue.put_nowait(encode(header, body))
+        frame = encode(header, body)
+        self._queued += len(frame)  # past the budget: a close always goes in
+        self._queue.put_nowait(frame)
         self._queue.put_nowait(ws_code)
+        # what is queued goes out first, but a client that does not take it is not waited for
+        self._later(self.env.limits.write_timeout, self._close_timed_out)
 
     def protocol_error(self, reason: str, *, ws_code: int = 1002) -> None:
         """The client does not speak Twilsock v3: close 406 (the SDK stops: ``unsupported``)."""
@@ -249,39 +289,63 @@ class Session:
         if self.state is State.AWAITING_INIT:
             self.close(408, "Request Timeout: no init", "init_timeout", ws_code=1008)
 
+    def _close_timed_out(self) -> None:
+        self.transport.abort("close_timeout")
+
+    def _drop(self, reason: str) -> None:
+        """End the connection without a goodbye: the client is not taking what it is sent."""
+        if self.state is not State.CLOSED:
+            self.state = State.CLOSED
+            self._stop_work()
+            self.env.counters.count_close(reason)
+        self.transport.abort(reason)
+
     # --- sending ----------------------------------------------------------------------------
 
-    def _enqueue(self, data: bytes) -> None:
+    def _enqueue(self, item: bytes | _Shared, size: int) -> None:
+        """Queue a frame of ``size`` bytes, unless the client is that far behind already."""
         if self.state is State.CLOSED:
             return
-        if self._queue.qsize() >= OUTBOUND_QUEUE:
+        backlog = self._queued + self.transport.buffered()
+        if backlog and backlog + size > self.env.limits.max_buffered_bytes:
             self.close(308, "Slow consumer: reconnect", "slow_consumer", ws_code=1013)
             return
-        self._queue.put_nowait(data)
+        self._queued += size
+        self._queue.put_nowait(item)
 
     async def _write_loop(self) -> None:
         while True:
             item = await self._queue.get()
-            if isinstance(item, int):
-                await self.transport.close(item)
-                return
+            if isinstance(item, _Shared):
+                item = item.notification.frame(item.frame_id)
             try:
-                await self.transport.send(item)
+                async with asyncio.timeout(self.env.limits.write_timeout):
+                    if isinstance(item, int):
+                        await self.transport.close(item)
+                        return
+                    await self.transport.send(item)
+            except TimeoutError:
+                self._drop("write_timeout")
+                return
             except OSError:
                 return
+            self._queued -= len(item)
             self.env.counters.frames_out += 1
 
     def _reply(self, request_id: str, **fields: Any) -> None:
-        self._enqueue(encode({"method": "reply", "id": request_id, "status": _OK, **fields}))
+        self._send(encode({"method": "reply", "id": request_id, "status": _OK, **fields}))
 
     def _reply_error(
         self, request_id: str, error: errors.ChinwagError, body: Mapping[str, Any] | None = None
     ) -> None:
         header = {"method": "reply", "id": request_id, "status": reply_status(error)}
         if body is None:
-            self._enqueue(encode(header))
+            self._send(encode(header))
         else:
-            self._enqueue(encode({**header, "payload_type": "application/json"}, _json(body)))
+            self._send(encode({**header, "payload_type": "application/json"}, _json(body)))
+
+    def _send(self, frame: bytes) -> None:
+        self._enqueue(frame, len(frame))
 
     def notify(self, message_type: str, payload: bytes) -> None:
         """Queue a ``notification`` (JSON ``payload``) if the client registered its type."""
@@ -292,7 +356,9 @@ class Session:
         """Queue ``notification`` if the client registered its type. One event fanned out to
         many connections is one :class:`Notification`: only the frame id is per connection."""
         if self.state is State.CONNECTED and notification.message_type in self.message_types:
-            self._enqueue(notification.frame(server_id()))
+            frame_id = server_id()
+            self._enqueue(_Shared(notification, frame_id), notification.size(frame_id))
+            self._acks.sent(frame_id)
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -312,8 +378,10 @@ class Session:
             return
         if method == "init":
             await self._init(request_id, frame)
-        elif method in ("reply", "telemetry.v1"):
-            return  # acks need no answer; telemetry is not collected
+        elif method == "reply":
+            self._acks.acknowledged(request_id)  # acks need no answer
+        elif method == "telemetry.v1":
+            return  # telemetry is not collected
         elif method == "close":
             self.close(200, "OK", "client", ws_code=1000)
         elif self.state is not State.CONNECTED:
@@ -323,7 +391,7 @@ class Session:
         elif method == "update":
             await self._update(request_id, frame)
         elif method in ("put_notification_ctx", "delete_notification_ctx"):
-            self._reply(request_id)  # push contexts: chinwag sends no push notifications
+            self._notification_context(request_id, method, frame)
         else:
             self._reply_error(
                 request_id, errors.MalformedRequestError(detail=f"Unknown method {method[:64]}")
@@ -348,16 +416,22 @@ class Session:
             )
             return
         grant = await self._verify(request_id, frame.header.get("token"))
-        if grant is None or self.state is not State.AWAITING_INIT:
+        if self.state is not State.AWAITING_INIT:
+            return
+        if grant is None:
+            self._init_failed()
             return
         refusal = self.env.admission.admit(self, grant)
         if refusal is not None:
             backoff = {"backoff_policy": {"reconnect_min_ms": 5000}}
             self._reply_error(request_id, refusal, backoff)
+            self._init_failed()
             return
         self.state = State.CONNECTED
+        self.transport.authenticated()
         self.connected_at = self.env.deps.clock.now_ms()
-        self.message_types = _message_types(frame.header.get("registrations"))
+        self._registrations.from_init(frame.header.get("registrations"))
+        self.message_types = self._registrations.types
         sync = self.env.sync
         self._sync = sync.connect(grant.identity, grant.service_sid, self.send_notification)
         self._use(grant)
@@ -368,7 +442,31 @@ class Session:
             capabilities=list(CAPABILITIES),
         )
 
+    def _notification_context(self, request_id: str, method: str, frame: Frame) -> None:
+        """The notification types of twilio-chat 3 to 5, registered after init."""
+        context_id = frame.header.get("notification_ctx_id")
+        try:
+            if method == "put_notification_ctx":
+                self._registrations.put(context_id, frame.payload)
+            else:
+                self._registrations.delete(context_id)
+        except errors.ChinwagError as error:
+            self._reply_error(request_id, error)
+            return
+        self.message_types = self._registrations.types
+        self._reply(request_id)
+
+    def _init_failed(self) -> None:
+        """Each refused init costs a token check (a database read); the SDK sends one init per
+        socket, so a socket that keeps sending them is closed."""
+        self._failed_inits += 1
+        if self._failed_inits >= self.env.limits.max_failed_inits:
+            self.close(401, "Too many failed inits", "failed_inits", ws_code=1008)
+
     async def _update(self, request_id: str, frame: Frame) -> None:
+        if not self._bucket.take():
+            self._reply_error(request_id, errors.TooManyRequestsError())
+            return
         grant = await self._verify(request_id, frame.header.get("token"))
         old = self.grant
         if grant is None or old is None or self.state is not State.CONNECTED:
@@ -400,6 +498,7 @@ class Session:
             grant.identity,
             self.public_url,
             self._sync,
+            self.env.router.dispatch,
         )
         for timer in self._timers:
             timer.cancel()
@@ -415,7 +514,7 @@ class Session:
                 "id": server_id(),
                 "client_update_type": "token_about_to_expire",
             }
-            self._enqueue(encode(header))
+            self._send(encode(header))
 
     def _expired(self) -> None:
         self.close(410, "Token expired", "token_expired", ws_code=1000)
@@ -443,8 +542,19 @@ class Session:
 
     async def _run_upstream(self, request_id: str, request: Request) -> None:
         assert self._client is not None  # set with the grant, before any message is accepted
+        mark = self._acks.queued
         name, response = await self.env.router.dispatch(self._client, request)
+        if is_command(request):
+            await self._own_writes_first(mark)
         self._answer(request_id, name, response)
+
+    async def _own_writes_first(self, mark: int) -> None:
+        """Read your own writes (``ordering.py``): the command's own Sync events are queued,
+        and handed to the SDK, before its reply. ``mark`` is ``Acks.queued`` from before the
+        command ran."""
+        if self._sync is not None:
+            await self._sync.settle(SETTLE_SECONDS)
+        await self._acks.handed_over(mark)
 
     def _answer(self, request_id: str, route: str, response: Response) -> None:
         self.env.counters.count_upstream(route, response.status)
@@ -456,20 +566,21 @@ class Session:
             "http_headers": {"Content-Type": "application/json"},
             "payload_type": "application/json",
         }
-        self._enqueue(encode(header, response.body))
+        self._send(encode(header, response.body))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """A notification waiting in one connection's queue. Its frame is made when it is written:
+    one event fanned out to a thousand connections that do not read is held once, not a
+    thousand times."""
+
+    notification: Notification
+    frame_id: str
 
 
 def _json(value: Mapping[str, Any]) -> bytes:
     return orjson.dumps(value)
-
-
-def _message_types(registrations: Any) -> frozenset[str]:
-    """The notification types of every registration in an init (client-protocol 1.5)."""
-    types: set[str] = set()
-    for registration in registrations if isinstance(registrations, list) else ():
-        found = registration.get("message_types") if isinstance(registration, dict) else None
-        types.update(t for t in found or () if isinstance(t, str))
-    return frozenset(types)
 
 
 def _request(frame: Frame) -> Request | None:

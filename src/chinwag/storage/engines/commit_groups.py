@@ -1,12 +1,12 @@
 """SQLite commit groups: write units of work that share one transaction and one COMMIT.
 
-A COMMIT writes every changed page to the WAL: two ``pwrite`` calls per page, about 25 µs for a
-message create, more than the statements themselves. Under load many requests reach the
+A COMMIT writes every changed page to the WAL: two ``pwrite`` calls per page, more than a
+message create's statements themselves cost. Under load many requests reach the
 database in the same turn of the event loop. They join the *pending* group; its task then waits
 for the running group to end, takes SQLite's write lock (BEGIN IMMEDIATE, retried without
 blocking the event loop while another process holds it) and lets the units run one after
-another, each in a SAVEPOINT of its own; the last to finish COMMITs (measured: ~28 message
-creates per COMMIT at 64 concurrent clients)::
+another, each in a SAVEPOINT of its own; the last to finish COMMITs (docs/performance.md
+gives the group sizes seen under load)::
 
     unit joins ──> pending group ──(running group ended; BEGIN IMMEDIATE)──> running group
                                                                                  │
@@ -20,7 +20,7 @@ every unit in it fails with 503.
 
 A unit declared ``single_statement`` (a message create: the channel UPDATE and the message
 INSERT) opens no savepoint: SAVEPOINT and RELEASE, and the copies of the pages the unit
-changes that SQLite keeps to roll back to a savepoint, cost ~5 µs of such a unit's ~30 µs of
+changes that SQLite keeps to roll back to a savepoint, are a sizeable share of such a unit's
 SQL. It fails before changing anything (its first statement found no channel, and a failed
 statement undoes itself), so it still fails alone. Should it fail after changing rows (an
 INSERT broke a constraint, an impossible SID collision), those rows cannot be undone alone:
@@ -34,12 +34,10 @@ import contextlib
 import logging
 import sqlite3
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from chinwag.errors import DatabaseUnavailableError
-
-if TYPE_CHECKING:
-    from chinwag.storage.engines.sqlite import SqliteEngine
+from chinwag.storage.engines.wal import Checkpointer
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +80,32 @@ class CommitGroup:
             raise DatabaseUnavailableError() from self.error
 
 
+class Writer(Protocol):
+    """What the groups use of the SQLite engine (``SqliteEngine`` provides it), declared here
+    so the engine and its groups do not import each other."""
+
+    @property
+    def raw(self) -> sqlite3.Connection: ...
+
+    @property
+    def lock(self) -> asyncio.Lock: ...
+
+    @property
+    def writes_open(self) -> asyncio.Event: ...
+
+    @property
+    def busy_timeout_ms(self) -> int: ...
+
+    @property
+    def checkpointer(self) -> Checkpointer | None: ...
+
+
 class CommitGroups:
-    """The pending and the running group of one :class:`SqliteEngine`, and their life cycle."""
+    """The pending and the running group of one SQLite engine, and their life cycle."""
 
     __slots__ = ("_engine", "pending", "running")
 
-    def __init__(self, engine: SqliteEngine) -> None:
+    def __init__(self, engine: Writer) -> None:
         self._engine = engine
         self.pending: CommitGroup | None = None  # gathering units, not begun
         self.running: CommitGroup | None = None  # holds SQLite's write lock

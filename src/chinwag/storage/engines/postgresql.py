@@ -174,7 +174,7 @@ class PostgresEngine:
         self.dsn = pg_url.dsn(url)  # checks sslmode before anything connects
         self.pool_size = pool_size
         self._pool: Any = None
-        self.statement_groups = StatementGroups(self)
+        self.statement_groups = StatementGroups(lambda: self.pool.acquire(), _connection_errors())
 
     @property
     def connection_errors(self) -> tuple[type[BaseException], ...]:

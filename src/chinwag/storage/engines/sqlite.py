@@ -1,7 +1,7 @@
 """The SQLite engine: the stdlib ``sqlite3`` driver on the event-loop thread, one connection.
 
-Measured on this machine that is ~5x faster per write than SQLAlchemy + aiosqlite, because a
-statement costs microseconds while a thread hand-off costs tens. One connection also makes
+That is several times faster per write than SQLAlchemy + aiosqlite (docs/performance.md),
+because a statement costs microseconds while a thread hand-off costs tens. One connection also makes
 SQLite's single-writer rule explicit; an ``asyncio.Lock`` keeps transactions from interleaving
 should a store ever await real I/O inside one. Write transactions that start in the same turn
 of the event loop share one COMMIT (see :mod:`chinwag.storage.engines.commit_groups`), and the

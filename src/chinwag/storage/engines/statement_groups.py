@@ -29,12 +29,11 @@ connection's error (503), as a single statement would.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from chinwag.storage.engines.base import Row
-
-if TYPE_CHECKING:
-    from chinwag.storage.engines.postgresql import PostgresEngine
 
 #: one statement's arguments and the future its unit waits on
 _Statement = tuple[tuple[Any, ...], "asyncio.Future[Row | None]"]
@@ -45,12 +44,22 @@ class _Misfit(Exception):
 
 
 class StatementGroups:
-    """The pending statements of one :class:`PostgresEngine` and the task that runs them."""
+    """The pending statements of one PostgreSQL engine and the task that runs them.
 
-    __slots__ = ("_engine", "_pending", "_task")
+    It is handed only what it uses of the engine, so the two modules do not import each other:
+    ``acquire`` (a pooled connection, as ``pool.acquire()``) and ``connection_errors`` (what
+    means the connection is gone, not that a statement failed).
+    """
 
-    def __init__(self, engine: PostgresEngine) -> None:
-        self._engine = engine
+    __slots__ = ("_acquire", "_connection_errors", "_pending", "_task")
+
+    def __init__(
+        self,
+        acquire: Callable[[], AbstractAsyncContextManager[Any]],
+        connection_errors: tuple[type[BaseException], ...],
+    ) -> None:
+        self._acquire = acquire
+        self._connection_errors = connection_errors
         self._pending: dict[str, list[_Statement]] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -95,14 +104,14 @@ class StatementGroups:
 
     async def _run_group(self, sql: str, statements: list[_Statement]) -> None:
         try:
-            async with self._engine.pool.acquire() as conn:
+            async with self._acquire() as conn:
                 if len(statements) > 1 and await self._together(conn, sql, statements):
                     return
                 for args, future in statements:
                     try:
                         row = await conn.fetchrow(sql, *args)
                     except Exception as exc:
-                        if isinstance(exc, self._engine.connection_errors):
+                        if isinstance(exc, self._connection_errors):
                             raise
                         future.set_exception(exc)
                     else:
@@ -128,7 +137,7 @@ class StatementGroups:
                 if len(rows) != len(statements):
                     raise _Misfit()
         except Exception as exc:
-            if isinstance(exc, self._engine.connection_errors):
+            if isinstance(exc, self._connection_errors):
                 raise
             return False  # rolled back: a misfit, or a statement failed
         for (_, future), row in zip(statements, rows, strict=True):

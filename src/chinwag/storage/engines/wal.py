@@ -15,8 +15,8 @@ class Checkpointer:
     """Keeps the WAL short without ever checkpointing inside a request.
 
     SQLite's automatic checkpoint runs inside whichever COMMIT crosses 1000 WAL pages: on the
-    event loop, stalling every in-flight request for the checkpoint's two fsyncs (~5 ms about
-    every 200 message creates). Here a task checkpoints on its own connection, in a worker
+    event loop, stalling every in-flight request for the checkpoint's two fsyncs, every few
+    hundred message creates. Here a task checkpoints on its own connection, in a worker
     thread, after every ``EVERY`` committed writes and every ``interval`` seconds that saw one,
     in two steps:
 
@@ -26,18 +26,17 @@ class Checkpointer:
        and the next write starts the WAL again from its beginning.
 
     Step 2 is what keeps the WAL bounded: under a steady stream of commits a PASSIVE checkpoint
-    never finds the WAL fully copied, SQLite never restarts it, and it grew by ~15 KB per
-    message (900 MB in a 10 s benchmark, slowing every commit).
+    never finds the WAL fully copied, SQLite never restarts it, and it grows without bound,
+    slowing every commit.
     """
 
     #: units of work (committed writes) between checkpoints. Each cycle holds writes back for
-    #: a few ms (step 2, two fsyncs), so fewer, longer cycles cost less: before commit groups,
-    #: 500 / 1,000 / 2,000 gave 7.9k / 8.0k / 8.2k creates/s and p99 44 / 34 / 16 ms.
-    #: Message creates at full speed reach ``interval`` first: ~30 MB of WAL per cycle.
+    #: a moment (step 2, two fsyncs), so fewer, longer cycles cost less (docs/performance.md
+    #: has the figures that chose it); message creates at full speed reach ``interval`` first.
     EVERY = 2000
     #: how long step 2 may wait for other processes' writers and readers before it gives up
-    #: until the next cycle: every process's writes wait while it runs (with 2 workers, 100 ms
-    #: gave pauses up to 176 ms; 20 ms up to 116 ms, 4 of ~30 cycles gave up)
+    #: until the next cycle: every process's writes wait while it runs, so it is kept short
+    #: and a cycle that gives up costs only a later restart (docs/performance.md)
     BUSY_TIMEOUT_MS = 20
 
     def __init__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chinwag.domain.models import Account
+from chinwag.model.records import Account
 from chinwag.storage.database import Txn
 
 

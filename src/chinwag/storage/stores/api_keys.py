@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chinwag.domain.models import ApiKey
+from chinwag.model.records import ApiKey
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 

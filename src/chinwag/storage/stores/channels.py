@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from chinwag.domain.models import Channel, Page, PageRequest
+from chinwag.model.records import Channel, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
 from chinwag.storage.placeholders import placeholders
+from chinwag.storage.stores import media as media_store
 
 _COLUMNS = (
     "id, sid, account_sid, service_sid, friendly_name, unique_name, attributes, type, "
@@ -122,7 +123,8 @@ async def add_members_count_txn(txn: Txn, channel_sid: str, delta: int) -> None:
 
 
 async def delete_channel_txn(txn: Txn, c: Channel) -> None:
-    """Delete a channel with its messages, members and invites; members' users lose a count."""
+    """Delete a channel with its messages (and their media), members and invites; members'
+    users lose a count."""
     await txn.execute(
         "UPDATE users SET joined_channels_count = joined_channels_count - 1 "
         "WHERE service_sid = $1 "
@@ -132,6 +134,7 @@ async def delete_channel_txn(txn: Txn, c: Channel) -> None:
     )
     for table in ("messages", "message_tombstones", "members", "invites"):
         await txn.execute(f"DELETE FROM {table} WHERE channel_sid = $1", c.sid)
+    await media_store.delete_media_of_txn(txn, "channel_sid", c.sid)
     await txn.execute("DELETE FROM channels WHERE sid = $1", c.sid)
 
 

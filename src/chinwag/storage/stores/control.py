@@ -4,8 +4,9 @@ They are written over ``schema.metadata``, not table by table, so a table added 
 covered without touching this module. Which rows of a table belong to an account:
 
 - a table with an ``account_sid`` column: the rows carrying the account's SID;
-- otherwise a table with a ``channel_sid`` (or ``service_sid``) column: the rows whose channel
-  (or service) belongs to the account, e.g. ``message_tombstones``.
+- otherwise a table with a ``channel_sid`` (or ``service_sid``, or ``media_sid``) column: the
+  rows whose channel (or service, or upload) belongs to the account, e.g.
+  ``message_tombstones``.
 
 A table with neither must be listed in :data:`KEPT_TABLES`; importing this module fails
 otherwise, so an unscoped table cannot silently survive a reset.
@@ -27,19 +28,29 @@ from chinwag.storage.schema import metadata
 #: suite minted for the session), and the heartbeats of the running server processes.
 KEPT_TABLES = frozenset({"accounts", "api_keys", "presence_processes"})
 
-#: Tables a reset clears but a snapshot does not carry: the webhook outbox and delivery log
-#: and the applied client mutation ids describe past traffic, and the presence rows live
-#: connections, not the account's resources. Uploaded media is bytes, which a JSON snapshot
-#: does not hold: a media message imported from a snapshot keeps its metadata, not its file.
+#: Tables a reset clears but a snapshot does not carry: the webhook and push outboxes and
+#: delivery logs and the applied client mutation ids describe past traffic, and the presence
+#: rows live connections, not the account's resources. Uploaded media is bytes, which a JSON
+#: snapshot does not hold: a media message imported from a snapshot keeps its metadata, not
+#: its file.
 LOG_TABLES = frozenset(
-    {"webhook_deliveries", "presence_connections", "presence_seen", "chat_mutations", "media"}
+    {
+        "webhook_deliveries",
+        "push_events",
+        "push_deliveries",
+        "presence_connections",
+        "presence_seen",
+        "chat_mutations",
+        "media",
+        "media_chunks",
+    }
 )
 
 #: Columns a snapshot row never carries: the surrogate key (rows are exported and inserted in
 #: its order, so lists keep their order) and the account, which is the importing one.
 _IMPLIED = frozenset({"id", "account_sid"})
 
-_PARENTS = (("channel_sid", "channels"), ("service_sid", "services"))
+_PARENTS = (("channel_sid", "channels"), ("service_sid", "services"), ("media_sid", "media"))
 
 
 @dataclass(frozen=True)

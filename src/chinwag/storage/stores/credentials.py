@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chinwag.domain.models import Credential, Page, PageRequest
+from chinwag.model.records import Credential, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn

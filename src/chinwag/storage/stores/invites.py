@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chinwag.domain.models import Invite, Page, PageRequest
+from chinwag.model.records import Invite, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn

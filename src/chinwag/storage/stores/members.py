@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from chinwag.domain.models import Member, Page, PageRequest
+from chinwag.model.records import Member, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
@@ -116,3 +116,22 @@ async def update_member_txn(txn: Txn, m: Member) -> None:
 
 async def delete_member_txn(txn: Txn, sid: str) -> None:
     await txn.execute("DELETE FROM members WHERE sid = $1", sid)
+
+
+async def participation_txn(txn: Txn, channel_sid: str, identity: str) -> tuple[bool, bool]:
+    """``(is a member, is invited)`` of ``identity`` in the channel."""
+    row = await txn.fetchone(
+        "SELECT EXISTS (SELECT 1 FROM members WHERE channel_sid = $1 AND identity = $2), "
+        "EXISTS (SELECT 1 FROM invites WHERE channel_sid = $1 AND identity = $2)",
+        channel_sid,
+        identity,
+    )
+    assert row is not None
+    return bool(row[0]), bool(row[1])
+
+
+async def channel_audience_txn(txn: Txn, channel_sid: str) -> tuple[list[str], list[str]]:
+    """Identities of the channel's members and of its invitees."""
+    members = await txn.fetchall("SELECT identity FROM members WHERE channel_sid = $1", channel_sid)
+    invites = await txn.fetchall("SELECT identity FROM invites WHERE channel_sid = $1", channel_sid)
+    return [r["identity"] for r in members], [r["identity"] for r in invites]

@@ -9,10 +9,11 @@ from typing import Literal
 
 import orjson
 
-from chinwag.domain.models import Channel, Message, MessageMedia, NewMessage, Page, PageRequest
+from chinwag.model.records import Channel, Message, MessageMedia, NewMessage, Page, PageRequest
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import PlainRow, Row
 from chinwag.storage.paging import fetch_page_txn
+from chinwag.storage.stores import media as media_store
 
 COLUMNS = (
     "idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, was_edited, "
@@ -159,8 +160,8 @@ async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Pag
     """A page of ``channel``'s messages.
 
     Every message of a channel shares its account, service and channel SIDs, so they come from
-    ``channel`` rather than from each row: text columns are most of what a page costs to read
-    (about 0.4 us a value on SQLite), and these three were a third of them.
+    ``channel`` rather than from each row: text columns are most of what a page costs to read,
+    and these three were a large share of them.
     """
     account_sid, service_sid, channel_sid = channel.account_sid, channel.service_sid, channel.sid
 
@@ -206,12 +207,15 @@ async def update_message_txn(txn: Txn, m: Message) -> None:
 
 
 async def delete_message_txn(txn: Txn, m: Message) -> bool:
-    """Delete a message; the channel's count drops and ``last_message`` falls back if needed.
+    """Delete a message (and its media); the channel's count drops and ``last_message`` falls
+    back if needed.
 
     Returns False (and changes nothing) when a concurrent delete got there first.
     """
     if not await txn.execute("DELETE FROM messages WHERE sid = $1", m.sid):
         return False
+    if m.media is not None:
+        await media_store.delete_media_of_txn(txn, "message_sid", m.sid)
     await txn.execute(
         "INSERT INTO message_tombstones (channel_sid, idx) VALUES ($1, $2)", m.channel_sid, m.index
     )

@@ -1,9 +1,9 @@
-"""Applied chat mutations (``X-Twilio-Mutation-Id``), so a retried command is not applied twice.
+"""Applied chat commands (``X-Twilio-Mutation-Id``), so a retried command is not applied twice.
 
-:func:`record_txn` runs first in the command's first write transaction (through
-:data:`~chinwag.storage.database.first_write`): the change and the record commit or roll back
-together, for every process sharing the database. The reply is stored afterwards; a retry that
-finds the row answers with it.
+A command's id is recorded, with its reply, in the transaction of its change (see
+``chinwag.domain.once``): both commit or roll back together, for every process sharing the
+database, so an id is never found without its reply. Ids are scoped by account, service and
+identity: the same id sent by the same identity in another service is another command.
 """
 
 from __future__ import annotations
@@ -17,61 +17,48 @@ KEEP_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True, slots=True)
-class Mutation:
-    """A command's id, as the identity that sent it named it, and when it arrived."""
+class MutationKey:
+    """A command's id, as the identity that sent it in its service named it."""
 
     account_sid: str
+    service_sid: str
     identity: str
     mutation_id: str
-    now_ms: int
 
 
 @dataclass(frozen=True, slots=True)
-class Applied:
-    """A recorded mutation; ``status`` and ``body`` are None until its reply is stored."""
+class Reply:
+    """What the first attempt answered: its status and body."""
 
-    status: int | None
-    body: bytes | None
-    #: when the first attempt recorded it (ms)
-    date_created: int
+    status: int
+    body: bytes
 
 
-async def record_txn(txn: Txn, mutation: Mutation) -> None:
-    """Record the id in ``txn`` (a duplicate breaks the primary key) and forget expired ids."""
+async def record_txn(txn: Txn, key: MutationKey, now_ms: int, reply: Reply) -> None:
+    """Record ``key`` and its reply in ``txn`` (a duplicate breaks the primary key) and forget
+    expired ids."""
+    await txn.execute("DELETE FROM chat_mutations WHERE date_created < $1", now_ms - KEEP_MS)
     await txn.execute(
-        "DELETE FROM chat_mutations WHERE date_created < $1", mutation.now_ms - KEEP_MS
-    )
-    await txn.execute(
-        "INSERT INTO chat_mutations (account_sid, identity, mutation_id, date_created) "
-        "VALUES ($1, $2, $3, $4)",
-        mutation.account_sid,
-        mutation.identity,
-        mutation.mutation_id,
-        mutation.now_ms,
+        "INSERT INTO chat_mutations "
+        "(account_sid, service_sid, identity, mutation_id, date_created, status, body) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        key.account_sid,
+        key.service_sid,
+        key.identity,
+        key.mutation_id,
+        now_ms,
+        reply.status,
+        reply.body.decode(),
     )
 
 
-async def find_txn(txn: Txn, mutation: Mutation) -> Applied | None:
+async def find_txn(txn: Txn, key: MutationKey) -> Reply | None:
     row = await txn.fetchone(
-        "SELECT status, body, date_created FROM chat_mutations "
-        "WHERE account_sid = $1 AND identity = $2 AND mutation_id = $3",
-        mutation.account_sid,
-        mutation.identity,
-        mutation.mutation_id,
+        "SELECT status, body FROM chat_mutations "
+        "WHERE account_sid = $1 AND service_sid = $2 AND identity = $3 AND mutation_id = $4",
+        key.account_sid,
+        key.service_sid,
+        key.identity,
+        key.mutation_id,
     )
-    if row is None:
-        return None
-    body = row["body"]
-    return Applied(row["status"], None if body is None else body.encode(), row["date_created"])
-
-
-async def store_reply_txn(txn: Txn, mutation: Mutation, status: int, body: bytes) -> None:
-    await txn.execute(
-        "UPDATE chat_mutations SET status = $4, body = $5 "
-        "WHERE account_sid = $1 AND identity = $2 AND mutation_id = $3",
-        mutation.account_sid,
-        mutation.identity,
-        mutation.mutation_id,
-        status,
-        body.decode(),
-    )
+    return None if row is None else Reply(row["status"], row["body"].encode())

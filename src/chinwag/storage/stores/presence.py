@@ -86,3 +86,22 @@ async def is_connected_txn(txn: Txn, service_sid: str, identity: str) -> bool:
 async def was_seen_txn(txn: Txn, service_sid: str, identity: str) -> bool:
     """Whether the user was ever connected."""
     return await _has_row_txn(txn, "presence_seen", service_sid, identity)
+
+
+async def online_users_txn(txn: Txn, account_sid: str, limit: int) -> list[UserKey]:
+    """The account's users with a connection open on any process, by service and identity
+    (the rule :func:`is_connected_txn` applies to one user)."""
+    rows = await txn.fetchall(
+        "SELECT DISTINCT c.service_sid, c.identity FROM presence_connections c "
+        "JOIN services s ON s.sid = c.service_sid AND s.account_sid = $1 "
+        "ORDER BY c.service_sid, c.identity LIMIT $2",
+        account_sid,
+        limit,
+    )
+    return [(row["service_sid"], row["identity"]) for row in rows]
+
+
+async def count_processes_txn(txn: Txn) -> int:
+    """The server processes with a heartbeat row (alive, or not yet swept as dead)."""
+    row = await txn.fetchone("SELECT COUNT(*) AS n FROM presence_processes")
+    return 0 if row is None else int(row["n"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from chinwag.domain.models import PushRegistration
+from chinwag.model.records import PushRegistration
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from chinwag.domain.models import Page, PageRequest, Role
+from chinwag.model.records import Page, PageRequest, Role
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn

@@ -6,10 +6,11 @@ from typing import Any
 
 import orjson
 
-from chinwag.domain.models import Limits, Notification, Page, PageRequest, Service, WebhookTarget
+from chinwag.model.records import Limits, Notification, Page, PageRequest, Service, WebhookTarget
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
+from chinwag.storage.stores import media as media_store
 
 _COLUMNS = (
     "id, sid, account_sid, friendly_name, default_service_role_sid, default_channel_role_sid, "
@@ -139,6 +140,7 @@ async def delete_service_txn(txn: Txn, sid: str) -> None:
     in_channels = "channel_sid IN (SELECT sid FROM channels WHERE service_sid = $1)"
     for table in ("messages", "message_tombstones", "members", "invites"):
         await txn.execute(f"DELETE FROM {table} WHERE {in_channels}", sid)
-    for table in ("channels", "users", "roles", "push_registrations", "media"):
+    await media_store.delete_media_of_txn(txn, "service_sid", sid)
+    for table in ("channels", "users", "roles", "push_registrations"):
         await txn.execute(f"DELETE FROM {table} WHERE service_sid = $1", sid)
     await txn.execute("DELETE FROM services WHERE sid = $1", sid)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chinwag.domain.models import Message
+from chinwag.model.records import Message
 from chinwag.storage.database import Txn
 from chinwag.storage.placeholders import placeholders
 from chinwag.storage.stores.messages import COLUMNS as MESSAGE_COLUMNS
@@ -345,22 +345,3 @@ class KeyWindow:
             args = (*args, self.start)
         sql += f" ORDER BY {column} {'DESC' if self.descending else 'ASC'} LIMIT ${len(args) + 1}"
         return sql, (*args, self.limit)
-
-
-async def participation_txn(txn: Txn, channel_sid: str, identity: str) -> tuple[bool, bool]:
-    """``(is a member, is invited)`` of ``identity`` in the channel."""
-    row = await txn.fetchone(
-        "SELECT EXISTS (SELECT 1 FROM members WHERE channel_sid = $1 AND identity = $2), "
-        "EXISTS (SELECT 1 FROM invites WHERE channel_sid = $1 AND identity = $2)",
-        channel_sid,
-        identity,
-    )
-    assert row is not None
-    return bool(row[0]), bool(row[1])
-
-
-async def channel_audience_txn(txn: Txn, channel_sid: str) -> tuple[list[str], list[str]]:
-    """Identities of the channel's members and of its invitees."""
-    members = await txn.fetchall("SELECT identity FROM members WHERE channel_sid = $1", channel_sid)
-    invites = await txn.fetchall("SELECT identity FROM invites WHERE channel_sid = $1", channel_sid)
-    return [r["identity"] for r in members], [r["identity"] for r in invites]

@@ -10,7 +10,7 @@ for an invite (no table reaches 10^15 rows).
 
 from __future__ import annotations
 
-from chinwag.domain.models import Page, PageRequest, UserChannel
+from chinwag.model.records import Page, PageRequest, UserChannel
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn

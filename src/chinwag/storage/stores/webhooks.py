@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import orjson
 
-from chinwag.domain.models import Delivery, DeliveryState, NewDelivery
+from chinwag.model.records import Delivery, DeliveryState, NewDelivery
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 

@@ -1,0 +1,222 @@
+"""The WebSocket under the client gateway: uvicorn's protocol, with closes that never wait.
+
+uvicorn's WebSocket protocol closes a socket with ``transport.close()``, which first waits
+until every buffered byte has been taken by the peer. A client that stops reading is then
+never dropped: not after a ping timeout, not after the gateway's own ``close``, not on
+shutdown. :class:`GatewaySocket` changes three things and keeps the rest of uvicorn's:
+
+- **Every close is bounded.** A peer that does not answer a WebSocket close within
+  ``write_timeout`` seconds (uvicorn waits 10 s, then waits again for the buffer to drain) is
+  reset (``SO_LINGER`` 0), so neither this process nor the kernel keeps its unsent bytes; any
+  other close whose buffered bytes the peer has not taken within ``write_timeout`` becomes
+  such an abort too. A ping left unanswered aborts at once: nothing more is owed to a peer
+  that is gone. A peer that pings without reading the pongs is dropped once
+  ``max_buffered_bytes`` wait for it.
+- **Bounded kernel buffers.** A client socket's send buffer is a quarter of the byte budget
+  (``gateway_max_buffered_bytes``), not the megabytes Linux would let a client that does not
+  read fill.
+- **Small messages before init.** Until the gateway says the client authenticated
+  (:meth:`GatewaySocket.authenticated`), a message may be at most ``init_max_frame_bytes``
+  (an init is a token and a few fields), so a socket that never authenticates cannot make the
+  process buffer a megabyte for it. After init the limit is ``ws_max_size``
+  (``gateway_max_frame_bytes``).
+- **The gateway can reach the socket.** The ASGI scope's extension :data:`EXTENSION` is the
+  :class:`GatewaySocket` itself (the :class:`Socket` protocol below): its outbound backlog
+  (:meth:`~GatewaySocket.buffered`) and :meth:`~GatewaySocket.abort`.
+
+:func:`websocket_options` gives uvicorn this protocol and the gateway's socket settings;
+``chinwag serve`` and :class:`~chinwag.testing.server.ThreadedServer` both use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import socket
+import struct
+import weakref
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+
+from chinwag.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: the ASGI scope extension holding the :class:`Socket` of a gateway connection
+EXTENSION = "chinwag.socket"
+
+_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 seconds: close() sends RST, drops the buffer
+
+
+class Socket(Protocol):
+    """What the gateway needs of the socket under a session."""
+
+    #: why the socket aborted itself (``ping_timeout``, ``close_timeout``), if it did
+    aborted: str | None
+
+    def buffered(self) -> int:
+        """Bytes written to the socket that the peer has not taken yet (this process's side)."""
+        ...
+
+    def abort(self, reason: str) -> None:
+        """Drop the connection now, whatever is unsent."""
+        ...
+
+    def authenticated(self) -> None:
+        """The client completed init: it may send messages up to the full frame limit."""
+        ...
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    write_timeout: float
+    init_max_frame_bytes: int
+    #: unsent bytes past which a ping is not answered but the connection dropped
+    max_buffered_bytes: int
+
+    @property
+    def send_buffer(self) -> int:
+        """The kernel's send buffer of a client socket: a quarter of the byte budget. Left to
+        itself Linux grows it to 4 MiB, which a client that stops reading keeps full."""
+        return self.max_buffered_bytes // 4
+
+
+class _BoundedClose:
+    """The transport as uvicorn's protocol sees it: ``close()`` that becomes an abort when the
+    peer does not take the buffered bytes in time. Everything else is the transport's."""
+
+    def __init__(self, transport: asyncio.Transport, owner: GatewaySocket) -> None:
+        self._transport = transport
+        self._owner = weakref.ref(owner)  # no cycle: a closed connection is freed at once
+
+    def close(self) -> None:
+        self._transport.close()
+        owner = self._owner()
+        if owner is not None:
+            owner.abort_later("close_timeout")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class GatewaySocket(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol with bounded closes and a pre-init message limit."""
+
+    def __init__(self, *args: Any, limits: SocketLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.aborted: str | None = None
+        self.close_timeout = limits.write_timeout
+        self._full_size = self.conn.max_size
+        if self._full_size is not None:
+            self.conn.max_size = min(limits.init_max_frame_bytes, self._full_size)
+        self._reaper: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # the kernel would grow it to megabytes for a client not reading
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.limits.send_buffer)
+        self._raw = cast(asyncio.Transport, transport)  # for buffered(), called per frame
+        self.transport = cast(asyncio.Transport, _BoundedClose(self._raw, self))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        super().connection_lost(exc)
+        # Cycles a dropped connection would leave for the garbage collector: websockets' frame
+        # parser is a generator holding its protocol, and the scope holds this socket. With a
+        # thousand clients dropped, one collection would walk them all at once; broken here,
+        # the connection is freed when its last reference goes.
+        self.conn.parser.close()
+        scope = getattr(self, "scope", None)  # only an accepted handshake has one
+        if scope is not None:
+            scope["extensions"].pop(EXTENSION, None)
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        if self.response.status_code == 101:
+            extensions = cast(dict[str, Any], self.scope["extensions"])
+            extensions[EXTENSION] = self
+
+    # --- the gateway's view (Socket) ---------------------------------------------------------
+
+    def buffered(self) -> int:
+        return 0 if self.disconnected else self._raw.get_write_buffer_size()
+
+    def authenticated(self) -> None:
+        self.conn.max_size = self._full_size
+
+    def abort(self, reason: str) -> None:
+        if self.disconnected or self.aborted is not None:
+            return
+        self.aborted = reason
+        log.info("dropping client connection %s: %s", _peer(self.client), reason)
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already gone: the abort still releases it
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+        self.transport.abort()
+
+    def abort_later(self, reason: str) -> None:
+        """Abort in ``write_timeout`` seconds unless the connection is gone by then."""
+        if self._reaper is None and not self.disconnected:
+            self._reaper = self.loop.call_later(
+                self.limits.write_timeout, functools.partial(self.abort, reason)
+            )
+
+    # --- uvicorn's, changed --------------------------------------------------------------------
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.close" and self.close_timer is not None:
+            # uvicorn then waits for the peer's close and closes gracefully, behind whatever the
+            # peer has not read; a peer that does not answer in time is reset instead
+            self.close_timer.cancel()
+            self.close_timer = self.loop.call_later(
+                self.close_timeout, functools.partial(self.abort, "close_timeout")
+            )
+
+    def handle_ping(self) -> None:
+        """uvicorn answers every ping at once; a client that sends pings and reads nothing would
+        make this process buffer pongs without end."""
+        if self.transport.get_write_buffer_size() > self.limits.max_buffered_bytes:
+            self.abort("slow_consumer")
+        else:
+            super().handle_ping()
+
+    def keepalive_timeout(self) -> None:
+        """No pong in time: the peer is gone or not reading; there is no one to say goodbye to."""
+        self.pong_timer = None
+        self.pending_ping_payload = None
+        self.abort("ping_timeout")
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "(unknown)"
+
+
+def websocket_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's WebSocket options for the client gateway.
+
+    The protocol is a ``functools.partial`` of a module-level class, so it pickles into worker
+    processes.
+    """
+    limits = SocketLimits(
+        write_timeout=settings.gateway_write_timeout,
+        init_max_frame_bytes=settings.gateway_init_max_frame_bytes,
+        max_buffered_bytes=settings.gateway_max_buffered_bytes,
+    )
+    return {
+        "ws": functools.partial(GatewaySocket, limits=limits),
+        "ws_max_size": settings.gateway_max_frame_bytes,
+        "ws_ping_interval": settings.gateway_ping_interval,
+        "ws_ping_timeout": settings.gateway_ping_timeout,
+    }
