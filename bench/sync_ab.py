@@ -57,11 +57,19 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--other-script",
+        help="serve the other tree with this program instead of chinwag serve (same arguments;"
+        " bench/chinwag_bench/on_granian.py: the server question)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         sides = {}
-        for name, src in (("this", None), ("other", args.other_src)):
-            server = Server(f"sqlite:///{tmp}/{name}.db", None, src)
+        for name, src, script in (
+            ("this", None, None),
+            ("other", args.other_src, args.other_script),
+        ):
+            server = Server(f"sqlite:///{tmp}/{name}.db", None, src, script)
             stack.callback(server.stop)
             sides[name] = server
         results = asyncio.run(_measure(args, sides))

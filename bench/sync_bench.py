@@ -94,10 +94,33 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
+def tree_cpu_seconds(pid: int) -> tuple[float, float]:
+    """:func:`cpu_seconds` of ``pid`` and every live process below it (a server whose worker
+    is a child process, as Granian's is)."""
+    user = system = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError):
+            u, s = cpu_seconds(p)
+            user, system = user + u, system + s
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return user, system
+
+
 class Server:
     """One ``chinwag serve`` process."""
 
-    def __init__(self, database: str, redis_url: str | None, src: str | None = None) -> None:
+    def __init__(
+        self,
+        database: str,
+        redis_url: str | None,
+        src: str | None = None,
+        script: str | None = None,
+    ) -> None:
+        """``script``: a program taking ``chinwag serve``'s arguments to run instead (the
+        server question's ``bench/chinwag_bench/on_granian.py``)."""
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHINWAG_")}
         if src is not None:  # another tree of chinwag (an A/B)
@@ -105,7 +128,8 @@ class Server:
         env.update(
             CHINWAG_ACCOUNT_SID=ACCOUNT, CHINWAG_AUTH_TOKEN=TOKEN, CHINWAG_LOG_LEVEL="warning"
         )
-        cmd = [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port)]
+        program = [script] if script else ["-m", "chinwag.cli"]
+        cmd = [sys.executable, *program, "serve", "--port", str(port)]
         cmd += ["--database", database]
         if redis_url:
             cmd += ["--redis-url", redis_url]
@@ -124,7 +148,7 @@ class Server:
             time.sleep(0.1)
 
     def cpu(self) -> tuple[float, float]:
-        return cpu_seconds(self.proc.pid)
+        return tree_cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -10,6 +10,11 @@ req/s are about half of a lone server's and mean nothing; only B / A counts.
 SQLite only, from one template database seeded with tree A's chinwag (the trees must share the
 schema). Each round starts both servers afresh on their own copies; the trees swap ports and
 start order every round.
+
+``--server NAME=KEY`` serves tree NAME with another server of ``servers.SERVERS`` than
+``chinwag`` (``chinwag serve``): ``chinwag_granian`` runs it on Granian (``on_granian.py``), so
+``--tree uvicorn=. --tree granian=. --server granian=chinwag_granian`` compares the two servers
+on one tree.
 """
 
 from __future__ import annotations
@@ -37,9 +42,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32, help="per wrk (two run at once)")
+    parser.add_argument(
+        "--server", action="append", default=[], help="NAME=KEY: serve tree NAME with KEY"
+    )
     args = parser.parse_args()
     if len(args.tree) != 2:
         parser.error("--tree twice: the A and the B tree")
+    server_of = dict(s.partition("=")[::2] for s in args.server)
+    if set(server_of.values()) - set(SERVERS):
+        parser.error(f"--server: KEY is one of {', '.join(SERVERS)}")
     argv = [a for t in args.tree for a in ("--tree", t)]
     opts = parse([*argv, "--connections", str(args.connections), "--threads", "1"])
     a, b = opts.trees
@@ -55,7 +66,10 @@ def main() -> None:
                 order = (a, b) if rnd % 2 else (b, a)
                 runs = {
                     t.name: start(
-                        SERVERS["chinwag"], t, fresh_copy(info, launch.work, None, t.name), launch
+                        SERVERS[server_of.get(t.name, "chinwag")],
+                        t,
+                        fresh_copy(info, launch.work, None, t.name),
+                        launch,
                     )
                     for t in order
                 }

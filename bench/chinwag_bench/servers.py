@@ -89,6 +89,7 @@ SERVERS = {
         Server("domain_only", "chinwag", engine="sqlite", script="domain_only.py"),
         Server("raw_on_chinwag", "uvicorn", "raw_asgi", script="bare_on_chinwag.py"),
         Server("chinwag_pg", "chinwag", engine="postgresql"),
+        Server("chinwag_granian", "chinwag", engine="sqlite", script="on_granian.py"),
     )
 }
 
