@@ -2,8 +2,8 @@
 for ``python -m bench.chinwag_bench.bound``.
 
 Same app module as the "bare GET/POST" baseline, but on chinwag's uvicorn configuration (its
-HTTP protocol with the limits, single-write responses and lazy keep-alive timer, its event loop
-with the accept fix): the share of a request the server itself costs under chinwag. Run from
+HTTP protocol with the limits, its event loop with the accept fix): the share of a request the
+server itself costs under chinwag. Run from
 the baseline apps folder: ``python bare_on_chinwag.py MODULE PORT``.
 """
 

@@ -82,8 +82,8 @@ KEEP_ALIVE = 5.0
 
 
 def test_keep_alive_counts_from_the_last_response(hardened: Server) -> None:
-    """The keep-alive timer stays armed across requests (it is not re-armed per request), yet
-    an idle connection still gets its whole keep-alive period after its last response."""
+    """An idle connection gets its whole keep-alive period after its last response, however
+    long it waited before that request."""
     host = f"{hardened.address[0]}:{hardened.address[1]}".encode()
     with hardened.connect() as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")

@@ -15,9 +15,8 @@ A connection's phases, and what ends each one::
                             or unparseable: 400        nothing is committed)      back to head)
 
 Timers are armed only when a phase outlives the chunk of bytes that started it, so a request
-that arrives in one read costs no timer at all; the keep-alive timer stays armed across requests
-and is re-armed only when it fires early. A response's head and body leave in one write
-(:mod:`chinwag.http.coalesce`).
+that arrives in one read costs no timer of its own; between requests, uvicorn's keep-alive timer
+closes a connection left idle.
 
 At ``max_connections`` open connections, a new one closes the connection that has waited longest
 on its client (idle, in its head or in its body; never one whose request the app is working on),
@@ -44,7 +43,6 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from chinwag import errors
 from chinwag.config import Settings
-from chinwag.http.coalesce import CoalescedWrites
 from chinwag.http.errors import error_body
 
 log = logging.getLogger(__name__)
@@ -99,7 +97,6 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._writes = CoalescedWrites(transport, self.loop)
         self._waiting_since = self.loop.time()
         self._arm(self.limits.header_timeout, self._on_header_timeout)
         self._count(True)
@@ -109,7 +106,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        self._cancel_keep_alive()
+        self._unset_keepalive_if_required()
         self._count(False)
         super().connection_lost(exc)
 
@@ -118,7 +115,7 @@ class HttpProtocol(HttpToolsProtocol):
         leaves the HTTP count (the gateway's own limits bound client connections), and this
         protocol object is freed."""
         self._disarm()
-        self._cancel_keep_alive()
+        self._unset_keepalive_if_required()
         self._count(False)
         self._in_head = self._in_body = False
         super().handle_websocket_upgrade()
@@ -191,10 +188,8 @@ class HttpProtocol(HttpToolsProtocol):
         self._in_head, self._in_body, self._head_bytes = False, True, 0
         self._waiting_since = self.loop.time()
         super().on_headers_complete()
-        if self.cycle is not None:
-            self.cycle.transport = self._writes  # type: ignore[assignment]  # the part it uses
-            if self._draining:
-                self.cycle.keep_alive = False
+        if self.cycle is not None and self._draining:
+            self.cycle.keep_alive = False
 
     def _head_size(self) -> int:
         return len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
@@ -205,43 +200,9 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        """uvicorn's, with its keep-alive timer armed lazily (see :meth:`_on_keep_alive`)."""
+        """uvicorn's; from now on the connection waits on its client (see :meth:`_make_room`)."""
         self._waiting_since = self.loop.time()
-        self.server_state.total_requests += 1
-        if self.transport.is_closing():
-            return
-        self.flow.resume_reading()
-        if self.pipeline:
-            cycle, app = self.pipeline.pop()
-            self._start_asgi_task(cycle, app)
-        elif self.timeout_keep_alive_task is None:
-            self.timeout_keep_alive_task = self.loop.call_later(
-                self.timeout_keep_alive, self._on_keep_alive
-            )
-
-    def _unset_keepalive_if_required(self) -> None:
-        """uvicorn cancels its keep-alive timer here whenever bytes come, and arms a new one
-        after every response: two timer operations per request. The timer stays armed instead,
-        and :meth:`_on_keep_alive` checks when it fires whether the connection really was
-        idle that long."""
-
-    def _cancel_keep_alive(self) -> None:
-        if self.timeout_keep_alive_task is not None:
-            self.timeout_keep_alive_task.cancel()
-            self.timeout_keep_alive_task = None
-
-    def _on_keep_alive(self) -> None:
-        """Close a connection idle for ``timeout_keep_alive`` since its last response."""
-        self.timeout_keep_alive_task = None
-        if self.transport.is_closing() or self._in_head or not self._idle():
-            return  # a request is on its way or in progress: its response arms the timer again
-        idle = self.loop.time() - self._waiting_since
-        if idle < self.timeout_keep_alive:
-            self.timeout_keep_alive_task = self.loop.call_later(
-                self.timeout_keep_alive - idle, self._on_keep_alive
-            )
-        else:
-            self.timeout_keep_alive_handler()
+        super().on_response_complete()
 
     # Timers
 
@@ -285,7 +246,6 @@ class HttpProtocol(HttpToolsProtocol):
         as gone (``http.disconnect``), so nothing of it is committed.
         """
         self._disarm()
-        self._writes.flush()  # a response head already written goes first
         log.info("%s: %d %s", _peer(self.client), error.status, error.to_dict()["message"])
         cycle = self.cycle
         if cycle is None or not cycle.response_started or self._idle():
