@@ -3,7 +3,8 @@
 The loop claims due deliveries (a lease, see ``stores/webhooks.py``), sends them concurrently,
 and records each outcome: delivered on a 2xx; on a connection error, timeout, 429 or 5xx
 retried after ``retry_base * 2**(attempt-1)`` seconds (at most :data:`MAX_BACKOFF`) until
-``retries`` retries are spent; failed otherwise.
+``retries`` retries are spent (a channel webhook's delivery: its own ``retry_count``); failed
+otherwise.
 
 Every scheduling decision (what is due, when a retry falls due, when a lease expires, what is
 old enough to purge) reads the injected :class:`~chinwag.clock.Clock`. With nothing to send,
@@ -178,7 +179,7 @@ class Dispatcher:
         next_at = now
         if attempt.delivered:
             state = "delivered"
-        elif attempt.retryable and attempts <= self.settings.retries:
+        elif attempt.retryable and attempts <= self.retries(d):
             state = "pending"
             next_at = now + int(self.backoff(attempts) * 1000)
         else:
@@ -205,6 +206,11 @@ class Dispatcher:
         self._leased.discard(d.id)
         # counted once recorded: a test that sees the count may step the clock past the retry
         self._metrics.attempts.labels("delivered" if attempt.delivered else "failed").inc()
+
+    def retries(self, d: Delivery) -> int:
+        """How often ``d`` may be retried: its channel webhook's ``retry_count``, else the
+        server's ``--webhook-retries``."""
+        return self.settings.retries if d.retries is None else d.retries
 
     def backoff(self, attempts: int) -> float:
         """Seconds before retry number ``attempts``: exponential, capped."""
