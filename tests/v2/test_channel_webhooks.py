@@ -325,24 +325,6 @@ def test_unknown_service_channel_or_webhook_is_404(chat: Any, channel: Any) -> N
         assert (info.value.status, info.value.code) == (404, 20404)
 
 
-# NOTE: twilio's async HTTP client builds aiohttp's BasicAuth, which aiohttp now deprecates
-@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
-def test_the_async_client_does_the_same(twilio_client_async: Any) -> None:
-    import asyncio
-
-    async def scenario() -> None:
-        v1 = twilio_client_async.chat.v1
-        service = await v1.services.create_async(friendly_name="async")
-        channel = await v1.services(service.sid).channels.create_async()
-        hooks = twilio_client_async.chat.v2.services(service.sid).channels(channel.sid).webhooks
-        made = await hooks.create_async(type="studio", configuration_flow_sid=FLOW)
-        assert (await hooks(made.sid).fetch_async()).configuration["flow_sid"] == FLOW
-        assert [w.sid for w in await hooks.list_async()] == [made.sid]
-        assert await hooks(made.sid).delete_async() is True
-
-    asyncio.run(scenario())
-
-
 def _auth() -> tuple[str, str]:
     from conftest import ACCOUNT_SID, AUTH_TOKEN
 
