@@ -60,6 +60,12 @@ class DispatchSettings:
     grace: float = 6.0
 
 
+def retry_limit(d: Delivery, default: int) -> int:
+    """How often ``d`` may be retried: its channel webhook's ``retry_count``, else ``default``
+    (the server's ``--webhook-retries``)."""
+    return default if d.retries is None else d.retries
+
+
 class _Metrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.pending = Gauge(
@@ -179,7 +185,7 @@ class Dispatcher:
         next_at = now
         if attempt.delivered:
             state = "delivered"
-        elif attempt.retryable and attempts <= self.retries(d):
+        elif attempt.retryable and attempts <= retry_limit(d, self.settings.retries):
             state = "pending"
             next_at = now + int(self.backoff(attempts) * 1000)
         else:
@@ -206,11 +212,6 @@ class Dispatcher:
         self._leased.discard(d.id)
         # counted once recorded: a test that sees the count may step the clock past the retry
         self._metrics.attempts.labels("delivered" if attempt.delivered else "failed").inc()
-
-    def retries(self, d: Delivery) -> int:
-        """How often ``d`` may be retried: its channel webhook's ``retry_count``, else the
-        server's ``--webhook-retries``."""
-        return self.settings.retries if d.retries is None else d.retries
 
     def backoff(self, attempts: int) -> float:
         """Seconds before retry number ``attempts``: exponential, capped."""
