@@ -3,22 +3,29 @@ actions fire post-events without any header, through the same outbox as REST's."
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import itertools
+from typing import Any
 
 import pytest
 from channel_webhook_support import signed
 
 from chinwag.testing.webhook_receiver import WebhookReceiver
 from conftest import Databases
-
-# NOTE: the Node client drivers live with the client door's tests; shared, not copied
-sys.path.insert(0, str(Path(__file__).parent.parent / "realtime"))
-
-from chat_commands_support import call, connect, seen
-from client_support import GatewayServer
+from realtime.client_support import GatewayServer, NodeClient
 
 pytestmark = [pytest.mark.server, pytest.mark.sdk]
+
+
+_tags = itertools.count()
+
+
+def call(client: NodeClient, cmd: str, **fields: Any) -> dict[str, Any]:
+    """One SDK call through ``tests/client/chat_commands.js``; its result."""
+    tag = f"{cmd}-{next(_tags)}"
+    client.send(cmd=cmd, tag=tag, **fields)
+    reply = client.wait_for(lambda e: e.get("tag") == tag, timeout=20)
+    assert reply["event"] == cmd, reply
+    return reply
 
 
 def test_an_sdk_message_fires_the_channel_webhook(
@@ -26,10 +33,11 @@ def test_an_sdk_message_fires_the_channel_webhook(
 ) -> None:
     with GatewayServer(databases) as gateway:
         service = gateway.service()
-        with connect(gateway, service, "alice") as alice:
+        token = gateway.token(service, "alice")
+        with NodeClient("chat_commands.js", gateway.ws, token) as alice:
+            alice.wait_for("initialized", timeout=30)
             channel = call(alice, "createChannel", options={"uniqueName": "support"})["channel"]
             call(alice, "join", channel=channel)
-            seen(alice, "channelJoined", channel=channel)
             hooks = f"/v2/Services/{service}/Channels/support/Webhooks"
             for form in (
                 {
