@@ -11,6 +11,7 @@ import pytest
 from channel_webhook_support import KEYS, new_channel, twilio
 from twilio.base.exceptions import TwilioRestException
 
+from chinwag.http.routes import V2_CHANNEL_WEBHOOKS
 from chinwag.testing import ThreadedServer
 from sdk_support import expect_http_error
 
@@ -329,3 +330,24 @@ def _auth() -> tuple[str, str]:
     from conftest import ACCOUNT_SID, AUTH_TOKEN
 
     return ACCOUNT_SID, AUTH_TOKEN
+
+
+def test_the_five_operations_of_the_spec_are_routed() -> None:
+    """The ChannelWebhook operations of shared/spec/twilio_chat_v2.yaml, with its paths."""
+    spec_path = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks"
+    expected = {
+        ("GET", spec_path): "ListChannelWebhook",
+        ("POST", spec_path): "CreateChannelWebhook",
+        ("GET", f"{spec_path}/{{Sid}}"): "FetchChannelWebhook",
+        ("POST", f"{spec_path}/{{Sid}}"): "UpdateChannelWebhook",
+        ("DELETE", f"{spec_path}/{{Sid}}"): "DeleteChannelWebhook",
+    }
+    names = {"{service}": "{ServiceSid}", "{channel}": "{ChannelSid}", "{webhook}": "{Sid}"}
+
+    def spec_form(path: str) -> str:
+        for ours, theirs in names.items():
+            path = path.replace(ours, theirs)
+        return path
+
+    routed = {(r.method, spec_form(r.path)): r.name for r in V2_CHANNEL_WEBHOOKS}
+    assert routed == expected
