@@ -198,31 +198,32 @@ async def create_channel_webhook(
     deps: Deps, caller: Caller, service_sid: str, channel_key: str, cmd: CreateChannelWebhook
 ) -> ChannelWebhook:
     deps.limits.count_channel(service_sid, channel_key)
-    kind = check_type(cmd.type)
+    now = deps.clock.now_ms()
+    # checked before the channel is resolved, as values are everywhere (400 before 404)
+    checked = check_webhook(
+        ChannelWebhook(
+            sid=deps.sids.new(sids.CHANNEL_WEBHOOK),
+            account_sid=caller.account_sid,
+            service_sid=service_sid,
+            channel_sid="",
+            type=check_type(cmd.type),
+            url=cmd.url,
+            method=cmd.method,
+            filters=cmd.filters,
+            triggers=cmd.triggers,
+            flow_sid=cmd.flow_sid,
+            retry_count=0 if cmd.retry_count is None else cmd.retry_count,
+            date_created=now,
+            date_updated=now,
+        )
+    )
 
     async def txn_fn(txn: Txn) -> ChannelWebhook:
         # the channel's row lock serialises creates, so the count below holds until commit
         channel = await _channel_txn(txn, caller, service_sid, channel_key, for_update=True)
-        now = deps.clock.now_ms()
-        webhook = check_webhook(
-            ChannelWebhook(
-                sid=deps.sids.new(sids.CHANNEL_WEBHOOK),
-                account_sid=caller.account_sid,
-                service_sid=service_sid,
-                channel_sid=channel.sid,
-                type=kind,
-                url=cmd.url,
-                method=cmd.method,
-                filters=cmd.filters,
-                triggers=cmd.triggers,
-                flow_sid=cmd.flow_sid,
-                retry_count=0 if cmd.retry_count is None else cmd.retry_count,
-                date_created=now,
-                date_updated=now,
-            )
-        )
         if await store.count_webhooks_txn(txn, channel.sid) >= MAX_PER_CHANNEL:
             raise errors.ChannelWebhookLimitError(limit=MAX_PER_CHANNEL)
+        webhook = replace(checked, channel_sid=channel.sid)
         await store.insert_webhook_txn(txn, webhook)
         return webhook
 
