@@ -22,6 +22,7 @@ CREDENTIAL: Final = "CR"
 API_KEY: Final = "SK"
 PUSH_REGISTRATION: Final = "BS"
 MEDIA: Final = "ME"
+CHANNEL_WEBHOOK: Final = "WH"
 # Sync objects (realtime/sync/objects.py): each is named after the chat entity it views, and
 # its SID is this prefix plus that entity's 32 hex digits.
 SYNC_CHANNEL_DOCUMENT: Final = "ET"

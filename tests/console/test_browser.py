@@ -125,6 +125,32 @@ def test_a_failed_webhook_is_retried_from_the_log(
         assert arrived[1].params["RetryCount"] == "1"
 
 
+def test_a_channel_webhook_delivery_is_named_in_the_log(
+    browser: WebDriver, server: ThreadedServer, http: httpx.Client
+) -> None:
+    with WebhookReceiver() as receiver:
+        service = create(http, "/v1/Services", FriendlyName="channel hooks")["sid"]
+        channel = create(http, f"/v1/Services/{service}/Channels", UniqueName="c")["sid"]
+        webhook = create(
+            http,
+            f"/v2/Services/{service}/Channels/{channel}/Webhooks",
+            **{
+                "Type": "webhook",
+                "Configuration.Url": receiver.url("/channel"),
+                "Configuration.Filters": "onMessageSent",
+            },
+        )["sid"]
+        post(http, service, channel, "ping")
+        receiver.wait_for(1)
+        delivered = wait(lambda: deliveries(http, service, "delivered"), what="the delivery")[0]
+        assert delivered["webhook_sid"] == webhook
+        logged_in(browser, server.url)
+        open_tab(browser, "webhooks")
+        row = f"delivery-{delivered['id']}"
+        wait(lambda: f"(channel webhook {webhook})" in text(browser, row), what="the webhook")
+        assert "onMessageSent" in text(browser, row)
+
+
 def test_a_narrow_window_renders(
     browser: WebDriver, server: ThreadedServer, http: httpx.Client
 ) -> None:

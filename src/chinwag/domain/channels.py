@@ -21,6 +21,7 @@ from chinwag.model.events import ChannelAdded, ChannelRemoved, ChannelUpdated
 from chinwag.model.records import Channel, ChannelType, Page, PageRequest
 from chinwag.model.unset import UNSET, Unset, is_empty_update, pick
 from chinwag.storage.database import Txn
+from chinwag.storage.stores import channel_webhooks as channel_webhook_store
 from chinwag.storage.stores import channels as store
 
 #: ``created_by`` for channels (and invites) created through the REST API.
@@ -278,5 +279,7 @@ async def do_delete_channel(
         )
         await store.delete_channel_txn(txn, channel)
         await deps.emit(txn, ChannelRemoved(caller.actor, channel))
+        # after the emit: the channel's own webhooks are told it was destroyed
+        await channel_webhook_store.delete_webhooks_of_txn(txn, channel.sid)
 
     await deps.write("delete_channel", txn_fn, once)

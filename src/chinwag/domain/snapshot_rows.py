@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from chinwag import errors, sids
-from chinwag.domain import channels, roles, services, validation
+from chinwag.domain import channel_webhooks, channels, roles, services, validation
 from chinwag.domain.push_registrations import ADDRESS_MAX, CHANNEL_TYPES, ENDPOINT_MAX
 from chinwag.model.records import NOTIFICATION_KINDS
 
@@ -244,6 +244,19 @@ RULES: Mapping[str, Mapping[str, Rule]] = {
         **_DATES,
     },
     "message_tombstones": {"channel_sid": _sid(sids.CHANNEL), "idx": _INDEX},
+    "channel_webhooks": {
+        "sid": _sid(sids.CHANNEL_WEBHOOK),
+        "service_sid": _sid(sids.SERVICE),
+        "channel_sid": _sid(sids.CHANNEL),
+        "type": _one_of(*channel_webhooks.TYPES),
+        "url": _optional(_api(lambda value: channel_webhooks.check_url(value, "webhook"))),
+        "method": _optional(_one_of(*validation.WEBHOOK_METHODS)),
+        "filters": _json(_strings(frozenset(channel_webhooks.EVENTS))),
+        "triggers": _json(_strings()),
+        "flow_sid": _optional(_api(channel_webhooks.check_flow_sid)),
+        "retry_count": _within(channel_webhooks.RETRY_COUNT_RANGE, "an integer from 0 to 3"),
+        **_DATES,
+    },
     "credentials": {
         "sid": _sid(sids.CREDENTIAL),
         "friendly_name": _NAME,

@@ -17,6 +17,7 @@ import orjson
 from chinwag.api.dates import iso
 from chinwag.model.records import (
     Channel,
+    ChannelWebhook,
     Credential,
     Invite,
     Member,
@@ -227,4 +228,30 @@ def message(m: Message, base: str) -> dict[str, Any]:
         "body": m.body,
         "index": m.index,
         "url": f"{base}/v1/Services/{m.service_sid}/Channels/{m.channel_sid}/Messages/{m.sid}",
+    }
+
+
+def channel_webhook(w: ChannelWebhook, base: str) -> dict[str, Any]:
+    """A v2 Channel Webhook. ``configuration`` holds what the type uses: a ``trigger``
+    webhook's words under ``triggers`` and, as Twilio's own examples show them, ``filters``."""
+    configuration: dict[str, Any]
+    if w.type == "studio":
+        configuration = {"flow_sid": w.flow_sid, "filters": list(w.filters)}
+    else:
+        filters = w.triggers if w.type == "trigger" else w.filters
+        configuration = {"url": w.url, "method": w.method, "filters": list(filters)}
+        if w.type == "trigger":
+            configuration["triggers"] = list(w.triggers)
+    configuration["retry_count"] = w.retry_count
+    channel = f"{base}/v2/Services/{w.service_sid}/Channels/{w.channel_sid}"
+    return {
+        "sid": w.sid,
+        "account_sid": w.account_sid,
+        "service_sid": w.service_sid,
+        "channel_sid": w.channel_sid,
+        "type": w.type,
+        "url": f"{channel}/Webhooks/{w.sid}",
+        "configuration": configuration,
+        "date_created": iso(w.date_created),
+        "date_updated": iso(w.date_updated),
     }

@@ -22,6 +22,7 @@ from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
 from chinwag.http.raw_path import segment
 from chinwag.http.resources import (
+    channel_webhooks,
     channels,
     credentials,
     invites,
@@ -108,6 +109,21 @@ V1: tuple[Route[Handler], ...] = (
     Route("POST", f"{CH}/Invites", "CreateInvite", invites.create_invite),
     Route("GET", f"{CH}/Invites/{{invite}}", "FetchInvite", invites.fetch_invite),
     Route("DELETE", f"{CH}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite),
+)
+
+
+CH2 = "/v2/Services/{service}/Channels/{channel}"
+WH2 = f"{CH2}/Webhooks/{{webhook}}"
+
+#: Channel Webhooks exist in v2 only
+V2_CHANNEL_WEBHOOKS: tuple[Route[Handler], ...] = (
+    Route("GET", f"{CH2}/Webhooks", "ListChannelWebhook", channel_webhooks.list_channel_webhooks),
+    Route(
+        "POST", f"{CH2}/Webhooks", "CreateChannelWebhook", channel_webhooks.create_channel_webhook
+    ),
+    Route("GET", WH2, "FetchChannelWebhook", channel_webhooks.fetch_channel_webhook),
+    Route("POST", WH2, "UpdateChannelWebhook", channel_webhooks.update_channel_webhook),
+    Route("DELETE", WH2, "DeleteChannelWebhook", channel_webhooks.delete_channel_webhook),
 )
 
 

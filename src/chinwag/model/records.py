@@ -298,6 +298,29 @@ class UserChannel:
     notification_level: NotificationLevel = "default"
 
 
+ChannelWebhookType = Literal["webhook", "trigger", "studio"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelWebhook:
+    """A webhook target of one channel (v2). ``url``/``method`` are None for ``studio``;
+    ``filters`` are event names (``webhook``), ``triggers`` words (``trigger``)."""
+
+    sid: str
+    account_sid: str
+    service_sid: str
+    channel_sid: str
+    type: ChannelWebhookType
+    url: str | None
+    method: str | None
+    filters: tuple[str, ...]
+    triggers: tuple[str, ...]
+    flow_sid: str | None
+    retry_count: int
+    date_created: int
+    date_updated: int
+
+
 T = TypeVar("T")
 
 
@@ -340,6 +363,10 @@ class NewDelivery:
     url: str
     method: str
     params: Mapping[str, str]
+    #: failed attempts retried at most this often (None: the server's ``--webhook-retries``)
+    retries: int | None = field(default=None, kw_only=True)
+    #: the channel webhook the delivery is for (None: the Service's webhooks)
+    webhook_sid: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -251,6 +251,27 @@ invites = sa.Table(
     sa.Index("ix_invites_user", "service_sid", "identity"),
 )
 
+# Channel webhooks (``domain/channel_webhooks.py``, v2 only): at most five per channel.
+# ``filters`` and ``triggers`` are JSON lists; ``url``/``method`` are NULL for ``studio``.
+channel_webhooks = sa.Table(
+    "channel_webhooks",
+    metadata,
+    _id(),
+    sa.Column("sid", sa.Text, nullable=False, unique=True),
+    sa.Column("account_sid", sa.Text, nullable=False),
+    sa.Column("service_sid", sa.Text, nullable=False),
+    sa.Column("channel_sid", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("method", sa.Text),
+    sa.Column("filters", sa.Text, nullable=False),
+    sa.Column("triggers", sa.Text, nullable=False),
+    sa.Column("flow_sid", sa.Text),
+    sa.Column("retry_count", sa.Integer, nullable=False),
+    *_dates(),
+    sa.Index("ix_channel_webhooks_channel", "channel_sid", "id"),
+)
+
 messages = sa.Table(
     "messages",
     metadata,
@@ -335,6 +356,10 @@ webhook_deliveries = sa.Table(
     sa.Column("last_status", sa.Integer),
     sa.Column("last_error", sa.Text),
     *_dates(),
+    # a channel webhook's delivery: its own retry limit (NULL: the server's --webhook-retries)
+    # and the webhook it was made for, which the delivery log names
+    sa.Column("retries", sa.Integer),
+    sa.Column("webhook_sid", sa.Text),
     sa.Index(
         "ix_webhook_deliveries_pending",
         "ordering_key",

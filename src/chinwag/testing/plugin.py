@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ import pytest
 
 from chinwag import sids
 from chinwag.testing.control import ControlClient, ServerClock
-from chinwag.testing.webhook_receiver import WebhookReceiver
+from chinwag.testing.webhook_receiver import Record, WebhookReceiver, validate_signature
 
 if TYPE_CHECKING:
     from twilio.http.http_client import TwilioHttpClient
@@ -242,6 +242,80 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     ``.url(path)``, ``.reply(path, status, json, delay)``, ``.records``, ``.wait_for(n)``."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@dataclass(frozen=True)
+class ChannelWebhookTarget:
+    """A channel webhook pointed at the ``webhook_receiver``, on a path of its own.
+
+    ``wait_for(n)`` returns its first ``n`` requests (the path's), each one's
+    ``X-Twilio-Signature`` already checked with twilio's RequestValidator; ``events()`` is the
+    ``EventType`` of every request so far, in arrival order.
+    """
+
+    sid: str
+    path: str
+    receiver: WebhookReceiver
+    auth_token: str
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Record]:
+        records = self.receiver.wait_for(count, timeout, path=self.path)
+        for record in records:
+            assert validate_signature(record, self.auth_token), f"bad signature: {record}"
+        return records
+
+    def events(self) -> list[str]:
+        return [r.params["EventType"] for r in self.receiver.records if r.path == self.path]
+
+
+ChannelWebhookFactory = Callable[..., ChannelWebhookTarget]
+
+
+@pytest.fixture
+def channel_webhook(
+    chinwag_server: ChinwagServer, webhook_receiver: WebhookReceiver
+) -> ChannelWebhookFactory:
+    """``channel_webhook(service_sid, channel, filters=("onMessageSent",), **configuration)``:
+    a v2 Channel Webhook of ``channel`` (SID or unique name) calling the ``webhook_receiver``.
+
+    ``configuration`` takes ``type`` (``webhook``; ``trigger`` with ``triggers=[...]``),
+    ``method`` and ``retry_count``. Its events fire for chat users' actions and for REST
+    calls sent with ``X-Twilio-Webhook-Enabled: true``.
+    """
+    from twilio.rest import Client
+
+    client = Client(chinwag_server.account_sid, chinwag_server.auth_token)
+    client.chat.base_url = chinwag_server.url
+    made = 0
+
+    def make(
+        service_sid: str,
+        channel: str,
+        filters: Sequence[str] = ("onMessageSent",),
+        *,
+        type: str = "webhook",
+        triggers: Sequence[str] = (),
+        method: str = "POST",
+        retry_count: int = 0,
+    ) -> ChannelWebhookTarget:
+        nonlocal made
+        made += 1
+        path = f"/channel-webhook-{made}"
+        hooks = client.chat.v2.services(service_sid).channels(channel).webhooks
+        options: dict[str, Any] = {
+            "type": type,
+            "configuration_url": webhook_receiver.url(path),
+            "configuration_method": method,
+            "configuration_retry_count": retry_count,
+        }
+        if type == "trigger":
+            options["configuration_triggers"] = list(triggers)
+        else:
+            options["configuration_filters"] = list(filters)
+        created = hooks.create(**options)
+        return ChannelWebhookTarget(created.sid, path, webhook_receiver, chinwag_server.auth_token)
+
+    return make
 
 
 @dataclass(frozen=True)

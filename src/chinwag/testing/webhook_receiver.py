@@ -123,14 +123,22 @@ class WebhookReceiver:
         with self._state.changed:
             return list(self._state.records)
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[Record]:
-        """Wait until at least ``count`` requests arrived; fail the test after ``timeout`` s."""
+    def wait_for(
+        self, count: int, timeout: float = 5.0, *, path: str | None = None
+    ) -> list[Record]:
+        """Wait until at least ``count`` requests arrived (on ``path`` only, when given) and
+        return them; fail the test after ``timeout`` s."""
+
+        def matching() -> list[Record]:
+            return [r for r in self._state.records if path is None or r.path == path]
+
         with self._state.changed:
-            arrived = self._state.changed.wait_for(
-                lambda: len(self._state.records) >= count, timeout
-            )
-            records = list(self._state.records)
-        assert arrived, f"expected {count} webhook requests within {timeout} s, got {len(records)}"
+            arrived = self._state.changed.wait_for(lambda: len(matching()) >= count, timeout)
+            records = matching()
+        where = "" if path is None else f" on {path}"
+        assert arrived, (
+            f"expected {count} webhook requests{where} within {timeout} s, got {len(records)}"
+        )
         return records
 
 

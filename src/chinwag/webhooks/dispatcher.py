@@ -3,7 +3,8 @@
 The loop claims due deliveries (a lease, see ``stores/webhooks.py``), sends them concurrently,
 and records each outcome: delivered on a 2xx; on a connection error, timeout, 429 or 5xx
 retried after ``retry_base * 2**(attempt-1)`` seconds (at most :data:`MAX_BACKOFF`) until
-``retries`` retries are spent; failed otherwise.
+``retries`` retries are spent (a channel webhook's delivery: its own ``retry_count``); failed
+otherwise.
 
 Every scheduling decision (what is due, when a retry falls due, when a lease expires, what is
 old enough to purge) reads the injected :class:`~chinwag.clock.Clock`. With nothing to send,
@@ -57,6 +58,12 @@ class DispatchSettings:
     lease: float = 60.0
     #: on shutdown, how long in-flight sends may take to finish
     grace: float = 6.0
+
+
+def retry_limit(d: Delivery, default: int) -> int:
+    """How often ``d`` may be retried: its channel webhook's ``retry_count``, else ``default``
+    (the server's ``--webhook-retries``)."""
+    return default if d.retries is None else d.retries
 
 
 class _Metrics:
@@ -178,7 +185,7 @@ class Dispatcher:
         next_at = now
         if attempt.delivered:
             state = "delivered"
-        elif attempt.retryable and attempts <= self.settings.retries:
+        elif attempt.retryable and attempts <= retry_limit(d, self.settings.retries):
             state = "pending"
             next_at = now + int(self.backoff(attempts) * 1000)
         else:

@@ -6,7 +6,8 @@ Who fires what (reference 6.3): a chat user's action through a client (``Actor.s
 ``webhook_rest_pre_events`` (pre-event, for moderating messages posted by back-ends).
 
 A pre-event is a synchronous call made before the action's transaction opens; post-events go
-to the outbox inside the transaction and the :class:`~chinwag.webhooks.dispatcher.Dispatcher`
+to the outbox inside the transaction (to the Service's URLs and to the channel's own webhooks
+alike) and the :class:`~chinwag.webhooks.dispatcher.Dispatcher`
 sends them after commit.
 """
 
@@ -21,12 +22,14 @@ import orjson
 
 from chinwag import errors
 from chinwag.clock import Clock
+from chinwag.domain import channel_webhooks
 from chinwag.domain.deps import Caller
 from chinwag.domain.lookups import get_service
 from chinwag.domain.pre_events import PreEvent
 from chinwag.model.events import Actor, Event
 from chinwag.model.records import NewDelivery
 from chinwag.storage.database import Database, Txn
+from chinwag.storage.stores import channel_webhooks as channel_webhook_store
 from chinwag.storage.stores import services as service_store
 from chinwag.storage.stores import webhooks as store
 from chinwag.webhooks import payloads, subscriptions
@@ -112,11 +115,6 @@ class Gate:
         service = await service_store.find_service_txn(txn, post.account_sid, post.service_sid)
         if service is None:
             return
-        urls = subscriptions.targets(service, post.event_type)
-        if not urls:
-            return
-        if post.channel_sid is not None:
-            await store.lock_channel_txn(txn, post.channel_sid)
         deliveries = [
             NewDelivery(
                 post.account_sid,
@@ -127,10 +125,40 @@ class Gate:
                 method,
                 post.params,
             )
-            for url, method in urls
+            for url, method in subscriptions.targets(service, post.event_type)
         ]
+        if post.channel_sid is not None:
+            deliveries += await _channel_deliveries_txn(txn, post, post.channel_sid)
+        if not deliveries:
+            return
+        if post.channel_sid is not None:
+            await store.lock_channel_txn(txn, post.channel_sid)
         await store.insert_deliveries_txn(txn, deliveries, now)
         txn.call_after(self.wake_dispatcher)
+
+
+async def _channel_deliveries_txn(
+    txn: Txn, post: payloads.PostEvent, channel_sid: str
+) -> list[NewDelivery]:
+    """The deliveries of ``post`` to its channel's own webhooks (v2 Channel Webhooks): the same
+    parameters as the Service's, ordered with them per URL and channel, each retried as often
+    as its webhook's ``retry_count`` says."""
+    body = post.params.get("Body")
+    return [
+        NewDelivery(
+            post.account_sid,
+            post.service_sid,
+            post.event_type,
+            f"{w.url} {post.scope}",
+            w.url,
+            w.method or "POST",
+            post.params,
+            retries=w.retry_count,
+            webhook_sid=w.sid,
+        )
+        for w in await channel_webhook_store.webhooks_of_txn(txn, channel_sid)
+        if w.url is not None and channel_webhooks.fires(w, post.event_type, body)
+    ]
 
 
 def _requested_changes(body: bytes) -> dict[str, Any]:

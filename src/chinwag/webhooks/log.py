@@ -39,8 +39,13 @@ def as_text(d: Delivery) -> str:
     outcome = d.last_error or ("-" if d.last_status is None else f"HTTP {d.last_status}")
     return (
         f"{d.id:>8}  {webhook_date(d.date_created)}  {d.state:<9}  attempts={d.attempts:<2}  "
-        f"{d.event_type:<18}  {d.method} {d.url}  {outcome}"
+        f"{d.event_type:<18}  {d.method} {d.url}{_for_webhook(d)}  {outcome}"
     )
+
+
+def _for_webhook(d: Delivery) -> str:
+    """`` (channel webhook WH…)`` for a channel webhook's delivery; nothing for a Service's."""
+    return "" if d.webhook_sid is None else f" (channel webhook {d.webhook_sid})"
 
 
 def as_dict(d: Delivery) -> dict[str, Any]:
@@ -59,6 +64,10 @@ def as_dict(d: Delivery) -> dict[str, Any]:
         "date_updated": webhook_date(d.date_updated),
         "next_attempt_at": webhook_date(d.next_attempt_at) if d.state == "pending" else None,
         "params": d.params,
+        #: the channel webhook the delivery is for (None: the Service's webhooks)
+        "webhook_sid": d.webhook_sid,
+        #: how often it may be retried (None: the server's --webhook-retries)
+        "retries": d.retries,
     }
 
 

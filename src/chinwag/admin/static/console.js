@@ -211,7 +211,9 @@ async function loadDeliveries() {
   for (const d of deliveries) {
     const row = document.createElement("tr");
     row.id = "delivery-" + d.id;
-    [d.id, d.event_type, d.method + " " + d.url, d.state, d.attempts].forEach((v) => cell(row, v));
+    // a channel webhook's delivery names its webhook beside the target
+    const target = d.method + " " + d.url + (d.webhook_sid ? " (channel webhook " + d.webhook_sid + ")" : "");
+    [d.id, d.event_type, target, d.state, d.attempts].forEach((v) => cell(row, v));
     // the last answer, coloured by what it meant: delivered (2xx), failed, or still trying
     cell(row, d.last_error || (d.last_status ? "HTTP " + d.last_status : "")).className = "reason " + d.state;
     const action = cell(row, "");

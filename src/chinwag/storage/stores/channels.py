@@ -124,7 +124,8 @@ async def add_members_count_txn(txn: Txn, channel_sid: str, delta: int) -> None:
 
 async def delete_channel_txn(txn: Txn, c: Channel) -> None:
     """Delete a channel with its messages (and their media), members and invites; members'
-    users lose a count."""
+    users lose a count. Its webhooks go after its onChannelDestroyed is enqueued
+    (``channel_webhooks.delete_webhooks_of_txn``), so they hear of it."""
     await txn.execute(
         "UPDATE users SET joined_channels_count = joined_channels_count - 1 "
         "WHERE service_sid = $1 "

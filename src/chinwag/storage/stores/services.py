@@ -138,7 +138,7 @@ async def update_service_txn(txn: Txn, s: Service) -> None:
 async def delete_service_txn(txn: Txn, sid: str) -> None:
     """Delete a Service and everything in it. Credentials are account-level and survive."""
     in_channels = "channel_sid IN (SELECT sid FROM channels WHERE service_sid = $1)"
-    for table in ("messages", "message_tombstones", "members", "invites"):
+    for table in ("messages", "message_tombstones", "members", "invites", "channel_webhooks"):
         await txn.execute(f"DELETE FROM {table} WHERE {in_channels}", sid)
     await media_store.delete_media_of_txn(txn, "service_sid", sid)
     for table in ("channels", "users", "roles", "push_registrations"):

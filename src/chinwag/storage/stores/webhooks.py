@@ -22,7 +22,8 @@ from chinwag.storage.engines import Row
 
 _COLUMNS = (
     "id, account_sid, service_sid, event_type, ordering_key, url, method, params, state, "
-    "attempts, next_attempt_at, last_status, last_error, date_created, date_updated"
+    "attempts, next_attempt_at, last_status, last_error, date_created, date_updated, retries, "
+    "webhook_sid"
 )
 
 
@@ -43,6 +44,8 @@ def _delivery(row: Row) -> Delivery:
         last_error=row["last_error"],
         date_created=row["date_created"],
         date_updated=row["date_updated"],
+        retries=row["retries"],
+        webhook_sid=row["webhook_sid"],
     )
 
 
@@ -63,8 +66,8 @@ async def insert_deliveries_txn(txn: Txn, deliveries: Sequence[NewDelivery], now
         await txn.execute(
             "INSERT INTO webhook_deliveries (account_sid, service_sid, event_type, "
             "ordering_key, url, method, params, state, attempts, next_attempt_at, "
-            "date_created, date_updated) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $8)",
+            "date_created, date_updated, retries, webhook_sid) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $8, $9, $10)",
             d.account_sid,
             d.service_sid,
             d.event_type,
@@ -73,6 +76,8 @@ async def insert_deliveries_txn(txn: Txn, deliveries: Sequence[NewDelivery], now
             d.method,
             orjson.dumps(d.params).decode(),
             now,
+            d.retries,
+            d.webhook_sid,
         )
 
 
