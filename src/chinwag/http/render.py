@@ -21,6 +21,7 @@ from chinwag.model.records import (
     Invite,
     Member,
     Message,
+    PushRegistration,
     Role,
     Service,
     User,
@@ -227,4 +228,43 @@ def message(m: Message, base: str) -> dict[str, Any]:
         "body": m.body,
         "index": m.index,
         "url": f"{base}/v1/Services/{m.service_sid}/Channels/{m.channel_sid}/Messages/{m.sid}",
+    }
+
+
+#: the prefix of the SDK's notification types, which v2 Bindings list without it
+_TYPE_PREFIX = "twilio.channel."
+
+
+def _binding_fields(r: PushRegistration) -> dict[str, Any]:
+    created = iso(r.date_created)
+    return {
+        "sid": r.sid,
+        "account_sid": r.account_sid,
+        "service_sid": r.service_sid,
+        "date_created": created,
+        "date_updated": created if r.date_updated == r.date_created else iso(r.date_updated),
+        "endpoint": r.endpoint,
+        "identity": r.identity,
+        "credential_sid": r.credential_sid,
+        "binding_type": r.channel_type,
+        "message_types": [t.removeprefix(_TYPE_PREFIX) for t in r.message_types],
+    }
+
+
+def binding(r: PushRegistration, base: str) -> dict[str, Any]:
+    """A push registration as v2's Binding (``message_types`` by their short names)."""
+    service_url = f"{base}/v2/Services/{r.service_sid}"
+    return {
+        **_binding_fields(r),
+        "url": f"{service_url}/Bindings/{r.sid}",
+        "links": {"user": f"{service_url}/Users/{r.identity}"},
+    }
+
+
+def user_binding(r: PushRegistration, user_sid: str, base: str) -> dict[str, Any]:
+    """A push registration as v2's User Binding."""
+    return {
+        **_binding_fields(r),
+        "user_sid": user_sid,
+        "url": f"{base}/v2/Services/{r.service_sid}/Users/{user_sid}/Bindings/{r.sid}",
     }
