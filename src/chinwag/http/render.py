@@ -89,7 +89,12 @@ def service(s: Service, base: str) -> dict[str, Any]:
         "webhook_method": s.webhook_method,
         "webhook_filters": None if s.webhook_filters is None else list(s.webhook_filters),
         "notifications": {
-            kind: {"enabled": n.enabled, **({"template": n.template} if n.template else {})}
+            kind: {
+                "enabled": n.enabled,
+                **({"template": n.template} if n.template else {}),
+                **({"sound": n.sound} if n.sound else {}),
+                **({"badge_count_enabled": True} if n.badge_count_enabled else {}),
+            }
             for kind, n in s.notifications.items()
         },
         "url": url,

@@ -96,8 +96,13 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Notification:
+    """A Service's ``Notifications.<Event>``: v1's ``Enabled`` and ``Template``; v2's ``Sound``
+    and (new messages only) ``BadgeCountEnabled``."""
+
     enabled: bool = False
     template: str | None = None
+    sound: str | None = None
+    badge_count_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
