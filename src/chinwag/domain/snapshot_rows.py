@@ -267,6 +267,7 @@ RULES: Mapping[str, Mapping[str, Rule]] = {
         "address": _text(ADDRESS_MAX, empty=False),
         "endpoint": _text(ENDPOINT_MAX, empty=False),
         "message_types": _json(_strings()),
+        "credential_sid": _optional(_sid(sids.CREDENTIAL)),
         **_DATES,
     },
     "sync_changes": {
