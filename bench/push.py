@@ -3,7 +3,8 @@ HTTP/2):
 
 1. Pushes per second one process sends: a message to a channel of N members, each with one
    device, fanned out by the push dispatcher. Measured from the queued event to the last
-   recorded outcome.
+   recorded outcome, with the CPU time of the dispatcher's thread apart from the fakes'
+   (which run in this process and take their share of the interpreter).
 2. The REST message-create rate of a ``chinwag serve`` process with push on, over the same with
    push off (``--push-enabled false``): wrk posts to a channel of ``--rest-members`` members,
    each with an FCM device, so with push on every create also queues a push event that the
@@ -128,13 +129,18 @@ async def bench(url: str, count: int, ca_file: str, fcm: FakeFcm, apns: FakeApns
                 "bench_event", store.insert_event_txn, event, deps.clock.now_ms()
             )
             started = time.perf_counter()
+            cpu, own_cpu = time.process_time(), time.thread_time()
             while await dispatcher.run_once():
                 pass
             elapsed = time.perf_counter() - started
+            own_cpu = time.thread_time() - own_cpu  # the dispatcher's thread
+            fakes_cpu = time.process_time() - cpu - own_cpu  # the fake providers' threads
             delivered = len(fcm.delivered()) if channel_type == "fcm" else len(apns.delivered())
             print(
                 f"{channel_type}: {delivered} pushes in {elapsed:.2f} s = "
-                f"{delivered / elapsed:.0f} pushes/s"
+                f"{delivered / elapsed:.0f} pushes/s; CPU: dispatcher {own_cpu:.2f} s "
+                f"({delivered / own_cpu:.0f} pushes per CPU second), other threads (the fakes) "
+                f"{fakes_cpu:.2f} s"
             )
     finally:
         await dispatcher.stop()
