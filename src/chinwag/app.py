@@ -30,9 +30,10 @@ from chinwag.config import Settings, load_settings
 from chinwag.domain import access_tokens
 from chinwag.domain.accounts import ensure_account, find_stored_account, other_account_sids
 from chinwag.domain.api_keys import ensure_api_key, key_secret_matches
-from chinwag.domain.deps import Caller, Deps
+from chinwag.domain.deps import Caller, Deps, NoPushes, PushQueue
 from chinwag.domain.media import MediaExpiry
 from chinwag.domain.rate_limits import RateLimits
+from chinwag.domain.reachability import reachability_changed_txn
 from chinwag.events.local import LocalBus
 from chinwag.events.metrics import BusCollector
 from chinwag.http.auth import BasicAuth
@@ -42,12 +43,23 @@ from chinwag.http.control import CONTROL_ROUTES
 from chinwag.http.media import media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
-from chinwag.http.routes import V1, V2_CHANNEL_WEBHOOKS, Access, Endpoint, bind, resource_routes
+from chinwag.http.routes import (
+    V1,
+    V2_BINDINGS,
+    V2_CHANNEL_WEBHOOKS,
+    Access,
+    Endpoint,
+    bind,
+    resource_routes,
+)
 from chinwag.http.server import HttpDoor
 from chinwag.model.ephemeral import TypingStarted
 from chinwag.model.events import API_ACTOR
 from chinwag.model.records import Account
 from chinwag.model.topics import Topic
+from chinwag.push.dispatcher import PushDispatcher, PushDispatchSettings
+from chinwag.push.outbox import PushOutbox
+from chinwag.push.providers import Providers, provider_settings
 from chinwag.realtime.fanout import RedisFanout
 from chinwag.realtime.presence import Presence
 from chinwag.realtime.routes import Router
@@ -201,6 +213,8 @@ class _Lifespan:
         app.api.caller = Caller(account.sid, API_ACTOR)
         app.auth.set_account(account.sid, account.auth_token)
         app.dispatcher.start()
+        if settings.push_enabled:
+            app.push.start()
         app.media_expiry.start()
         app.gateway.start()
         app.presence.start()
@@ -211,6 +225,7 @@ class _Lifespan:
         await self.chinwag.gateway.stop()
         await self.chinwag.presence.stop()
         await self.chinwag.dispatcher.stop()
+        await self.chinwag.push.stop()
         await self.chinwag.media_expiry.stop()
         if self.chinwag.fanout is not None:
             await self.chinwag.fanout.stop()
@@ -262,6 +277,18 @@ class ChinwagApp:
             self.sync.set_publisher(self.fanout.publish)
         bus = LocalBus(self.fanout)
         self.metrics.registry.register(BusCollector(bus))
+        #: sends the push outbox (started only when ``push_enabled``): never in a request
+        self.push = PushDispatcher(
+            db,
+            clock,
+            Providers(provider_settings(settings)),
+            PushDispatchSettings(),
+            registration_removed=self._registration_removed,
+            registry=self.metrics.registry,
+        )
+        pushes: PushQueue = (
+            PushOutbox(clock, self.push.wake) if settings.push_enabled else NoPushes()
+        )
         limits = RateLimits(
             settings.rate_limit_channel, settings.rate_limit_service, settings.typing_throttle
         )
@@ -273,6 +300,7 @@ class ChinwagApp:
             webhooks,
             limits,
             projection=SyncProjection(self.sync.wake),
+            pushes=pushes,
         )
         self.api = Api(self.deps, settings)
         self.media_expiry = MediaExpiry(self.deps, int(settings.media_unsent_ttl * 1000))
@@ -288,6 +316,7 @@ class ChinwagApp:
             *resource_routes("/metrics", _MetricsEndpoint(self.metrics), Access.OPEN),
             *bind(self.api, V1),
             *bind(self.api, V2_CHANNEL_WEBHOOKS),
+            *bind(self.api, V2_BINDINGS),
             *media_routes(self.api, self._auth_token),
         ]
         if settings.admin_console:
@@ -303,6 +332,11 @@ class ChinwagApp:
         """The key webhook signatures are made with: the served account's auth token."""
         assert self.account is not None  # set at startup, before any request or delivery
         return self.account.auth_token
+
+    async def _registration_removed(self, txn: Txn, service_sid: str, identity: str) -> None:
+        """A provider called a device dead and its registration went: the user may no longer
+        be notifiable (reachability), in the same transaction."""
+        await reachability_changed_txn(self.deps, txn, service_sid, identity)
 
     async def _check_key(self, key_sid: str, secret: bytes) -> bool:
         """REST credentials of an API key: a live key of the served account."""

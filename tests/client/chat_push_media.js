@@ -6,6 +6,7 @@
 // message's type and media. Reads commands on stdin (each answers an event with its tag):
 //   {"cmd": "push", "type": "fcm", "token": "…"}      -> client.setPushRegistrationId
 //   {"cmd": "unpush", "type": "fcm"}                   -> client.unsetPushRegistrationId
+//   {"cmd": "mute", "channel": "CH…"}                  -> channel.setUserNotificationLevel('muted')
 //   {"cmd": "ready", "channel": "CH…"}                 -> opens the channel's messages
 //   {"cmd": "sendMedia", "channel": "CH…", "contentType": "…", "base64": "…"}
 //                                                     -> channel.sendMessage({contentType, media})
@@ -59,6 +60,10 @@ const commands = {
   },
   async unpush({ type }) {
     await client.unsetPushRegistrationId(type);
+    return {};
+  },
+  async mute({ channel }) {
+    await channels.get(channel).setUserNotificationLevel("muted");
     return {};
   },
   async ready({ channel }) {

@@ -156,7 +156,7 @@ def test_a_narrow_window_renders(
 ) -> None:
     browser.set_window_size(360, 740)
     logged_in(browser, server.url)
-    for tab in ("browse", "live", "webhooks", "clients", "act"):
+    for tab in ("browse", "live", "webhooks", "pushes", "clients", "act"):
         open_tab(browser, tab)
         width = browser.execute_script("return document.documentElement.scrollWidth")
         inner = browser.execute_script("return window.innerWidth")

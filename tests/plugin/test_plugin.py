@@ -171,3 +171,48 @@ def test_an_external_server_by_options_and_by_environment(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_suite_asserts_that_bobs_phone_was_notified(pytester: pytest.Pytester, run: Any) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def chinwag_settings(chinwag_push_settings):
+            return {**chinwag_push_settings}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import json
+
+        def test_bob_is_notified(twilio_client, chinwag_server, fake_fcm):
+            chat = twilio_client.chat.v1
+            service = chat.services.create(friendly_name="app")
+            service.update(notifications_new_message_enabled=True)
+            account = fake_fcm.service_account()
+            credential = chat.credentials.create(type="fcm", secret=account.json)
+            channel = service.channels.create(unique_name="general")
+            for identity in ("alice", "bob"):
+                service.users.create(identity=identity)
+                channel.members.create(identity=identity)
+            # bob's app registered its phone (the SDK's setPushRegistrationId): seeded here
+            snapshot = chinwag_server.control.export_snapshot()
+            snapshot["tables"]["push_registrations"] = [{
+                "sid": "BS" + "0" * 32, "service_sid": service.sid, "identity": "bob",
+                "channel_type": "fcm", "address": "bob-phone", "endpoint": "android",
+                "message_types": json.dumps(["twilio.channel.new_message"]),
+                "credential_sid": credential.sid,
+                "date_created": 0, "date_updated": 0,
+            }]
+            chinwag_server.control.import_snapshot(snapshot)
+            chat.credentials(credential.sid).update(secret=account.json)  # never exported
+
+            channel.messages.create(from_="alice", body="hi bob")
+            [message] = fake_fcm.wait_for(1, token="bob-phone")
+            assert message.data["twi_body"] == "general;alice: hi bob"
+            assert message.data["twi_message_type"] == "twilio.channel.new_message"
+        """
+    )
+    run().assert_outcomes(passed=1)

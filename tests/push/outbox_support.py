@@ -1,5 +1,5 @@
 """A chat world for push-outbox tests: a real database, the domain's own operations, and the
-push outbox joined to their emit path through the webhook gate (as ``Deps.emit`` will)."""
+push outbox as the domain's push queue (``Deps.pushes``), as the app wires it."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from chinwag.domain import (
     services,
     users,
 )
-from chinwag.domain.deps import Caller, Deps, NoWebhooks
+from chinwag.domain.deps import Caller, Deps
 from chinwag.events.local import LocalBus
-from chinwag.model.events import API_ACTOR, Actor, Event
+from chinwag.model.events import API_ACTOR, Actor
 from chinwag.push.dispatcher import PushDispatcher, PushDispatchSettings
 from chinwag.push.outbox import PushOutbox
 from chinwag.push.providers import Providers, ProviderSettings
@@ -36,19 +36,6 @@ from chinwag.testing.fake_fcm import FakeFcm
 ACCOUNT_SID = "AC" + "5" * 32
 ADMIN = Caller(ACCOUNT_SID, API_ACTOR)
 ALL_TYPES = (*MESSAGE_TYPES.values(), "twilio.channel.consumption_update")
-
-
-class PushGate(NoWebhooks):
-    """No webhooks; every event goes through the push outbox in its transaction."""
-
-    def __init__(self, outbox: PushOutbox) -> None:
-        self.outbox = outbox
-
-    def runs_post(self, actor: Actor) -> bool:
-        return True  # units of work that emit are real transactions
-
-    async def enqueue_txn(self, txn: Txn, event: Event) -> None:
-        await self.outbox.enqueue_txn(txn, event)
 
 
 @dataclass
@@ -93,10 +80,16 @@ class World:
         self.dispatchers.append(dispatcher)
         return dispatcher
 
-    async def enable(self, **templates: str | None) -> None:
-        """Turn every notification kind on, with the templates given by kind."""
+    async def enable(
+        self, *, sound: str | None = None, badge: bool = False, **templates: str | None
+    ) -> None:
+        """Turn every notification kind on, with the templates given by kind, v2's ``Sound``
+        for every kind and ``BadgeCountEnabled`` for new messages."""
         changes = {
-            kind: services.NotificationChange(True, templates.get(kind)) for kind in MESSAGE_TYPES
+            kind: services.NotificationChange(
+                True, templates.get(kind), sound, badge if kind == "new_message" else False
+            )
+            for kind in MESSAGE_TYPES
         }
         await services.update_service(
             self.deps, ADMIN, self.service, services.UpdateService(notifications=changes)
@@ -112,24 +105,16 @@ class World:
         credential: str | bool | None = True,
     ) -> str:
         """A device of ``identity``; ``credential`` True: the world's credential of its kind."""
+        if credential is True:
+            credential = self.apn_credential if channel_type == "apn" else self.fcm_credential
         registration = await push_registrations.register(
             self.deps,
             self.caller(identity),
             self.service,
             identity,
             push_registrations.Register(channel_type, address, "web", types),
+            credential_sid=credential or None,
         )
-        if credential is True:
-            credential = self.apn_credential if channel_type == "apn" else self.fcm_credential
-
-        async def set_credential(txn: Txn) -> None:
-            await txn.execute(
-                "UPDATE push_registrations SET credential_sid = $1 WHERE sid = $2",
-                credential or None,
-                registration.sid,
-            )
-
-        await self.deps.db.run_in_txn("test_credential", set_credential)
         return registration.sid
 
     async def count(self, table: str, where: str = "1 = 1") -> int:
@@ -182,9 +167,7 @@ async def world(url: str, fcm: FakeFcm, apns: FakeApns, ca_file: str) -> AsyncIt
             d.wake()
 
     outbox = PushOutbox(clock, wake)
-    deps = Deps(
-        Database(create_engine(url)), clock, SidGenerator(), LocalBus(), webhooks=PushGate(outbox)
-    )
+    deps = Deps(Database(create_engine(url)), clock, SidGenerator(), LocalBus(), pushes=outbox)
     await deps.db.open()
     w = World(deps, url, clock, fcm, apns, ca_file, dispatchers=dispatch)
     try:

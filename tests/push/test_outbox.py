@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from outbox_support import ADMIN, PushGate, World, send, world
+from outbox_support import ADMIN, World, send, world
 
-from chinwag.domain import invites, members
+from chinwag.domain import invites, members, push_registrations, services
+from chinwag.push.outbox import PushOutbox
 from chinwag.storage.stores import push_outbox as store
 from chinwag.testing.fake_apns import FakeApns
 from chinwag.testing.fake_fcm import FakeFcm
@@ -296,10 +297,106 @@ def test_nothing_is_queued_with_delivery_off(run: Callable[[Scenario], None]) ->
     async def scenario(w: World) -> None:
         await w.enable()
         await w.register("bob", "fcm", "fcm-bob")
-        gate = w.deps.webhooks
-        assert isinstance(gate, PushGate)
-        gate.outbox.enabled = False
+        outbox = w.deps.pushes
+        assert isinstance(outbox, PushOutbox)
+        outbox.enabled = False
         await send(w, "alice", "silence")
         assert await w.count("push_events") == 0
+
+    run(scenario)
+
+
+def test_v2_sound_and_badge_count_reach_both_providers(run: Callable[[Scenario], None]) -> None:
+    async def scenario(w: World) -> None:
+        await w.enable(sound="ding.caf", badge=True)
+        await w.register("bob", "fcm", "fcm-bob")
+        await w.register("bob", "apn", APN_BOB)
+        await send(w, "alice", "one")
+        await send(w, "alice", "two")
+        dispatcher = await w.dispatcher()
+        while await dispatcher.run_once():
+            pass
+        assert {m.data["twi_sound"] for m in w.fcm.delivered()} == {"ding.caf"}
+        assert all("badge" not in k for m in w.fcm.delivered() for k in m.data)
+        badges = [p.payload["aps"]["badge"] for p in w.apns.delivered(APN_BOB)]
+        assert sorted(badges) == [2, 2]  # both counted when sent: bob read neither
+        assert {p.payload["aps"]["sound"] for p in w.apns.delivered(APN_BOB)} == {"ding.caf"}
+        await members.update_member(
+            w.deps,
+            w.caller("bob"),
+            w.service,
+            w.channel,
+            "bob",
+            members.UpdateMember(last_consumed_message_index=1),
+        )
+        await services.update_service(
+            w.deps,
+            ADMIN,
+            w.service,
+            services.UpdateService(
+                notifications={"added_to_channel": services.NotificationChange(sound=None)}
+            ),
+        )
+        await send(w, "alice", "three")
+        while await dispatcher.run_once():
+            pass
+        await members.delete_member(w.deps, ADMIN, w.service, w.channel, "bob")
+        await members.create_member(
+            w.deps, ADMIN, w.service, w.channel, members.CreateMember("bob")
+        )
+        while await dispatcher.run_once():
+            pass
+        aps = {
+            p.payload["twi_message_type"].removeprefix("twilio.channel."): p.payload["aps"]
+            for p in w.apns.delivered(APN_BOB)[2:]
+        }
+        assert aps["new_message"] == {
+            "alert": {"body": "general;Alice: three"},
+            "sound": "ding.caf",
+            "badge": 1,
+        }
+        # the badge is for new messages only; the added notification lost its sound
+        assert aps["removed_from_channel"]["sound"] == "ding.caf"
+        assert "badge" not in aps["removed_from_channel"]
+        assert set(aps["added_to_channel"]) == {"alert"}
+
+    run(scenario)
+
+
+def test_each_device_uses_the_credential_its_registration_keeps(
+    run: Callable[[Scenario], None],
+) -> None:
+    async def scenario(w: World) -> None:
+        await w.enable()
+        await w.register("bob", "fcm", "fcm-bob")  # the world's fcm credential
+        await w.register("carol", "fcm", "fcm-carol", credential=None)  # token named none
+        await w.register("erin", "fcm", "fcm-erin", credential=w.apn_credential)
+        await send(w, "alice", "hi")
+        dispatcher = await w.dispatcher()
+        while await dispatcher.run_once():
+            pass
+        assert [m.token for m in w.fcm.delivered()] == ["fcm-bob"]
+        states = {identity: (state, error) for identity, state, error in await w.states()}
+        assert states["bob"][0] == "delivered"
+        assert states["carol"] == ("failed", "no credential named")
+        assert states["erin"][0] == "failed"
+        assert "is apn, the registration fcm" in (states["erin"][1] or "")
+
+    run(scenario)
+
+
+def test_a_user_keeps_at_most_twenty_registrations_the_oldest_go(
+    run: Callable[[Scenario], None],
+) -> None:
+    async def scenario(w: World) -> None:
+        cap = push_registrations.MAX_PER_IDENTITY
+        for i in range(cap + 3):
+            await w.register("bob", "fcm", f"fcm-bob-{i}")
+        await w.register("bob", "fcm", "fcm-bob-5")  # the same token again replaces its row
+        kept = await push_registrations.list_push_registrations(w.deps, ADMIN.account_sid)
+        addresses = [r.address for r in kept if r.identity == "bob"]
+        assert len(addresses) == cap
+        assert "fcm-bob-0" not in addresses and "fcm-bob-3" in addresses
+        assert addresses[-1] == "fcm-bob-5"
 
     run(scenario)

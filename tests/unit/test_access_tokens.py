@@ -94,6 +94,13 @@ def test_every_hmac_algorithm_verifies_with_a_32_character_secret(algorithm: str
     assert verify(token).identity == "alice"
 
 
+def test_the_chat_grants_push_credential_is_kept() -> None:
+    token = AccessToken(ACCOUNT, KEY, SECRET, identity="alice", nbf=NOW, valid_until=NOW + 60)
+    token.add_grant(ChatGrant(service_sid=SERVICE, push_credential_sid="CR" + "c" * 32))
+    assert verify(str(token.to_jwt())).push_credential_sid == "CR" + "c" * 32
+    assert verify(twilio_python_token(nbf=NOW, valid_until=NOW + 60)).push_credential_sid is None
+
+
 def test_mint_token_makes_what_verify_accepts() -> None:
     token = mint_token(
         key_sid=KEY,
@@ -265,6 +272,7 @@ def test_a_token_not_yet_valid_is_20105_beyond_the_clock_skew() -> None:
         {"identity": "alice", "chat": {}},
         {"identity": "alice", "chat": {"service_sid": "CH" + "d" * 32}},
         {"identity": "alice", "chat": {"service_sid": SERVICE, "endpoint_id": 3}},
+        {"identity": "alice", "chat": {"service_sid": SERVICE, "push_credential_sid": 7}},
         {"identity": "alice", "video": {}},
     ],
 )

@@ -57,6 +57,8 @@ class ClientGrant:
     service_sid: str
     expires_at_ms: int  # the token's exp, in ms
     endpoint_id: str | None
+    #: ``ChatGrant.push_credential_sid``: the credential pushes to this client's devices use
+    push_credential_sid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class Claims:
     service_sid: str
     endpoint_id: str | None
     expires_at_ms: int
+    push_credential_sid: str | None = None
 
 
 def parse_token(token: object) -> SignedToken:
@@ -178,7 +181,10 @@ def _grants(grants: object, expires_at_ms: int) -> Claims:
         raise errors.InvalidAccessTokenGrantsError()
     if endpoint_id is not None and not isinstance(endpoint_id, str):
         raise errors.InvalidAccessTokenGrantsError()
-    return Claims(identity, service_sid, endpoint_id, expires_at_ms)
+    credential_sid = chat.get("push_credential_sid")
+    if credential_sid is not None and not isinstance(credential_sid, str):
+        raise errors.InvalidAccessTokenGrantsError()
+    return Claims(identity, service_sid, endpoint_id, expires_at_ms, credential_sid or None)
 
 
 def mint_token(
@@ -220,6 +226,7 @@ async def authenticate(deps: Deps, token: str) -> ClientGrant:
         service_sid=claims.service_sid,
         expires_at_ms=claims.expires_at_ms,
         endpoint_id=claims.endpoint_id,
+        push_credential_sid=claims.push_credential_sid,
     )
 
 

@@ -134,6 +134,33 @@ class NoProjection:
         return None
 
 
+class PushQueue(Protocol):
+    """The push outbox as domain operations see it (implemented in ``chinwag.push``).
+
+    Every event passes through :meth:`enqueue_txn` inside its transaction: a change that
+    notifies phones (a new message, an add, an invitation, a removal) writes its push row
+    there, so it commits or rolls back with the change, and the sending happens after commit,
+    elsewhere, never in the request. :meth:`may_enqueue` says whether it writes anything at all
+    (delivery can be switched off), which decides whether a unit of work can be a single
+    statement.
+    """
+
+    def may_enqueue(self) -> bool: ...
+
+    async def enqueue_txn(self, txn: Txn, event: Event) -> None: ...
+
+
+class NoPushes:
+    """The push queue of a process that queues no pushes (CLI commands, tests of other
+    parts, a server with ``--push-enabled false``)."""
+
+    def may_enqueue(self) -> bool:
+        return False
+
+    async def enqueue_txn(self, txn: Txn, event: Event) -> None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     db: Database
@@ -143,14 +170,15 @@ class Deps:
     webhooks: WebhookGate = field(default_factory=NoWebhooks)
     limits: RateLimits = field(default_factory=RateLimits)
     projection: Projection = field(default_factory=NoProjection)
+    pushes: PushQueue = field(default_factory=NoPushes)
 
     def single_statement(self, actor: Actor, fn: F) -> F:
         """Declare ``fn`` a single-statement unit of work (see
         :func:`~chinwag.storage.database.single_statement`) unless more than its statement must
         commit with the change: the policy's check of a chat user (which reads roles inside the
-        transaction), or the outbox rows :meth:`emit` writes for ``actor``. The Database then
-        runs it as an ordinary transaction."""
-        if policy.is_checked(actor) or self.webhooks.runs_post(actor):
+        transaction), or the outbox rows :meth:`emit` writes for ``actor`` (webhooks, pushes).
+        The Database then runs it as an ordinary transaction."""
+        if policy.is_checked(actor) or self.webhooks.runs_post(actor) or self.pushes.may_enqueue():
             return fn
         return single_statement(fn)
 
@@ -175,9 +203,11 @@ class Deps:
         return await self.db.run_in_txn(desc, recorded)
 
     async def emit(self, txn: Txn, event: Event) -> None:
-        """Describe a change made in ``txn``: its post-event webhooks and its Sync events join
-        the transaction and the event is published on the bus once the transaction commits."""
+        """Describe a change made in ``txn``: its post-event webhooks, its push notifications
+        and its Sync events join the transaction and the event is published on the bus once
+        the transaction commits."""
         await self.webhooks.enqueue_txn(txn, event)
+        await self.pushes.enqueue_txn(txn, event)
         await self.projection.record_txn(txn, event)
         txn.call_after(self.bus.publish, event)
 

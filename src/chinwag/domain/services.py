@@ -64,6 +64,9 @@ class CreateService:
 class NotificationChange:
     enabled: bool | Unset = UNSET
     template: str | Unset | None = UNSET
+    #: v2's ``Notifications.<Event>.Sound`` and ``Notifications.NewMessage.BadgeCountEnabled``
+    sound: str | Unset | None = UNSET
+    badge_count_enabled: bool | Unset = UNSET
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,16 @@ def _apply_notifications(
         template = pick(change.template, old.template)
         if template is not None and len(template) > validation.TEMPLATE_MAX:
             raise errors.NotificationTemplateTooLongError(limit=validation.TEMPLATE_MAX)
-        out[kind] = Notification(pick(change.enabled, old.enabled), template or None)
+        sound = pick(change.sound, old.sound)
+        if sound is not None and len(sound) > validation.TEMPLATE_MAX:
+            raise errors.InvalidParameterError(
+                name=f"Notifications.{kind}.Sound",
+                expected=f"at most {validation.TEMPLATE_MAX} characters",
+            )
+        badge = pick(change.badge_count_enabled, old.badge_count_enabled)
+        out[kind] = Notification(
+            pick(change.enabled, old.enabled), template or None, sound or None, badge
+        )
     return out
 
 

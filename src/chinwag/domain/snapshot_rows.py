@@ -125,17 +125,26 @@ def _webhooks(value: Any) -> None:
         _url(errors.InvalidWebhookFormatError)(target["url"])
 
 
+_NOTIFICATION_KEYS = frozenset({"enabled", "template", "sound", "badge_count_enabled"})
+
+
 def _notifications(value: Any) -> None:
     if not isinstance(value, dict) or set(value) != set(NOTIFICATION_KINDS):
         raise RowError(f"must be a JSON object of {', '.join(NOTIFICATION_KINDS)}")
     for setting in value.values():
-        if not isinstance(setting, dict) or not set(setting) <= {"enabled", "template"}:
-            raise RowError("each notification must be an object of enabled and template")
+        if not isinstance(setting, dict) or not set(setting) <= _NOTIFICATION_KEYS:
+            raise RowError(
+                f"each notification must be an object of {', '.join(_NOTIFICATION_KEYS)}"
+            )
         template = setting.get("template")
         if not isinstance(setting.get("enabled"), bool) or not isinstance(template, str | None):
             raise RowError("a notification's enabled is a boolean, its template a string")
         if template is not None and len(template) > validation.TEMPLATE_MAX:
             raise RowError(f"a template is at most {validation.TEMPLATE_MAX} characters")
+        if not isinstance(setting.get("sound"), str | None) or not isinstance(
+            setting.get("badge_count_enabled", False), bool
+        ):
+            raise RowError("a notification's sound is a string, its badge_count_enabled a boolean")
 
 
 def _media(value: Any) -> None:
@@ -271,6 +280,7 @@ RULES: Mapping[str, Mapping[str, Rule]] = {
         "address": _text(ADDRESS_MAX, empty=False),
         "endpoint": _text(ENDPOINT_MAX, empty=False),
         "message_types": _json(_strings()),
+        "credential_sid": _optional(_sid(sids.CREDENTIAL)),
         **_DATES,
     },
     "sync_changes": {

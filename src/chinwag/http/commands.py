@@ -98,6 +98,12 @@ def update_service(form: Form) -> UpdateService:
         change = NotificationChange(
             enabled=form.boolean(f"Notifications.{param}.Enabled"),
             template=form.nullable(f"Notifications.{param}.Template"),
+            sound=form.nullable(f"Notifications.{param}.Sound"),
+            badge_count_enabled=(
+                form.boolean("Notifications.NewMessage.BadgeCountEnabled")
+                if kind == "new_message"
+                else UNSET
+            ),
         )
         if change != NotificationChange():
             notifications[kind] = change

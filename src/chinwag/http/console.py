@@ -6,6 +6,8 @@
 ``GET /_chinwag/events``  server-sent events: messages, members, channels and typing, live
 ``GET /_chinwag/webhooks``                 the webhook delivery log, newest first
 ``POST /_chinwag/webhooks/{id}/retry``     re-queue a failed delivery through the outbox
+``GET /_chinwag/pushes``  the push log (``?state=``), newest first: to whom, how it went, why
+                          a push failed (``chinwag push log`` shows the same)
 ``GET /_chinwag/clients`` chat clients connected to this process (see
                           :mod:`chinwag.admin.clients`), and who is online on any process
 ``GET /_chinwag/media``   ``?service=IS…&channel=CH…``: what the channel's media messages
@@ -46,6 +48,8 @@ from chinwag.model import events as ev
 from chinwag.model.ephemeral import TypingStarted
 from chinwag.model.records import DeliveryState, PageRequest
 from chinwag.model.topics import BusEvent, Topic
+from chinwag.push import log as push_log
+from chinwag.storage.stores import push_outbox as push_store
 from chinwag.storage.stores import webhooks as webhook_store
 from chinwag.webhooks.dispatcher import Dispatcher
 from chinwag.webhooks.log import as_dict
@@ -140,6 +144,30 @@ class _Deliveries:
             "console_webhook_log", webhook_store.list_deliveries_txn, state, limit
         )
         resp.media = {"deliveries": [as_dict(d) for d in rows]}
+
+
+class _Pushes:
+    """The push log of the served account."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        param = req.get_param("state") or None
+        if param is not None and param not in push_log.STATES:
+            raise errors.InvalidParameterError(
+                name="state", expected=errors.one_of(push_log.STATES)
+            )
+        state = cast(push_store.PushState | None, param)
+        limit = req.get_param_as_int("limit", min_value=1, max_value=MAX_DELIVERIES) or 100
+        rows = await self.api.deps.db.run_read(
+            "console_push_log",
+            push_store.list_deliveries_txn,
+            self.api.caller.account_sid,
+            state,
+            limit,
+        )
+        resp.media = {"pushes": [push_log.as_dict(d) for d in rows]}
 
 
 class _Retry:
@@ -251,6 +279,7 @@ def console_routes(
         *resource_routes(
             "/_chinwag/webhooks/{delivery}/retry", _Retry(api, dispatcher), Access.ACCOUNT
         ),
+        *resource_routes("/_chinwag/pushes", _Pushes(api), Access.ACCOUNT),
         *resource_routes("/_chinwag/clients", _Clients(api, clients), Access.ACCOUNT),
         *resource_routes("/_chinwag/media", _Media(api), Access.ACCOUNT),
     ]

@@ -22,6 +22,7 @@ from chinwag.model.records import (
     Invite,
     Member,
     Message,
+    PushRegistration,
     Role,
     Service,
     User,
@@ -89,7 +90,12 @@ def service(s: Service, base: str) -> dict[str, Any]:
         "webhook_method": s.webhook_method,
         "webhook_filters": None if s.webhook_filters is None else list(s.webhook_filters),
         "notifications": {
-            kind: {"enabled": n.enabled, **({"template": n.template} if n.template else {})}
+            kind: {
+                "enabled": n.enabled,
+                **({"template": n.template} if n.template else {}),
+                **({"sound": n.sound} if n.sound else {}),
+                **({"badge_count_enabled": True} if n.badge_count_enabled else {}),
+            }
             for kind, n in s.notifications.items()
         },
         "url": url,
@@ -254,4 +260,43 @@ def channel_webhook(w: ChannelWebhook, base: str) -> dict[str, Any]:
         "configuration": configuration,
         "date_created": iso(w.date_created),
         "date_updated": iso(w.date_updated),
+    }
+
+
+#: the prefix of the SDK's notification types, which v2 Bindings list without it
+_TYPE_PREFIX = "twilio.channel."
+
+
+def _binding_fields(r: PushRegistration) -> dict[str, Any]:
+    created = iso(r.date_created)
+    return {
+        "sid": r.sid,
+        "account_sid": r.account_sid,
+        "service_sid": r.service_sid,
+        "date_created": created,
+        "date_updated": created if r.date_updated == r.date_created else iso(r.date_updated),
+        "endpoint": r.endpoint,
+        "identity": r.identity,
+        "credential_sid": r.credential_sid,
+        "binding_type": r.channel_type,
+        "message_types": [t.removeprefix(_TYPE_PREFIX) for t in r.message_types],
+    }
+
+
+def binding(r: PushRegistration, base: str) -> dict[str, Any]:
+    """A push registration as v2's Binding (``message_types`` by their short names)."""
+    service_url = f"{base}/v2/Services/{r.service_sid}"
+    return {
+        **_binding_fields(r),
+        "url": f"{service_url}/Bindings/{r.sid}",
+        "links": {"user": f"{service_url}/Users/{r.identity}"},
+    }
+
+
+def user_binding(r: PushRegistration, user_sid: str, base: str) -> dict[str, Any]:
+    """A push registration as v2's User Binding."""
+    return {
+        **_binding_fields(r),
+        "user_sid": user_sid,
+        "url": f"{base}/v2/Services/{r.service_sid}/Users/{user_sid}/Bindings/{r.sid}",
     }

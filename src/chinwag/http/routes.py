@@ -22,6 +22,7 @@ from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
 from chinwag.http.raw_path import segment
 from chinwag.http.resources import (
+    bindings,
     channel_webhooks,
     channels,
     credentials,
@@ -109,6 +110,28 @@ V1: tuple[Route[Handler], ...] = (
     Route("POST", f"{CH}/Invites", "CreateInvite", invites.create_invite),
     Route("GET", f"{CH}/Invites/{{invite}}", "FetchInvite", invites.fetch_invite),
     Route("DELETE", f"{CH}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite),
+)
+
+S2 = "/v2/Services/{service}"
+
+#: v2's Bindings and User Bindings (push registrations); the lead folds them into the V2 table
+V2_BINDINGS: tuple[Route[Handler], ...] = (
+    Route("GET", f"{S2}/Bindings", "ListBinding", bindings.list_bindings),
+    Route("GET", f"{S2}/Bindings/{{sid}}", "FetchBinding", bindings.fetch_binding),
+    Route("DELETE", f"{S2}/Bindings/{{sid}}", "DeleteBinding", bindings.delete_binding),
+    Route("GET", f"{S2}/Users/{{user}}/Bindings", "ListUserBinding", bindings.list_user_bindings),
+    Route(
+        "GET",
+        f"{S2}/Users/{{user}}/Bindings/{{sid}}",
+        "FetchUserBinding",
+        bindings.fetch_user_binding,
+    ),
+    Route(
+        "DELETE",
+        f"{S2}/Users/{{user}}/Bindings/{{sid}}",
+        "DeleteUserBinding",
+        bindings.delete_user_binding,
+    ),
 )
 
 

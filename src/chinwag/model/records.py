@@ -38,7 +38,8 @@ class ApiKey:
 class PushRegistration:
     """A device a chat user asked to be notified on (ERS). ``address`` is the push token,
     ``endpoint`` the platform the SDK names (``web`` or a user agent), ``message_types`` the
-    notifications wanted, as the SDK sent them."""
+    notifications wanted, as the SDK sent them, ``credential_sid`` the push credential the
+    client's access token named (``ChatGrant.push_credential_sid``), if any."""
 
     sid: str
     account_sid: str
@@ -50,6 +51,7 @@ class PushRegistration:
     message_types: tuple[str, ...]
     date_created: int
     date_updated: int
+    credential_sid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +96,13 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Notification:
+    """A Service's ``Notifications.<Event>``: v1's ``Enabled`` and ``Template``; v2's ``Sound``
+    and (new messages only) ``BadgeCountEnabled``."""
+
     enabled: bool = False
     template: str | None = None
+    sound: str | None = None
+    badge_count_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,9 +70,9 @@ async def expand_txn(txn: Txn, event: store.PushEvent, now: int) -> int:
         "channel_title": context.channel_title,
         "message_index": event.message_index,
         "author": event.actor if kind == "new_message" else None,
-        # TODO(issue 24): v2's Notifications.<Event>.Sound and NewMessage.BadgeCountEnabled
-        "sound": None,
-        "badge": False,
+        "sound": setting.sound,
+        # counted when sent, per device (push/dispatcher.py): reads in between lower it
+        "badge": kind == "new_message" and setting.badge_count_enabled,
     }
     deliveries = [
         store.NewPushDelivery(

@@ -70,13 +70,16 @@ def push_event(event: Event) -> store.NewPushEvent | None:
 
 
 class PushOutbox:
-    """The emit path's entry point: :meth:`enqueue_txn` runs for every event in its
+    """The domain's ``PushQueue`` port: :meth:`enqueue_txn` runs for every event in its
     transaction (``Deps.emit``)."""
 
     def __init__(self, clock: Clock, wake: Callable[[], None], *, enabled: bool = True) -> None:
         self.clock = clock
         self.wake = wake
         self.enabled = enabled
+
+    def may_enqueue(self) -> bool:
+        return self.enabled
 
     async def enqueue_txn(self, txn: Txn, event: Event) -> None:
         """Queue the push ``event`` calls for, if its Service enabled that kind."""

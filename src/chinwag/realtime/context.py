@@ -37,6 +37,8 @@ class Client:
     #: the gateway's router, for adapters that answer a request by making another one (the
     #: twilio-chat 3/4 commands become the 6.x requests: ``legacy_chat.py``)
     dispatch: Dispatch | None = None
+    #: the token's ``ChatGrant.push_credential_sid``: kept with the devices it registers
+    push_credential_sid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,6 +353,20 @@ def _chinwag_fake_apns(push_ca: PushCA) -> Iterator[FakeApns]:
         yield fake
 
 
+@pytest.fixture(scope="session")
+def chinwag_push_settings(
+    push_ca: PushCA, _chinwag_fake_fcm: FakeFcm, _chinwag_fake_apns: FakeApns
+) -> dict[str, Any]:
+    """Server settings that send pushes to the session's fake FCM and APNs: return them from
+    an overridden ``chinwag_settings`` (``return {**chinwag_push_settings}``) and the plugin's
+    server delivers to ``fake_fcm`` and ``fake_apns``."""
+    return {
+        "push_fcm_url": _chinwag_fake_fcm.url,
+        "push_apns_url": _chinwag_fake_apns.url,
+        "push_ca_file": push_ca.file,
+    }
+
+
 @pytest.fixture
 def fake_fcm(_chinwag_fake_fcm: FakeFcm) -> FakeFcm:
     """A fake FCM (HTTP v1 and its OAuth2 token endpoint, over TLS) for the session, its

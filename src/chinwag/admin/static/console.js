@@ -277,8 +277,26 @@ async function act(event, path, fields, done) {
   } catch (error) { status.textContent = error.message; }
 }
 
+// --- pushes
+async function loadPushes() {
+  const state = $("push-state").value;
+  const { pushes } = await api("/_chinwag/pushes" + (state ? "?state=" + state : ""));
+  const body = $("push-log").tBodies[0];
+  body.replaceChildren();
+  for (const p of pushes) {
+    const row = document.createElement("tr");
+    row.id = "push-" + p.id;
+    [p.id, p.kind, p.identity + " (" + p.channel_type + ")", p.state, p.attempts].forEach((v) => cell(row, v));
+    // why it failed or was pruned, in the provider's words
+    cell(row, p.last_error || (p.last_status ? "HTTP " + p.last_status : "")).className = "reason " + p.state;
+    body.append(row);
+  }
+  $("pushes-status").textContent = pushes.length + " pushes";
+  return pushes;
+}
+
 // --- navigation and session
-const loaders = { browse: loadServices, webhooks: loadDeliveries, clients: loadClients };
+const loaders = { browse: loadServices, webhooks: loadDeliveries, pushes: loadPushes, clients: loadClients };
 
 function showTab(name) {
   if (!document.getElementById(name)?.classList.contains("tab")) name = "browse";
@@ -324,6 +342,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("search").addEventListener("input", applySearch);
   $("webhook-state").addEventListener("change", () => loadDeliveries().catch(() => {}));
   $("webhooks-refresh").addEventListener("click", () => loadDeliveries().catch(() => {}));
+  $("push-state").addEventListener("change", () => loadPushes().catch(() => {}));
+  $("pushes-refresh").addEventListener("click", () => loadPushes().catch(() => {}));
   $("detail-title").tabIndex = -1;
   $("post-form").addEventListener("submit", (e) => act(e, "/Messages",
     { channel: $("post-channel").value, params: { From: $("post-from").value, Body: $("post-body").value } }, "Message posted."));

@@ -499,6 +499,7 @@ class Session:
             self.public_url,
             self._sync,
             self.env.router.dispatch,
+            grant.push_credential_sid,
         )
         for timer in self._timers:
             timer.cancel()

@@ -46,10 +46,22 @@ def _service(row: Row) -> Service:
             for name, t in orjson.loads(row["webhooks"]).items()
         },
         notifications={
-            kind: Notification(n["enabled"], n.get("template"))
+            kind: Notification(
+                n["enabled"], n.get("template"), n.get("sound"), n.get("badge_count_enabled", False)
+            )
             for kind, n in orjson.loads(row["notifications"]).items()
         },
     )
+
+
+def notification_json(n: Notification) -> dict[str, Any]:
+    """A notification setting as stored: v2's keys only when set, so v1's stay as they were."""
+    return {
+        "enabled": n.enabled,
+        **({"template": n.template} if n.template else {}),
+        **({"sound": n.sound} if n.sound else {}),
+        **({"badge_count_enabled": True} if n.badge_count_enabled else {}),
+    }
 
 
 def _settings(s: Service) -> tuple[Any, ...]:
@@ -72,12 +84,7 @@ def _settings(s: Service) -> tuple[Any, ...]:
         orjson.dumps(
             {k: {"url": t.url, "method": t.method} for k, t in s.webhooks.items()}
         ).decode(),
-        orjson.dumps(
-            {
-                k: {"enabled": n.enabled, **({"template": n.template} if n.template else {})}
-                for k, n in s.notifications.items()
-            }
-        ).decode(),
+        orjson.dumps({k: notification_json(n) for k, n in s.notifications.items()}).decode(),
         s.date_updated,
     )
 
