@@ -42,7 +42,8 @@ from chinwag.http.control import CONTROL_ROUTES
 from chinwag.http.media import media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
-from chinwag.http.routes import V1, Access, Endpoint, bind, resource_routes
+from chinwag.http.render_v2 import V2Renderer
+from chinwag.http.routes import V1, V2, V3, Access, Endpoint, bind, resource_routes
 from chinwag.http.server import HttpDoor
 from chinwag.model.ephemeral import TypingStarted
 from chinwag.model.events import API_ACTOR
@@ -287,6 +288,7 @@ class ChinwagApp:
             *resource_routes("/healthz", _Health(self.deps.db), Access.OPEN),
             *resource_routes("/metrics", _MetricsEndpoint(self.metrics), Access.OPEN),
             *bind(self.api, V1),
+            *bind(self.api.with_render(V2Renderer(settings.media_max_bytes)), (*V2, *V3)),
             *media_routes(self.api, self._auth_token),
         ]
         if settings.admin_console:

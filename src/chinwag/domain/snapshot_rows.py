@@ -125,15 +125,25 @@ def _webhooks(value: Any) -> None:
         _url(errors.InvalidWebhookFormatError)(target["url"])
 
 
+_NOTIFICATION_KEYS = {"enabled", "template", "sound", "badge_count_enabled"}
+
+
 def _notifications(value: Any) -> None:
     if not isinstance(value, dict) or set(value) != set(NOTIFICATION_KINDS):
         raise RowError(f"must be a JSON object of {', '.join(NOTIFICATION_KINDS)}")
     for setting in value.values():
-        if not isinstance(setting, dict) or not set(setting) <= {"enabled", "template"}:
-            raise RowError("each notification must be an object of enabled and template")
+        if not isinstance(setting, dict) or not set(setting) <= _NOTIFICATION_KEYS:
+            raise RowError(
+                "each notification must be an object of enabled, template, sound and "
+                "badge_count_enabled"
+            )
         template = setting.get("template")
         if not isinstance(setting.get("enabled"), bool) or not isinstance(template, str | None):
             raise RowError("a notification's enabled is a boolean, its template a string")
+        if not isinstance(setting.get("sound"), str | None) or not isinstance(
+            setting.get("badge_count_enabled", False), bool
+        ):
+            raise RowError("a notification's sound is a string, its badge_count_enabled a boolean")
         if template is not None and len(template) > validation.TEMPLATE_MAX:
             raise RowError(f"a template is at most {validation.TEMPLATE_MAX} characters")
 
@@ -173,6 +183,9 @@ RULES: Mapping[str, Mapping[str, Rule]] = {
         "webhook_filters": _optional(_json(_strings(services.WEBHOOK_EVENTS))),
         "webhooks": _json(_webhooks),
         "notifications": _json(_notifications),
+        "media_compatibility_message": _optional(_text(validation.TEMPLATE_MAX)),
+        "pre_webhook_retry_count": _within(validation.RETRY_COUNT_RANGE, "between 0 and 3"),
+        "post_webhook_retry_count": _within(validation.RETRY_COUNT_RANGE, "between 0 and 3"),
         **_DATES,
     },
     "roles": {
@@ -241,6 +254,7 @@ RULES: Mapping[str, Mapping[str, Rule]] = {
         "attributes": _ATTRIBUTES,
         "added_event_id": _COUNT,
         "media": _optional(_json(_media)),
+        "last_updated_by": _optional(_text(validation.AUTHOR_MAX)),
         **_DATES,
     },
     "message_tombstones": {"channel_sid": _sid(sids.CHANNEL), "idx": _INDEX},

@@ -35,7 +35,7 @@ async def list_user_channels(
         page = await user_channel_store.list_user_channels_txn(
             txn, caller.account_sid, service_sid, user.identity, req
         )
-        items = [_read_status(service, uc) for uc in page.items]
+        items = [_read_status(service, user, uc) for uc in page.items]
         return dataclasses.replace(page, items=items)
 
     return await deps.db.run_read("list_user_channels", read)
@@ -60,7 +60,7 @@ async def list_user_channels_with_channels(
             txn, service_sid, [uc.channel_sid for uc in page.items]
         )
         items = [
-            (_read_status(service, uc), found[uc.channel_sid])
+            (_read_status(service, user, uc), found[uc.channel_sid])
             for uc in page.items
             if uc.channel_sid in found
         ]
@@ -93,11 +93,12 @@ async def _check_user_channels_txn(
     return service, user
 
 
-def _read_status(service: Service, uc: UserChannel) -> UserChannel:
-    """Unread counts are null for everyone when the service has read status turned off."""
+def _read_status(service: Service, user: User, uc: UserChannel) -> UserChannel:
+    """The row with its user's SID; unread counts are null for everyone when the service has
+    read status turned off."""
     if service.read_status_enabled:
-        return uc
-    return dataclasses.replace(uc, unread_messages_count=None)
+        return dataclasses.replace(uc, user_sid=user.sid)
+    return dataclasses.replace(uc, unread_messages_count=None, user_sid=user.sid)
 
 
 async def fetch_user_channel_with_channel(
@@ -119,7 +120,7 @@ async def _find_txn(
     )
     if found is None:
         raise errors.NotFoundError()
-    return _read_status(service, found), channel
+    return _read_status(service, user, found), channel
 
 
 async def update_user_channel(
@@ -144,3 +145,18 @@ async def update_user_channel(
         return await _find_txn(txn, caller, service_sid, key, channel_key)
 
     return await deps.write("update_user_channel", txn_fn, once)
+
+
+async def leave_user_channel(
+    deps: Deps, caller: Caller, service_sid: str, key: str, channel_key: str
+) -> None:
+    """Take the user out of the channel (Chat v2's DeleteUserChannel): the same removal as
+    deleting their membership, with its policy check, pre-event and webhooks. A pending invite
+    is not a membership: 404, as for a channel the user is not in."""
+
+    async def identity_of(txn: Txn) -> str:
+        _, user = await _check_user_channels_txn(txn, caller, service_sid, key)
+        return user.identity
+
+    identity = await deps.db.run_read("leave_user_channel", identity_of)
+    await members.delete_member(deps, caller, service_sid, channel_key, identity)

@@ -31,6 +31,7 @@ from chinwag.http.resources import (
     services,
     user_channels,
     users,
+    v2,
 )
 
 #: a REST handler: ``(api, req, resp, **path_params)``
@@ -108,6 +109,69 @@ V1: tuple[Route[Handler], ...] = (
     Route("POST", f"{CH}/Invites", "CreateInvite", invites.create_invite),
     Route("GET", f"{CH}/Invites/{{invite}}", "FetchInvite", invites.fetch_invite),
     Route("DELETE", f"{CH}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite),
+)
+
+
+S2 = "/v2/Services/{service}"
+CH2 = f"{S2}/Channels/{{channel}}"
+UC2 = f"{S2}/Users/{{user}}/Channels/{{channel}}"
+
+#: Chat v2 beside v1, on the same domain: v1's handlers where v2 takes v1's parameters (bound
+#: with v2's shapes), v2's own (``resources/v2.py``) where it changed them. Channel Webhooks
+#: and (User) Bindings are not in this table yet: they come with their own modules.
+V2: tuple[Route[Handler], ...] = (
+    Route("GET", "/v2/Credentials", "ListCredential", credentials.list_credentials),
+    Route("POST", "/v2/Credentials", "CreateCredential", credentials.create_credential),
+    Route("GET", "/v2/Credentials/{sid}", "FetchCredential", credentials.fetch_credential),
+    Route("POST", "/v2/Credentials/{sid}", "UpdateCredential", credentials.update_credential),
+    Route("DELETE", "/v2/Credentials/{sid}", "DeleteCredential", credentials.delete_credential),
+    Route("GET", "/v2/Services", "ListService", services.list_services),
+    Route("POST", "/v2/Services", "CreateService", services.create_service),
+    Route("GET", S2, "FetchService", services.fetch_service),
+    Route("POST", S2, "UpdateService", v2.update_service),
+    Route("DELETE", S2, "DeleteService", services.delete_service),
+    Route("GET", f"{S2}/Roles", "ListRole", roles.list_roles),
+    Route("POST", f"{S2}/Roles", "CreateRole", roles.create_role),
+    Route("GET", f"{S2}/Roles/{{role}}", "FetchRole", roles.fetch_role),
+    Route("POST", f"{S2}/Roles/{{role}}", "UpdateRole", roles.update_role),
+    Route("DELETE", f"{S2}/Roles/{{role}}", "DeleteRole", roles.delete_role),
+    Route("GET", f"{S2}/Users", "ListUser", users.list_users),
+    Route("POST", f"{S2}/Users", "CreateUser", users.create_user),
+    Route("GET", f"{S2}/Users/{{user}}", "FetchUser", users.fetch_user),
+    Route("POST", f"{S2}/Users/{{user}}", "UpdateUser", users.update_user),
+    Route("DELETE", f"{S2}/Users/{{user}}", "DeleteUser", users.delete_user),
+    Route(
+        "GET", f"{S2}/Users/{{user}}/Channels", "ListUserChannel", user_channels.list_user_channels
+    ),
+    Route("GET", UC2, "FetchUserChannel", v2.fetch_user_channel),
+    Route("POST", UC2, "UpdateUserChannel", v2.update_user_channel),
+    Route("DELETE", UC2, "DeleteUserChannel", v2.delete_user_channel),
+    Route("GET", f"{S2}/Channels", "ListChannel", channels.list_channels),
+    Route("POST", f"{S2}/Channels", "CreateChannel", v2.create_channel),
+    Route("GET", CH2, "FetchChannel", channels.fetch_channel),
+    Route("POST", CH2, "UpdateChannel", v2.update_channel),
+    Route("DELETE", CH2, "DeleteChannel", channels.delete_channel),
+    Route("GET", f"{CH2}/Members", "ListMember", members.list_members),
+    Route("POST", f"{CH2}/Members", "CreateMember", v2.create_member),
+    Route("GET", f"{CH2}/Members/{{member}}", "FetchMember", members.fetch_member),
+    Route("POST", f"{CH2}/Members/{{member}}", "UpdateMember", v2.update_member),
+    Route("DELETE", f"{CH2}/Members/{{member}}", "DeleteMember", members.delete_member),
+    Route("GET", f"{CH2}/Messages", "ListMessage", messages.list_messages),
+    Route("POST", f"{CH2}/Messages", "CreateMessage", v2.create_message),
+    Route("GET", f"{CH2}/Messages/{{message}}", "FetchMessage", messages.fetch_message),
+    Route("POST", f"{CH2}/Messages/{{message}}", "UpdateMessage", v2.update_message),
+    Route("DELETE", f"{CH2}/Messages/{{message}}", "DeleteMessage", messages.delete_message),
+    Route("GET", f"{CH2}/Invites", "ListInvite", invites.list_invites),
+    Route("POST", f"{CH2}/Invites", "CreateInvite", invites.create_invite),
+    Route("GET", f"{CH2}/Invites/{{invite}}", "FetchInvite", invites.fetch_invite),
+    Route("DELETE", f"{CH2}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite),
+)
+
+#: Chat v3: one operation, a channel's type changed.
+V3: tuple[Route[Handler], ...] = (
+    Route(
+        "POST", "/v3/Services/{service}/Channels/{channel}", "UpdateChannel", v2.update_channel_type
+    ),
 )
 
 

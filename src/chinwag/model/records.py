@@ -96,6 +96,10 @@ class Limits:
 class Notification:
     enabled: bool = False
     template: str | None = None
+    #: the sound a device plays (Chat v2's ``Notifications.<Kind>.Sound``)
+    sound: str | None = None
+    #: whether the push carries a badge count (Chat v2; new messages only)
+    badge_count_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,11 @@ class Service:
     webhook_filters: tuple[str, ...] | None = None
     webhooks: Mapping[str, WebhookTarget] = field(default_factory=dict)
     notifications: Mapping[str, Notification] = field(default_factory=default_notifications)
+    #: Chat v2's settings (v1 shows none of them)
+    notifications_log_enabled: bool = False
+    media_compatibility_message: str | None = None
+    pre_webhook_retry_count: int = 0
+    post_webhook_retry_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +247,8 @@ class Message:
     date_updated: int
     #: what a media message carries (None for a text message)
     media: MessageMedia | None = None
+    #: the identity that last updated it (Chat v2), None until someone does
+    last_updated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +276,10 @@ class NewMessage:
     attributes: str | None
     date_created: int
     media: MessageMedia | None = None
+    #: Chat v2's import overrides: the date it was last updated (``date_created`` when None)
+    #: and who last updated it
+    date_updated: int | None = None
+    last_updated_by: str | None = None
 
     def stored(self, channel_sid: str, index: int) -> Message:
         return Message(
@@ -278,8 +293,9 @@ class NewMessage:
             self.attributes,
             False,
             self.date_created,
-            self.date_created,
+            self.date_created if self.date_updated is None else self.date_updated,
             self.media,
+            self.last_updated_by,
         )
 
 
@@ -294,8 +310,10 @@ class UserChannel:
     status: UserChannelStatus
     last_consumed_message_index: int | None
     unread_messages_count: int | None
-    #: the membership's notification level (an invite's is ``default``); clients only
+    #: the membership's notification level (an invite's is ``default``)
     notification_level: NotificationLevel = "default"
+    #: the user's SID (Chat v2 shows it), filled in by the domain, which resolved the user
+    user_sid: str | None = None
 
 
 T = TypeVar("T")

@@ -131,6 +131,11 @@ services = sa.Table(
     sa.Column("webhooks", sa.Text, nullable=False),
     sa.Column("notifications", sa.Text, nullable=False),
     *_dates(),
+    # Chat v2's settings (0013); the sounds and badge switch are in ``notifications``
+    sa.Column("notifications_log_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("media_compatibility_message", sa.Text),
+    sa.Column("pre_webhook_retry_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("post_webhook_retry_count", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_services_account", "account_sid", "id"),
 )
 
@@ -267,6 +272,8 @@ messages = sa.Table(
     *_dates(),
     _counter("added_event_id"),
     sa.Column("media", sa.Text),
+    # who last updated the message (Chat v2, 0013)
+    sa.Column("last_updated_by", sa.Text),
     sa.UniqueConstraint("channel_sid", "idx", name="uq_messages_index"),
 )
 
