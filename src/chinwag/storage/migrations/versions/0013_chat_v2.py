@@ -24,24 +24,24 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("services") as batch:
-        batch.add_column(
-            sa.Column(
-                "notifications_log_enabled",
-                sa.Boolean(),
-                nullable=False,
-                server_default=sa.false(),
-            )
-        )
-        batch.add_column(sa.Column("media_compatibility_message", sa.Text(), nullable=True))
-        batch.add_column(
-            sa.Column("pre_webhook_retry_count", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch.add_column(
-            sa.Column("post_webhook_retry_count", sa.Integer(), nullable=False, server_default="0")
-        )
-    with op.batch_alter_table("messages") as batch:
-        batch.add_column(sa.Column("last_updated_by", sa.Text(), nullable=True))
+    # plain ADD COLUMNs (both engines have them): a batch copy of each table would leave the
+    # old copy's pages free in an SQLite file
+    op.add_column(
+        "services",
+        sa.Column(
+            "notifications_log_enabled", sa.Boolean(), nullable=False, server_default=sa.false()
+        ),
+    )
+    op.add_column("services", sa.Column("media_compatibility_message", sa.Text(), nullable=True))
+    op.add_column(
+        "services",
+        sa.Column("pre_webhook_retry_count", sa.Integer(), nullable=False, server_default="0"),
+    )
+    op.add_column(
+        "services",
+        sa.Column("post_webhook_retry_count", sa.Integer(), nullable=False, server_default="0"),
+    )
+    op.add_column("messages", sa.Column("last_updated_by", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
