@@ -288,7 +288,7 @@ class ChinwagApp:
             *resource_routes("/healthz", _Health(self.deps.db), Access.OPEN),
             *resource_routes("/metrics", _MetricsEndpoint(self.metrics), Access.OPEN),
             *bind(self.api, V1),
-            *bind(self.api.with_render(V2Renderer(settings.media_max_bytes)), (*V2, *V3)),
+            *bind(self.api, (*V2, *V3), shapes=V2Renderer(settings.media_max_bytes)),
             *media_routes(self.api, self._auth_token),
         ]
         if settings.admin_console:

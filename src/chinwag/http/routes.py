@@ -20,6 +20,7 @@ import falcon.asgi
 from chinwag.api.routing import Route
 from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
+from chinwag.http.render import Renderer
 from chinwag.http.raw_path import segment
 from chinwag.http.resources import (
     channels,
@@ -176,19 +177,22 @@ V3: tuple[Route[Handler], ...] = (
 
 
 def bind(
-    api: Api, table: Iterable[Route[Handler]], access: Access = Access.ACCOUNT
+    api: Api,
+    table: Iterable[Route[Handler]],
+    access: Access = Access.ACCOUNT,
+    shapes: Renderer | None = None,
 ) -> list[Route[Endpoint]]:
     """``table``'s routes as the server serves them: each handler bound to ``api``, its path
     segments decoded once (``chinwag.http.raw_path``), its operationId noted for metrics and
     the request's base URL checked before the handler runs (an invalid ``Host`` changes
-    nothing)."""
+    nothing). ``shapes``: the version's renderer, when not ``api``'s own (v1's)."""
     return [
-        Route(route.method, route.path, route.name, Endpoint(_bind(api, route), access))
+        Route(route.method, route.path, route.name, Endpoint(_bind(api, route, shapes), access))
         for route in table
     ]
 
 
-def _bind(api: Api, route: Route[Handler]) -> Responder:
+def _bind(api: Api, route: Route[Handler], shapes: Renderer | None) -> Responder:
     handler, operation_id = route.handler, route.name
 
     async def responder(
@@ -197,16 +201,20 @@ def _bind(api: Api, route: Route[Handler]) -> Responder:
         params = {name: segment(value) for name, value in params.items()}
         req.scope[OPERATION] = operation_id
         api.base_url(req)  # an invalid Host is refused before anything changes
-        await handler(_api_for(api, req), req, resp, **params)
+        await handler(_api_for(api, req, shapes), req, resp, **params)
 
     return responder
 
 
-def _api_for(api: Api, req: falcon.asgi.Request) -> Api:
+def _api_for(api: Api, req: falcon.asgi.Request, shapes: Renderer | None = None) -> Api:
     """The handler's view of the app: a mutation sent with ``X-Twilio-Webhook-Enabled: true``
-    acts as an actor whose changes fire post-event webhooks (reference 6.3)."""
+    acts as an actor whose changes fire post-event webhooks (reference 6.3); a route of
+    another version renders its shapes. The view is made per request (a copy of a few fields),
+    since ``api`` learns its caller only at startup, after the routes are bound."""
     if req.method != "GET" and req.get_header(WEBHOOK_ENABLED, default="").lower() == "true":
-        return api.with_webhooks()
+        api = api.with_webhooks()
+    if shapes is not None:
+        api = api.with_render(shapes)
     return api
 
 
