@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from chinwag.testing.plugin import ChatToken, ChinwagServer
 from v2_support import (
     SERVED,
     CheckedAsync,
@@ -24,6 +22,8 @@ from v2_support import (
     upload,
     walk,
 )
+
+from chinwag.testing.plugin import ChatToken, ChinwagServer
 
 pytestmark = pytest.mark.server
 

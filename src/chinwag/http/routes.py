@@ -20,8 +20,8 @@ import falcon.asgi
 from chinwag.api.routing import Route
 from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
-from chinwag.http.render import Renderer
 from chinwag.http.raw_path import segment
+from chinwag.http.render import Renderer
 from chinwag.http.resources import (
     channels,
     credentials,
