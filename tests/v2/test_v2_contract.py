@@ -63,7 +63,7 @@ def test_every_spec_operation_is_routed(version: str, table: Any) -> None:
 
 def test_the_specs_count_what_the_issue_says() -> None:
     assert (len(spec_operations("v2")), len(spec_operations("v3"))) == (54, 1)
-    assert ELSEWHERE <= set(spec_operations("v2"))
+    assert set(spec_operations("v2")) >= ELSEWHERE
 
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
