@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from outbox_support import ADMIN, PushGate, World, send, world
 
-from chinwag.domain import invites, members
+from chinwag.domain import invites, members, services
 from chinwag.storage.stores import push_outbox as store
 from chinwag.testing.fake_apns import FakeApns
 from chinwag.testing.fake_fcm import FakeFcm
@@ -301,5 +301,28 @@ def test_nothing_is_queued_with_delivery_off(run: Callable[[Scenario], None]) ->
         gate.outbox.enabled = False
         await send(w, "alice", "silence")
         assert await w.count("push_events") == 0
+
+    run(scenario)
+
+
+def test_v2_sounds_and_the_badge_count_reach_the_apns_payload(
+    run: Callable[[Scenario], None],
+) -> None:
+    async def scenario(w: World) -> None:
+        changes = {
+            "new_message": services.NotificationChange(
+                True, sound="ding", badge_count_enabled=True
+            ),
+            "added_to_channel": services.NotificationChange(True, sound="chime"),
+        }
+        await services.update_service(
+            w.deps, ADMIN, w.service, services.UpdateService(notifications=changes)
+        )
+        await w.register("bob", "apn", APN_BOB)
+        await send(w, "alice", "one")
+        dispatcher = await w.dispatcher()
+        await dispatcher.run_once()
+        [apns] = w.apns.delivered(APN_BOB)
+        assert (apns.payload["aps"]["sound"], apns.payload["aps"]["badge"]) == ("ding", 1)
 
     run(scenario)

@@ -70,9 +70,9 @@ async def expand_txn(txn: Txn, event: store.PushEvent, now: int) -> int:
         "channel_title": context.channel_title,
         "message_index": event.message_index,
         "author": event.actor if kind == "new_message" else None,
-        # TODO(issue 24): v2's Notifications.<Event>.Sound and NewMessage.BadgeCountEnabled
-        "sound": None,
-        "badge": False,
+        # v2's Notifications.<Kind>.Sound and Notifications.NewMessage.BadgeCountEnabled
+        "sound": setting.sound,
+        "badge": setting.badge_count_enabled and kind == "new_message",
     }
     deliveries = [
         store.NewPushDelivery(
