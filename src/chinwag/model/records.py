@@ -207,9 +207,11 @@ class Member:
     last_consumption_timestamp: int | None
     date_created: int
     date_updated: int
-    #: the member's own channel setting for pushes, ``default`` or ``muted`` (clients only)
+    #: the member's own channel setting for pushes, ``default`` or ``muted`` (chat clients and
+    #: Chat v2's User Channel set it; v1 shows none)
     notification_level: NotificationLevel = "default"
-    #: JSON text set by chat clients (``member.updateAttributes``); REST v1 shows none
+    #: JSON text set by chat clients (``member.updateAttributes``) and Chat v2's REST; v1
+    #: shows none
     attributes: str | None = None
 
 

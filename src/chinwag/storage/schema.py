@@ -231,7 +231,7 @@ members = sa.Table(
     sa.Column("last_consumed_message_index", sa.BigInteger),
     sa.Column("last_consumption_timestamp", sa.BigInteger),
     *_dates(),
-    # client-only fields (0009): Chat v1's REST Member shows neither; NULL level is "default"
+    # 0009: set by clients and by Chat v2 (v1's Member shows neither); NULL level is "default"
     sa.Column("notification_level", sa.Text),
     sa.Column("attributes", sa.Text),
     sa.UniqueConstraint("channel_sid", "identity", name="uq_members_identity"),
