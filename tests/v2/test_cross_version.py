@@ -76,6 +76,11 @@ def test_created_through_v2_is_fetched_through_v1_in_v1s_shapes(http: httpx.Clie
     )
     sent = _ok(http.post(f"{channels}/c2/Messages", data={"Body": "x", "LastUpdatedBy": "u"}), 201)
 
+    listed = _ok(http.get(channels))["channels"]
+    assert [c["attributes"] for c in listed] == ["{}"]  # v2 lists show them; v1 lists do not
+    assert [
+        c["attributes"] for c in _ok(http.get(f"/v1/Services/{service}/Channels"))["channels"]
+    ] == [None]
     v1 = f"/v1/Services/{service}/Channels/{channel['sid']}"
     assert _ok(http.get(v1))["created_by"] == "importer"
     member = _ok(http.get(f"{v1}/Members/u"))

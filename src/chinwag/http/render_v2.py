@@ -102,7 +102,8 @@ class V2Renderer:
         return body
 
     def channel(self, c: Channel, base: str, *, in_list: bool = False) -> dict[str, Any]:
-        body = _moved(render.channel(c, base, in_list=in_list), base)
+        """In list rows too with its attributes: v2 drops v1's "only on a single fetch"."""
+        body = _moved(render.channel(c, base), base)
         body["links"]["webhooks"] = f"{body['url']}/Webhooks"
         return body
 
