@@ -103,12 +103,12 @@ def update_service(form: Form, *, v2: bool = False) -> UpdateService:
             template=form.nullable(f"Notifications.{param}.Template"),
         )
         if v2:
-            badge = form.boolean(f"Notifications.{param}.BadgeCountEnabled")
             change = dataclasses.replace(
-                change,
-                sound=form.nullable(f"Notifications.{param}.Sound"),
-                badge_count_enabled=badge if kind == "new_message" else UNSET,
+                change, sound=form.nullable(f"Notifications.{param}.Sound")
             )
+        if v2 and kind == "new_message":  # the one kind v2 gives a badge count
+            badge = form.boolean("Notifications.NewMessage.BadgeCountEnabled")
+            change = dataclasses.replace(change, badge_count_enabled=badge)
         if change != NotificationChange():
             notifications[kind] = change
     webhooks = {}
