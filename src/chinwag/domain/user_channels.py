@@ -33,9 +33,9 @@ async def list_user_channels(
     async def read(txn: Txn) -> Page[UserChannel]:
         service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
         page = await user_channel_store.list_user_channels_txn(
-            txn, caller.account_sid, service_sid, user.identity, req
+            txn, caller.account_sid, service_sid, user, req
         )
-        items = [_read_status(service, user, uc) for uc in page.items]
+        items = [_read_status(service, uc) for uc in page.items]
         return dataclasses.replace(page, items=items)
 
     return await deps.db.run_read("list_user_channels", read)
@@ -54,13 +54,13 @@ async def list_user_channels_with_channels(
     async def read(txn: Txn) -> Page[tuple[UserChannel, Channel]]:
         service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
         page = await user_channel_store.list_user_channels_txn(
-            txn, caller.account_sid, service_sid, user.identity, req
+            txn, caller.account_sid, service_sid, user, req
         )
         found = await channel_store.find_channels_txn(
             txn, service_sid, [uc.channel_sid for uc in page.items]
         )
         items = [
-            (_read_status(service, user, uc), found[uc.channel_sid])
+            (_read_status(service, uc), found[uc.channel_sid])
             for uc in page.items
             if uc.channel_sid in found
         ]
@@ -93,12 +93,11 @@ async def _check_user_channels_txn(
     return service, user
 
 
-def _read_status(service: Service, user: User, uc: UserChannel) -> UserChannel:
-    """The row with its user's SID; unread counts are null for everyone when the service has
-    read status turned off."""
+def _read_status(service: Service, uc: UserChannel) -> UserChannel:
+    """Unread counts are null for everyone when the service has read status turned off."""
     if service.read_status_enabled:
-        return dataclasses.replace(uc, user_sid=user.sid)
-    return dataclasses.replace(uc, unread_messages_count=None, user_sid=user.sid)
+        return uc
+    return dataclasses.replace(uc, unread_messages_count=None)
 
 
 async def fetch_user_channel_with_channel(
@@ -116,11 +115,11 @@ async def _find_txn(
     service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
     channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
     found = await user_channel_store.find_user_channel_txn(
-        txn, caller.account_sid, service_sid, user.identity, channel.sid
+        txn, caller.account_sid, service_sid, user, channel.sid
     )
     if found is None:
         raise errors.NotFoundError()
-    return _read_status(service, user, found), channel
+    return _read_status(service, found), channel
 
 
 async def update_user_channel(

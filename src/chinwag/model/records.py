@@ -314,7 +314,7 @@ class UserChannel:
     unread_messages_count: int | None
     #: the membership's notification level (an invite's is ``default``)
     notification_level: NotificationLevel = "default"
-    #: the user's SID (Chat v2 shows it), filled in by the domain, which resolved the user
+    #: the user's SID (Chat v2 shows it)
     user_sid: str | None = None
 
 
