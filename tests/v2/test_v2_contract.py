@@ -263,3 +263,15 @@ def test_v3_changes_the_type_and_says_what_it_takes(api: Checked, service: str) 
     assert bad["message"] == "Type must be one of: public, private"
     assert api.call("GET", f"/v1/Services/{service}/Channels/t", 200)["type"] == "private"
     assert api.call("POST", url, 400, data={})["code"] == 50347  # no parameter to change
+
+
+def test_media_messages_say_what_they_take(api: Checked, service: str) -> None:
+    channel = api.call("POST", f"/v2/Services/{service}/Channels", 201)["sid"]
+    messages = f"/v2/Services/{service}/Channels/{channel}/Messages"
+    unknown = api.call("POST", messages, 400, data={"MediaSid": "ME" + "0" * 32, "From": "ann"})
+    assert (unknown["code"], unknown["message"]) == (
+        20001,
+        "media_sid must be the SID of the sender's own upload in this service, not sent before",
+    )
+    both = api.call("POST", messages, 400, data={"MediaSid": "ME" + "0" * 32, "Body": "hi"})
+    assert both["message"] == "body must be empty in a media message"
