@@ -1,4 +1,5 @@
-"""Checks one HTTP exchange against the Chat v1 OpenAPI spec shipped in the package.
+"""Checks one HTTP exchange against the Chat OpenAPI spec of its version shipped in the package
+(v1, v2 or v3, by the path's first segment).
 
 Why this exists: chinwag's promise is that unmodified Twilio SDKs work against it, and the SDKs
 are strict about shape (every property present, ISO dates, status 200 for list pages, the error
@@ -43,19 +44,30 @@ _MAX_REPR = 120
 JsonSchema = dict[str, Any]
 
 
+#: the API versions the package ships a spec of; a path's first segment names its version
+VERSIONS = ("v1", "v2", "v3")
+
+
 @functools.cache
-def load_spec() -> dict[str, Any]:
-    """The spec as shipped inside the ``chinwag`` package (what the server claims to implement)."""
-    resource = importlib.resources.files("chinwag") / "spec" / "twilio_chat_v1.yaml"
+def load_spec(version: str = "v1") -> dict[str, Any]:
+    """The spec of an API version as shipped inside the ``chinwag`` package (what the server
+    claims to implement)."""
+    resource = importlib.resources.files("chinwag") / "spec" / f"twilio_chat_{version}.yaml"
     spec: dict[str, Any] = yaml.safe_load(resource.read_text(encoding="utf-8"))
     return spec
 
 
+def version_of(path: str) -> str:
+    """The API version a path (or URL) belongs to: its first segment, v1 for any other path."""
+    first = _path_of(path).split("/")[1:2]
+    return first[0] if first and first[0] in VERSIONS else "v1"
+
+
 @functools.cache
-def _operations() -> tuple[tuple[str, str, str, re.Pattern[str], int], ...]:
+def _operations(version: str = "v1") -> tuple[tuple[str, str, str, re.Pattern[str], int], ...]:
     """(operationId, METHOD, template, compiled path regex, literal segment count)."""
     rows = []
-    for template, item in load_spec()["paths"].items():
+    for template, item in load_spec(version)["paths"].items():
         regex = re.compile(
             "^"
             + "/".join(
@@ -74,9 +86,9 @@ def _operations() -> tuple[tuple[str, str, str, re.Pattern[str], int], ...]:
     return tuple(rows)
 
 
-def spec_operations() -> dict[str, tuple[str, str]]:
+def spec_operations(version: str = "v1") -> dict[str, tuple[str, str]]:
     """operationId -> (METHOD, spec path template)."""
-    return {op_id: (method, template) for op_id, method, template, _, _ in _operations()}
+    return {op_id: (method, template) for op_id, method, template, _, _ in _operations(version)}
 
 
 def _path_of(url: str) -> str:
@@ -88,28 +100,28 @@ def operation_for(method: str, path: str) -> str | None:
     """The operationId answering ``method`` on ``path`` (a URL is accepted too), or None."""
     path = _path_of(path)
     method = method.upper()
-    for op_id, op_method, _, regex, _ in _operations():
+    for op_id, op_method, _, regex, _ in _operations(version_of(path)):
         if op_method == method and regex.match(path):
             return op_id
     return None
 
 
-def _operation(op_id: str) -> dict[str, Any]:
-    method, template = spec_operations()[op_id]
-    operation: dict[str, Any] = load_spec()["paths"][template][method.lower()]
+def _operation(op_id: str, spec: dict[str, Any], version: str) -> dict[str, Any]:
+    method, template = spec_operations(version)[op_id]
+    operation: dict[str, Any] = spec["paths"][template][method.lower()]
     return operation
 
 
-def _resolve(schema: JsonSchema) -> JsonSchema:
+def _resolve(schema: JsonSchema, spec: dict[str, Any]) -> JsonSchema:
     ref = schema.get("$ref")
     if ref is None:
         return schema
     if not ref.startswith("#/"):
         raise ValueError(f"unsupported $ref {ref}")
-    node: Any = load_spec()
+    node: Any = spec
     for part in ref[2:].split("/"):
         node = node[part]
-    return _resolve(node)
+    return _resolve(node, spec)
 
 
 def _short(value: Any) -> str:
@@ -167,9 +179,11 @@ def _check_string(value: str, schema: JsonSchema, where: str) -> list[str]:
     return problems
 
 
-def _check_value(value: Any, schema: JsonSchema, where: str, nullable: bool = False) -> list[str]:
+def _check_value(
+    value: Any, schema: JsonSchema, where: str, spec: dict[str, Any], nullable: bool = False
+) -> list[str]:
     """Problems with ``value`` against an OpenAPI 3.0 property schema."""
-    schema = _resolve(schema)
+    schema = _resolve(schema, spec)
     if value is None:
         if nullable or schema.get("nullable"):
             return []
@@ -189,17 +203,21 @@ def _check_value(value: Any, schema: JsonSchema, where: str, nullable: bool = Fa
             problems.append(f"{where}: {value} above maximum {schema['maximum']}")
     elif isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
-            problems += _check_value(item, schema["items"], f"{where}[{i}]")
+            problems += _check_value(item, schema["items"], f"{where}[{i}]", spec)
     elif isinstance(value, dict) and "properties" in schema:
-        problems += _check_object(value, schema, where)
+        problems += _check_object(value, schema, where, spec)
     return problems
 
 
 def _check_object(
-    obj: dict[str, Any], schema: JsonSchema, where: str, nullable_keys: frozenset[str] = frozenset()
+    obj: dict[str, Any],
+    schema: JsonSchema,
+    where: str,
+    spec: dict[str, Any],
+    nullable_keys: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Exactly the schema's keys (Twilio always sends every one), each value checked."""
-    properties: dict[str, JsonSchema] = _resolve(schema).get("properties", {})
+    properties: dict[str, JsonSchema] = _resolve(schema, spec).get("properties", {})
     problems = []
     missing = sorted(set(properties) - set(obj))
     extra = sorted(set(obj) - set(properties))
@@ -209,11 +227,13 @@ def _check_object(
         problems.append(f"{where}: properties not in the spec {extra}")
     for name, prop in properties.items():
         if name in obj:
-            problems += _check_value(obj[name], prop, f"{where}.{name}", name in nullable_keys)
+            problems += _check_value(
+                obj[name], prop, f"{where}.{name}", spec, name in nullable_keys
+            )
     return problems
 
 
-def _check_list(body: dict[str, Any], schema: JsonSchema) -> list[str]:
+def _check_list(body: dict[str, Any], schema: JsonSchema, spec: dict[str, Any]) -> list[str]:
     properties: dict[str, JsonSchema] = schema["properties"]
     keys = [name for name in properties if name != "meta"]
     problems = []
@@ -230,13 +250,13 @@ def _check_list(body: dict[str, Any], schema: JsonSchema) -> list[str]:
         if not isinstance(records, list):
             problems.append(f"$.{key}: expected array, got {_json_type(records)}")
             continue
-        item_schema = _resolve(properties[key]["items"])
+        item_schema = _resolve(properties[key]["items"], spec)
         for i, record in enumerate(records):
             where = f"$.{key}[{i}]"
             if not isinstance(record, dict):
                 problems.append(f"{where}: expected object, got {_json_type(record)}")
             else:
-                problems += _check_object(record, item_schema, where)
+                problems += _check_object(record, item_schema, where, spec)
     meta = body.get("meta")
     if "meta" in body:
         if not isinstance(meta, dict):
@@ -245,7 +265,7 @@ def _check_list(body: dict[str, Any], schema: JsonSchema) -> list[str]:
             meta_schema = properties["meta"]
             if set(meta_schema.get("properties", {})) != META_KEYS:  # the spec itself drifted
                 problems.append(f"spec: list meta properties are not {sorted(META_KEYS)}")
-            problems += _check_object(meta, meta_schema, "$.meta", NULLABLE_META)
+            problems += _check_object(meta, meta_schema, "$.meta", spec, NULLABLE_META)
             if len(keys) == 1 and meta.get("key") != keys[0]:
                 problems.append(f"$.meta.key: {_short(meta.get('key'))} is not {keys[0]!r}")
     return problems
@@ -275,8 +295,9 @@ def _check_error(status: int, body: str) -> list[str]:
     return problems
 
 
-def _check_success(op_id: str, status: int, body: str) -> list[str]:
-    responses: dict[str, Any] = _operation(op_id)["responses"]
+def _check_success(op_id: str, version: str, status: int, body: str) -> list[str]:
+    spec = load_spec(version)
+    responses: dict[str, Any] = _operation(op_id, spec, version)["responses"]
     declared = sorted(responses)
     if str(status) not in responses:
         return [f"{op_id}: status {status} is not one the spec declares ({', '.join(declared)})"]
@@ -293,7 +314,7 @@ def _check_success(op_id: str, status: int, body: str) -> list[str]:
         return [f"{op_id}: body is not a JSON object: {_short(data)}"]
     schema: JsonSchema = content["schema"]
     single = "$ref" in schema  # a single resource; lists are inline (records + meta)
-    problems = _check_object(data, schema, "$") if single else _check_list(data, schema)
+    problems = _check_object(data, schema, "$", spec) if single else _check_list(data, schema, spec)
     return [f"{op_id}: {problem}" for problem in problems]
 
 
@@ -307,4 +328,4 @@ def check_exchange(method: str, url: str, status: int, body: str) -> list[str]:
         return [f"{method.upper()} {path} is no operation of the spec, yet answered {status}"]
     if not 200 <= status < 300:
         return [f"{op_id}: unexpected status {status}"]
-    return _check_success(op_id, status, body)
+    return _check_success(op_id, version_of(path), status, body)

@@ -43,15 +43,8 @@ from chinwag.http.control import CONTROL_ROUTES
 from chinwag.http.media import media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
-from chinwag.http.routes import (
-    V1,
-    V2_BINDINGS,
-    V2_CHANNEL_WEBHOOKS,
-    Access,
-    Endpoint,
-    bind,
-    resource_routes,
-)
+from chinwag.http.render_v2 import V2Renderer
+from chinwag.http.routes import V1, V2, V3, Access, Endpoint, bind, resource_routes
 from chinwag.http.server import HttpDoor
 from chinwag.model.ephemeral import TypingStarted
 from chinwag.model.events import API_ACTOR
@@ -315,8 +308,7 @@ class ChinwagApp:
             *resource_routes("/healthz", _Health(self.deps.db), Access.OPEN),
             *resource_routes("/metrics", _MetricsEndpoint(self.metrics), Access.OPEN),
             *bind(self.api, V1),
-            *bind(self.api, V2_CHANNEL_WEBHOOKS),
-            *bind(self.api, V2_BINDINGS),
+            *bind(self.api, (*V2, *V3), shapes=V2Renderer(settings.media_max_bytes)),
             *media_routes(self.api, self._auth_token),
         ]
         if settings.admin_console:

@@ -503,10 +503,10 @@ def _seed(args: argparse.Namespace) -> int:
 
 def _routes() -> int:
     from chinwag.http.control import CONTROL_ROUTES
-    from chinwag.http.routes import V1, V2_CHANNEL_WEBHOOKS
+    from chinwag.http.routes import V1, V2, V3
 
-    table = (*V1, *V2_CHANNEL_WEBHOOKS, *CONTROL_ROUTES)
-    rows = [(route.method, route.path, route.name) for route in table]
+    routes = (*V1, *V2, *V3, *CONTROL_ROUTES)
+    rows = [(route.method, route.path, route.name) for route in routes]
     rows += [("GET", path, "(no credentials)") for path in ("/healthz", "/metrics")]
     method_width = max(len(method) for method, _, _ in rows) + 2
     path_width = max(len(path) for _, path, _ in rows) + 2

@@ -117,7 +117,8 @@ def test_malformed_authorization_header(anonymous: httpx.Client, header: str) ->
     [
         ("/v1/Foo", "/Foo"),
         ("/v1/Services/IS00/Bar", "/Services/IS00/Bar"),
-        ("/v2/Services", "/v2/Services"),
+        ("/v2/Foo", "/Foo"),
+        ("/v4/Services", "/v4/Services"),
         ("/Foo", "/Foo"),
     ],
 )

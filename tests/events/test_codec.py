@@ -90,6 +90,7 @@ def test_the_wire_form_is_stable() -> None:
             "date_created": 1000,
             "date_updated": 2000,
             "media": None,
+            "last_updated_by": None,
         },
     }
     typing_started = TypingStarted("IS1", "CH1", "ann", 5, ("bob",), "AC1")

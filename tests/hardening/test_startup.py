@@ -14,7 +14,7 @@ import pytest
 from cli_process import run_cli, serving
 
 from chinwag.http.control import CONTROL_ROUTES
-from chinwag.http.routes import V1, V2_CHANNEL_WEBHOOKS
+from chinwag.http.routes import V1, V2, V3
 from chinwag.webhooks.log import TEXT_HEADER
 from conftest import ACCOUNT_SID, AUTH_TOKEN, TEST_DATABASE_URL, Databases, free_port, server_env
 
@@ -165,7 +165,7 @@ def test_routes_keep_columns_apart_and_list_the_open_paths() -> None:
     result = run_cli("routes")
     rows = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.splitlines()]
     assert (
-        len(rows) == len(V1) + len(V2_CHANNEL_WEBHOOKS) + len(CONTROL_ROUTES) + 2
+        len(rows) == len(V1) + len(V2) + len(V3) + len(CONTROL_ROUTES) + 2
     )  # /healthz and /metrics
     assert all(len(row) == 3 for row in rows), [r for r in rows if len(r) != 3]
     assert ["GET", "/healthz", "(no credentials)"] in rows

@@ -34,6 +34,11 @@ class CreateChannel:
     unique_name: str | None = None
     attributes: str | None = None
     type: ChannelType = "public"
+    #: Chat v2's overrides for imports of history (REST only): the dates (``date_updated``
+    #: defaults to ``date_created``) and the creator (else the caller, ``system`` for REST)
+    date_created: int | None = None
+    date_updated: int | None = None
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,12 @@ class UpdateChannel:
     friendly_name: str | Unset | None = UNSET
     unique_name: str | Unset | None = UNSET
     attributes: str | Unset | None = UNSET
+    #: Chat v2's overrides (REST only); ``date_updated`` defaults to now
+    date_created: int | Unset = UNSET
+    date_updated: int | Unset = UNSET
+    created_by: str | Unset = UNSET
+    #: Chat v3's change of type (REST only)
+    type: ChannelType | Unset = UNSET
 
 
 def check_unique_name(value: str | None) -> str | None:
@@ -67,6 +78,8 @@ def _check_create(cmd: CreateChannel) -> CreateChannel:
     validation.check_friendly_name(cmd.friendly_name)
     check_unique_name(cmd.unique_name)
     validation.check_attributes(cmd.attributes)
+    if cmd.created_by is not None:
+        validation.check_author(cmd.created_by)
     return cmd
 
 
@@ -81,7 +94,7 @@ async def create_channel(
     """A chat user's channel records them as ``created_by``; creating does not join it."""
     deps.limits.count_service(service_sid)
     cmd = _check_create(cmd)
-    created_by = caller.actor.identity or SYSTEM
+    created_by = cmd.created_by or caller.actor.identity or SYSTEM
 
     async def build(txn: Txn) -> ChannelAdd:
         await check_create_channel_txn(txn, caller, service_sid)
@@ -117,7 +130,7 @@ async def do_create_channel(
     async def txn_fn(txn: Txn) -> Channel:
         await check_create_channel_txn(txn, caller, service_sid)
         await _check_name_free(txn, caller.account_sid, service_sid, cmd.unique_name)
-        now = deps.clock.now_ms()
+        created = deps.clock.now_ms() if cmd.date_created is None else cmd.date_created
         channel = Channel(
             sid=deps.sids.new(sids.CHANNEL),
             account_sid=caller.account_sid,
@@ -130,8 +143,8 @@ async def do_create_channel(
             members_count=0,
             messages_count=0,
             last_message_sid=None,
-            date_created=now,
-            date_updated=now,
+            date_created=created,
+            date_updated=created if cmd.date_updated is None else cmd.date_updated,
         )
         with txn.on_unique_violation(errors.UniqueNameExistsError):
             await store.insert_channel_txn(txn, channel)
@@ -186,6 +199,8 @@ def _check_update(cmd: UpdateChannel) -> UpdateChannel:
         check_unique_name(cmd.unique_name)
     if cmd.attributes is not UNSET:
         validation.check_attributes(cmd.attributes)
+    if cmd.created_by is not UNSET:
+        validation.check_author(cmd.created_by)
     return cmd
 
 
@@ -220,7 +235,14 @@ async def update_channel(
 
     pre = await deps.pre_event(caller, service_sid, build)
     if pre is not None:
-        cmd = _check_update(UpdateChannel(pre.friendly_name, pre.unique_name, pre.attributes))
+        cmd = _check_update(
+            dataclasses.replace(
+                cmd,
+                friendly_name=pre.friendly_name,
+                unique_name=pre.unique_name,
+                attributes=pre.attributes,
+            )
+        )
     return await do_update_channel(deps, caller, service_sid, key, cmd, actions, once=once)
 
 
@@ -247,7 +269,10 @@ async def do_update_channel(
             friendly_name=pick(cmd.friendly_name, old.friendly_name),
             unique_name=new_unique,
             attributes=pick(cmd.attributes, old.attributes),
-            date_updated=deps.clock.now_ms(),
+            type=pick(cmd.type, old.type),
+            created_by=pick(cmd.created_by, old.created_by),
+            date_created=pick(cmd.date_created, old.date_created),
+            date_updated=pick(cmd.date_updated, deps.clock.now_ms()),
         )
         with txn.on_unique_violation(errors.UniqueNameExistsError):
             await store.update_channel_txn(txn, new)

@@ -53,23 +53,35 @@ from chinwag.storage.stores import users as user_store
 class CreateMember:
     identity: str
     role_sid: str | None = None
+    #: Chat v2's REST parameters: attributes, a read horizon (its time defaults to now) and
+    #: the dates of an import of history (``date_updated`` defaults to ``date_created``)
+    attributes: str | None = None
+    last_consumed_message_index: int | None = None
+    last_consumption_timestamp: int | None = None
+    date_created: int | None = None
+    date_updated: int | None = None
 
 
 @dataclass(frozen=True)
 class UpdateMember:
-    """A partial update. ``notification_level`` and ``attributes`` come from chat clients only:
-    Chat v1's REST Member has neither, so the REST door never sets them."""
+    """A partial update. Chat v1's REST Member has neither ``notification_level`` nor
+    ``attributes``; v2 sets both (the level through the User Channel), as chat clients do.
+    An explicit ``last_consumption_timestamp`` wins over the time the horizon moved."""
 
     role_sid: str | Unset = UNSET
     last_consumed_message_index: int | Unset | None = UNSET
     notification_level: NotificationLevel | Unset = UNSET
     attributes: str | Unset | None = UNSET
+    last_consumption_timestamp: int | Unset = UNSET
+    date_created: int | Unset = UNSET
+    date_updated: int | Unset = UNSET
 
 
 def _actions(cmd: UpdateMember) -> tuple[Action, ...]:
     """What the update asks the policy for, one action per kind of field it changes."""
     wanted = (
         (cmd.last_consumed_message_index, Action.ADVANCE_CONSUMPTION),
+        (cmd.last_consumption_timestamp, Action.ADVANCE_CONSUMPTION),
         (cmd.notification_level, Action.EDIT_NOTIFICATION_LEVEL),
         (cmd.attributes, Action.EDIT_MEMBER_ATTRIBUTES),
     )
@@ -90,6 +102,13 @@ async def create_member(
     private channel they did not create), adding anyone else needs ``addMember``."""
     deps.limits.count_channel(service_sid, channel_key)
     policy.authorize_role_choice(caller.actor, cmd.role_sid)
+    validation.check_attributes(cmd.attributes)
+    if cmd.last_consumed_message_index is not None:
+        validation.check_in_range(
+            cmd.last_consumed_message_index,
+            validation.MESSAGE_INDEX_RANGE,
+            errors.InvalidConsumedIndexError,
+        )
 
     async def build(txn: Txn) -> MemberAdd:
         service, channel, identity = await check_create_member_txn(
@@ -170,6 +189,10 @@ async def do_create_member(
         if user.joined_channels_count >= service.limits.user_channels:
             raise errors.UserChannelLimitError()
         now = deps.clock.now_ms()
+        joined = now if cmd.date_created is None else cmd.date_created
+        stamp = cmd.last_consumption_timestamp
+        if stamp is None and cmd.last_consumed_message_index is not None:
+            stamp = now
         member = Member(
             sid=deps.sids.new(sids.MEMBER),
             account_sid=caller.account_sid,
@@ -177,10 +200,11 @@ async def do_create_member(
             channel_sid=channel.sid,
             identity=identity,
             role_sid=role.sid,
-            last_consumed_message_index=None,
-            last_consumption_timestamp=None,
-            date_created=now,
-            date_updated=now,
+            last_consumed_message_index=cmd.last_consumed_message_index,
+            last_consumption_timestamp=stamp,
+            date_created=joined,
+            date_updated=joined if cmd.date_updated is None else cmd.date_updated,
+            attributes=cmd.attributes,
         )
         with txn.on_unique_violation(errors.MemberAlreadyExistsError):
             await store.insert_member_txn(txn, member)
@@ -342,7 +366,9 @@ async def update_member_txn(
     now = deps.clock.now_ms()
     index = pick(cmd.last_consumed_message_index, old.last_consumed_message_index)
     stamp = old.last_consumption_timestamp
-    if cmd.last_consumed_message_index is not UNSET:
+    if cmd.last_consumption_timestamp is not UNSET:
+        stamp = cmd.last_consumption_timestamp
+    elif cmd.last_consumed_message_index is not UNSET:
         stamp = None if index is None else now
     new = dataclasses.replace(
         old,
@@ -351,7 +377,8 @@ async def update_member_txn(
         last_consumption_timestamp=stamp,
         notification_level=pick(cmd.notification_level, old.notification_level),
         attributes=pick(cmd.attributes, old.attributes),
-        date_updated=old.date_updated if private else now,
+        date_created=pick(cmd.date_created, old.date_created),
+        date_updated=pick(cmd.date_updated, old.date_updated if private else now),
     )
     await store.update_member_txn(txn, new)
     await deps.emit(txn, MemberUpdated(caller.actor, new, roster=not private))

@@ -29,15 +29,26 @@ class CreateMessage:
     body: str
     from_: str | None = None
     attributes: str | None = None
-    #: an upload (``ME…``) of the author's to send as a media message (clients only: the v1
-    #: REST API has no such parameter); the body is then empty
+    #: an upload (``ME…``) of the author's to send as a media message (chat clients, and
+    #: Chat v2's ``MediaSid``); the body is then empty
     media_sid: str | None = None
+    #: Chat v2's overrides for imports of history (REST only); ``date_updated`` defaults to
+    #: ``date_created``
+    date_created: int | None = None
+    date_updated: int | None = None
+    last_updated_by: str | None = None
 
 
 @dataclass(frozen=True)
 class UpdateMessage:
     body: str | Unset = UNSET
     attributes: str | Unset | None = UNSET
+    #: Chat v2's REST parameters: a new author, who updated it, and the dates (``date_updated``
+    #: defaults to now)
+    from_: str | Unset = UNSET
+    last_updated_by: str | Unset | None = UNSET
+    date_created: int | Unset = UNSET
+    date_updated: int | Unset = UNSET
 
 
 def _check_body(body: str) -> str:
@@ -76,6 +87,8 @@ async def send_message(
         raise errors.InvalidParameterError(name="body", expected="empty in a media message")
     attributes = validation.check_attributes(cmd.attributes)
     author = _author(caller, cmd.from_)
+    if cmd.last_updated_by is not None:
+        validation.check_author(cmd.last_updated_by)
     if not sids.looks_like(sids.SERVICE, service_sid):
         raise errors.NotFoundError()
     with_media = cmd.media_sid is not None
@@ -97,7 +110,10 @@ async def send_message(
         author,
         body,
         attributes,
-        deps.clock.now_ms(),
+        deps.clock.now_ms() if cmd.date_created is None else cmd.date_created,
+        None,
+        cmd.date_updated,
+        cmd.last_updated_by,
     )
     return await do_send_message(deps, caller, channel_key, new, media_sid=cmd.media_sid, once=once)
 
@@ -212,7 +228,9 @@ def _update_actions(cmd: UpdateMessage) -> tuple[Action, ...]:
         actions.append(Action.EDIT_MESSAGE)
     if cmd.attributes is not UNSET:
         actions.append(Action.EDIT_MESSAGE_ATTRIBUTES)
-    return tuple(actions)
+    if cmd.from_ is not UNSET:  # a new author is the body's owner changing: an edit
+        actions.append(Action.EDIT_MESSAGE)
+    return tuple(dict.fromkeys(actions))
 
 
 def _check_update(cmd: UpdateMessage) -> UpdateMessage:
@@ -220,7 +238,19 @@ def _check_update(cmd: UpdateMessage) -> UpdateMessage:
         _check_body(cmd.body)
     if cmd.attributes is not UNSET:
         validation.check_attributes(cmd.attributes)
+    if cmd.from_ is not UNSET:
+        validation.check_author(cmd.from_)
+    if isinstance(cmd.last_updated_by, str):
+        validation.check_author(cmd.last_updated_by)
     return cmd
+
+
+def _updated_by(caller: Caller, cmd: UpdateMessage, old: Message) -> str | None:
+    """Who last updated the message: as sent, else the chat user making the change; a REST
+    update that names no one leaves it as it was."""
+    if cmd.last_updated_by is not UNSET:
+        return cmd.last_updated_by
+    return caller.actor.identity or old.last_updated_by
 
 
 async def update_message(
@@ -238,6 +268,8 @@ async def update_message(
     if is_empty_update(cmd):
         raise errors.NoUpdateParametersError()
     cmd = _check_update(cmd)
+    if cmd.from_ is not UNSET:
+        _author(caller, cmd.from_)  # a chat user can only name themselves
     actions = _update_actions(cmd)
 
     async def build(txn: Txn) -> MessageUpdate:
@@ -246,7 +278,7 @@ async def update_message(
 
     pre = await deps.pre_event(caller, service_sid, build)
     if pre is not None:
-        cmd = _check_update(UpdateMessage(pre.body, pre.attributes))
+        cmd = _check_update(dataclasses.replace(cmd, body=pre.body, attributes=pre.attributes))
     return await do_update_message(
         deps, caller, service_sid, channel_key, sid, cmd, actions, once=once
     )
@@ -273,7 +305,10 @@ async def do_update_message(
             body=pick(cmd.body, old.body),
             attributes=pick(cmd.attributes, old.attributes),
             was_edited=old.was_edited or cmd.body is not UNSET,
-            date_updated=deps.clock.now_ms(),
+            author=pick(cmd.from_, old.author),
+            last_updated_by=_updated_by(caller, cmd, old),
+            date_created=pick(cmd.date_created, old.date_created),
+            date_updated=pick(cmd.date_updated, deps.clock.now_ms()),
         )
         await store.update_message_txn(txn, new)
         await deps.emit(txn, MessageUpdated(caller.actor, new))

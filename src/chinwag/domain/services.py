@@ -54,6 +54,14 @@ POST_WEBHOOK_EVENTS = (
 )
 WEBHOOK_EVENTS = frozenset(PRE_WEBHOOK_EVENTS + POST_WEBHOOK_EVENTS)
 
+#: notification kinds -> their parameter names, for errors
+_PARAMS = {
+    "new_message": "NewMessage",
+    "added_to_channel": "AddedToChannel",
+    "invited_to_channel": "InvitedToChannel",
+    "removed_from_channel": "RemovedFromChannel",
+}
+
 
 @dataclass(frozen=True)
 class CreateService:
@@ -64,7 +72,7 @@ class CreateService:
 class NotificationChange:
     enabled: bool | Unset = UNSET
     template: str | Unset | None = UNSET
-    #: v2's ``Notifications.<Event>.Sound`` and ``Notifications.NewMessage.BadgeCountEnabled``
+    #: Chat v2's settings: a sound for every kind, a badge count for new messages
     sound: str | Unset | None = UNSET
     badge_count_enabled: bool | Unset = UNSET
 
@@ -93,6 +101,11 @@ class UpdateService:
     webhook_filters: tuple[str, ...] | Unset | None = UNSET
     notifications: Mapping[str, NotificationChange] = field(default_factory=dict)
     webhooks: Mapping[str, WebhookChange] = field(default_factory=dict)
+    #: Chat v2's settings (v1 cannot send them)
+    notifications_log_enabled: bool | Unset = UNSET
+    media_compatibility_message: str | Unset | None = UNSET
+    pre_webhook_retry_count: int | Unset = UNSET
+    post_webhook_retry_count: int | Unset = UNSET
 
 
 def check_service_name(value: str) -> str:
@@ -174,14 +187,36 @@ def _apply_notifications(
         sound = pick(change.sound, old.sound)
         if sound is not None and len(sound) > validation.TEMPLATE_MAX:
             raise errors.InvalidParameterError(
-                name=f"Notifications.{kind}.Sound",
+                name=f"Notifications.{_PARAMS[kind]}.Sound",
                 expected=f"at most {validation.TEMPLATE_MAX} characters",
             )
-        badge = pick(change.badge_count_enabled, old.badge_count_enabled)
         out[kind] = Notification(
-            pick(change.enabled, old.enabled), template or None, sound or None, badge
+            pick(change.enabled, old.enabled),
+            template or None,
+            sound or None,
+            pick(change.badge_count_enabled, old.badge_count_enabled),
         )
     return out
+
+
+def _retry_count(value: int | Unset, old: int, name: str) -> int:
+    if value is UNSET:
+        return old
+    if value not in validation.RETRY_COUNT_RANGE:
+        raise errors.InvalidParameterError(
+            name=name, expected=errors.in_range(validation.RETRY_COUNT_RANGE)
+        )
+    return value
+
+
+def _compatibility_message(value: str | Unset | None, old: str | None) -> str | None:
+    new = pick(value, old)
+    if new is not None and len(new) > validation.TEMPLATE_MAX:
+        raise errors.InvalidParameterError(
+            name="Media.CompatibilityMessage",
+            expected=f"at most {validation.TEMPLATE_MAX} characters",
+        )
+    return new
 
 
 def _apply_webhooks(
@@ -304,6 +339,20 @@ async def update_service(deps: Deps, caller: Caller, sid: str, cmd: UpdateServic
             webhook_filters=_check_filters(cmd.webhook_filters, old.webhook_filters),
             notifications=_apply_notifications(old.notifications, cmd.notifications),
             webhooks=_apply_webhooks(old.webhooks, cmd.webhooks),
+            notifications_log_enabled=pick(
+                cmd.notifications_log_enabled, old.notifications_log_enabled
+            ),
+            media_compatibility_message=_compatibility_message(
+                cmd.media_compatibility_message, old.media_compatibility_message
+            ),
+            pre_webhook_retry_count=_retry_count(
+                cmd.pre_webhook_retry_count, old.pre_webhook_retry_count, "PreWebhookRetryCount"
+            ),
+            post_webhook_retry_count=_retry_count(
+                cmd.post_webhook_retry_count,
+                old.post_webhook_retry_count,
+                "PostWebhookRetryCount",
+            ),
             date_updated=deps.clock.now_ms(),
             default_service_role_sid=service_role,
             default_channel_role_sid=channel_role,

@@ -139,6 +139,10 @@ def _notifications(value: Any) -> None:
         template = setting.get("template")
         if not isinstance(setting.get("enabled"), bool) or not isinstance(template, str | None):
             raise RowError("a notification's enabled is a boolean, its template a string")
+        if not isinstance(setting.get("sound"), str | None) or not isinstance(
+            setting.get("badge_count_enabled", False), bool
+        ):
+            raise RowError("a notification's sound is a string, its badge_count_enabled a boolean")
         if template is not None and len(template) > validation.TEMPLATE_MAX:
             raise RowError(f"a template is at most {validation.TEMPLATE_MAX} characters")
         if not isinstance(setting.get("sound"), str | None) or not isinstance(
@@ -182,6 +186,9 @@ RULES: Mapping[str, Mapping[str, Rule]] = {
         "webhook_filters": _optional(_json(_strings(services.WEBHOOK_EVENTS))),
         "webhooks": _json(_webhooks),
         "notifications": _json(_notifications),
+        "media_compatibility_message": _optional(_text(validation.TEMPLATE_MAX)),
+        "pre_webhook_retry_count": _within(validation.RETRY_COUNT_RANGE, "between 0 and 3"),
+        "post_webhook_retry_count": _within(validation.RETRY_COUNT_RANGE, "between 0 and 3"),
         **_DATES,
     },
     "roles": {
@@ -250,6 +257,7 @@ RULES: Mapping[str, Mapping[str, Rule]] = {
         "attributes": _ATTRIBUTES,
         "added_event_id": _COUNT,
         "media": _optional(_json(_media)),
+        "last_updated_by": _optional(_text(validation.AUTHOR_MAX)),
         **_DATES,
     },
     "message_tombstones": {"channel_sid": _sid(sids.CHANNEL), "idx": _INDEX},

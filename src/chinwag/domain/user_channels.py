@@ -33,7 +33,7 @@ async def list_user_channels(
     async def read(txn: Txn) -> Page[UserChannel]:
         service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
         page = await user_channel_store.list_user_channels_txn(
-            txn, caller.account_sid, service_sid, user.identity, req
+            txn, caller.account_sid, service_sid, user, req
         )
         items = [_read_status(service, uc) for uc in page.items]
         return dataclasses.replace(page, items=items)
@@ -54,7 +54,7 @@ async def list_user_channels_with_channels(
     async def read(txn: Txn) -> Page[tuple[UserChannel, Channel]]:
         service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
         page = await user_channel_store.list_user_channels_txn(
-            txn, caller.account_sid, service_sid, user.identity, req
+            txn, caller.account_sid, service_sid, user, req
         )
         found = await channel_store.find_channels_txn(
             txn, service_sid, [uc.channel_sid for uc in page.items]
@@ -115,7 +115,7 @@ async def _find_txn(
     service, user = await _check_user_channels_txn(txn, caller, service_sid, key)
     channel = await get_service_channel(txn, caller.account_sid, service_sid, channel_key)
     found = await user_channel_store.find_user_channel_txn(
-        txn, caller.account_sid, service_sid, user.identity, channel.sid
+        txn, caller.account_sid, service_sid, user, channel.sid
     )
     if found is None:
         raise errors.NotFoundError()
@@ -144,3 +144,18 @@ async def update_user_channel(
         return await _find_txn(txn, caller, service_sid, key, channel_key)
 
     return await deps.write("update_user_channel", txn_fn, once)
+
+
+async def leave_user_channel(
+    deps: Deps, caller: Caller, service_sid: str, key: str, channel_key: str
+) -> None:
+    """Take the user out of the channel (Chat v2's DeleteUserChannel): the same removal as
+    deleting their membership, with its policy check, pre-event and webhooks. A pending invite
+    is not a membership: 404, as for a channel the user is not in."""
+
+    async def identity_of(txn: Txn) -> str:
+        _, user = await _check_user_channels_txn(txn, caller, service_sid, key)
+        return user.identity
+
+    identity = await deps.db.run_read("leave_user_channel", identity_of)
+    await members.delete_member(deps, caller, service_sid, channel_key, identity)

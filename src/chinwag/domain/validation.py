@@ -30,6 +30,8 @@ INT32_MAX = 2_147_483_647
 SECONDS_RANGE = range(INT32_MAX + 1)  # TypingIndicatorTimeout, ConsumptionReportInterval
 SERVICE_LIMIT_RANGE = range(1, 1001)  # Limits.ChannelMembers, Limits.UserChannels [doc]
 MESSAGE_INDEX_RANGE = range(2**53)  # LastConsumedMessageIndex
+#: Pre/PostWebhookRetryCount (Chat v2): the channel webhooks' RetryCount bound [inferred]
+RETRY_COUNT_RANGE = range(4)
 #: dates in epoch milliseconds, up to 9999-12-31T23:59:59.999Z: the last moment a Twilio date
 #: (four-digit year) can show
 LATEST_MS = 253_402_300_799_999
@@ -43,6 +45,14 @@ def check_text(value: str, where: str = "A parameter") -> str:
     never gets this far (forms decode strictly, JSON parsers refuse it)."""
     if "\x00" in value:
         raise errors.MalformedRequestError(detail=f"{where} contains a NUL character")
+    return value
+
+
+def check_author(value: str) -> str:
+    """An identity named as the author or creator of something (``From``, ``CreatedBy``,
+    ``LastUpdatedBy``)."""
+    if len(value) > AUTHOR_MAX:
+        raise errors.AuthorTooLongError(limit=AUTHOR_MAX)
     return value
 
 

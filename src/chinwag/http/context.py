@@ -11,6 +11,7 @@ import falcon.asgi
 from chinwag import errors
 from chinwag.config import Settings
 from chinwag.domain.deps import Caller, Deps
+from chinwag.http.render import V1, Renderer
 from chinwag.model.events import API_ACTOR, API_WEBHOOK_ACTOR
 
 #: A host name (letters, digits, ``-``, ``_``, dots) or a bracketed IPv6 literal, and a port.
@@ -32,11 +33,17 @@ class Api:
     deps: Deps
     settings: Settings
     caller: Caller = field(default_factory=lambda: Caller("", API_ACTOR))
+    #: the API version's shapes: the handlers a version shares with v1 render through this
+    render: Renderer = V1
     #: the last valid (forwarded scheme, forwarded host) and its base URL: nearly every request
     #: sends the same two as the one before, so the check is made once, not per request
     _last_base: tuple[tuple[str, str], str] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+
+    def with_render(self, renderer: Renderer) -> Api:
+        """This view rendering another API version's shapes."""
+        return dataclasses.replace(self, render=renderer)
 
     def with_webhooks(self) -> Api:
         """This view with a caller whose mutations fire post-event webhooks."""

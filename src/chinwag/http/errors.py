@@ -23,8 +23,8 @@ WWW_AUTHENTICATE = 'Basic realm="Twilio API"'
 
 
 def resource_path(path: str) -> str:
-    """The path as Twilio names it in 20404 messages: without the ``/v1`` prefix."""
-    return path[3:] if path.startswith("/v1/") else path
+    """The path as Twilio names it in 20404 messages: without the version prefix."""
+    return path[3:] if path.startswith(("/v1/", "/v2/", "/v3/")) else path
 
 
 def error_body(error: errors.ChinwagError) -> bytes:

@@ -5,11 +5,15 @@ Every property of each spec schema is always present (null where unset); dates a
 on the server's public base URL. ``in_list`` applies reference 1.7: Channel and User rows in
 list responses carry ``attributes: null`` (Twilio shows attributes only on single-resource
 responses); Message rows keep their attributes (see docs/behaviour.md for why).
+
+These are v1's shapes; :class:`Renderer` is what every version's renderer provides (the v2
+shapes are ``chinwag.http.render_v2``), so a handler the versions share renders through the
+one its route was bound with (``Api.render``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import falcon
 import orjson
@@ -300,3 +304,34 @@ def user_binding(r: PushRegistration, user_sid: str, base: str) -> dict[str, Any
         "user_sid": user_sid,
         "url": f"{base}/v2/Services/{r.service_sid}/Users/{user_sid}/Bindings/{r.sid}",
     }
+
+
+class Renderer(Protocol):
+    """One API version's shapes of the resources both versions have."""
+
+    def credential(self, c: Credential, base: str) -> dict[str, Any]: ...
+    def service(self, s: Service, base: str) -> dict[str, Any]: ...
+    def role(self, r: Role, base: str) -> dict[str, Any]: ...
+    def user(self, u: User, base: str, *, in_list: bool = False) -> dict[str, Any]: ...
+    def user_channel(self, uc: UserChannel, base: str) -> dict[str, Any]: ...
+    def channel(self, c: Channel, base: str, *, in_list: bool = False) -> dict[str, Any]: ...
+    def member(self, m: Member, base: str) -> dict[str, Any]: ...
+    def invite(self, i: Invite, base: str) -> dict[str, Any]: ...
+    def message(self, m: Message, base: str) -> dict[str, Any]: ...
+
+
+class _V1:
+    """v1's shapes: the functions above."""
+
+    credential = staticmethod(credential)
+    service = staticmethod(service)
+    role = staticmethod(role)
+    user = staticmethod(user)
+    user_channel = staticmethod(user_channel)
+    channel = staticmethod(channel)
+    member = staticmethod(member)
+    invite = staticmethod(invite)
+    message = staticmethod(message)
+
+
+V1: Renderer = _V1()

@@ -21,6 +21,7 @@ from chinwag.api.routing import Route
 from chinwag.http.context import Api
 from chinwag.http.observe import OPERATION
 from chinwag.http.raw_path import segment
+from chinwag.http.render import Renderer
 from chinwag.http.resources import (
     bindings,
     channel_webhooks,
@@ -33,6 +34,7 @@ from chinwag.http.resources import (
     services,
     user_channels,
     users,
+    v2,
 )
 
 #: a REST handler: ``(api, req, resp, **path_params)``
@@ -113,9 +115,67 @@ V1: tuple[Route[Handler], ...] = (
 )
 
 S2 = "/v2/Services/{service}"
+CH2 = f"{S2}/Channels/{{channel}}"
+UC2 = f"{S2}/Users/{{user}}/Channels/{{channel}}"
+WH2 = f"{CH2}/Webhooks/{{webhook}}"
 
-#: v2's Bindings and User Bindings (push registrations); the lead folds them into the V2 table
-V2_BINDINGS: tuple[Route[Handler], ...] = (
+#: Chat v2 beside v1, on the same domain: v1's handlers where v2 takes v1's parameters (bound
+#: with v2's shapes), v2's own (``resources/v2.py``) where it changed them, and what only v2
+#: has: User Channel fetch/update/leave, (User) Bindings (push registrations) and Channel
+#: Webhooks.
+V2: tuple[Route[Handler], ...] = (
+    Route("GET", "/v2/Credentials", "ListCredential", credentials.list_credentials),
+    Route("POST", "/v2/Credentials", "CreateCredential", credentials.create_credential),
+    Route("GET", "/v2/Credentials/{sid}", "FetchCredential", credentials.fetch_credential),
+    Route("POST", "/v2/Credentials/{sid}", "UpdateCredential", credentials.update_credential),
+    Route("DELETE", "/v2/Credentials/{sid}", "DeleteCredential", credentials.delete_credential),
+    Route("GET", "/v2/Services", "ListService", services.list_services),
+    Route("POST", "/v2/Services", "CreateService", services.create_service),
+    Route("GET", S2, "FetchService", services.fetch_service),
+    Route("POST", S2, "UpdateService", v2.update_service),
+    Route("DELETE", S2, "DeleteService", services.delete_service),
+    Route("GET", f"{S2}/Roles", "ListRole", roles.list_roles),
+    Route("POST", f"{S2}/Roles", "CreateRole", roles.create_role),
+    Route("GET", f"{S2}/Roles/{{role}}", "FetchRole", roles.fetch_role),
+    Route("POST", f"{S2}/Roles/{{role}}", "UpdateRole", roles.update_role),
+    Route("DELETE", f"{S2}/Roles/{{role}}", "DeleteRole", roles.delete_role),
+    Route("GET", f"{S2}/Users", "ListUser", users.list_users),
+    Route("POST", f"{S2}/Users", "CreateUser", users.create_user),
+    Route("GET", f"{S2}/Users/{{user}}", "FetchUser", users.fetch_user),
+    Route("POST", f"{S2}/Users/{{user}}", "UpdateUser", users.update_user),
+    Route("DELETE", f"{S2}/Users/{{user}}", "DeleteUser", users.delete_user),
+    Route(
+        "GET", f"{S2}/Users/{{user}}/Channels", "ListUserChannel", user_channels.list_user_channels
+    ),
+    Route("GET", UC2, "FetchUserChannel", v2.fetch_user_channel),
+    Route("POST", UC2, "UpdateUserChannel", v2.update_user_channel),
+    Route("DELETE", UC2, "DeleteUserChannel", v2.delete_user_channel),
+    Route("GET", f"{S2}/Channels", "ListChannel", channels.list_channels),
+    Route("POST", f"{S2}/Channels", "CreateChannel", v2.create_channel),
+    Route("GET", CH2, "FetchChannel", channels.fetch_channel),
+    Route("POST", CH2, "UpdateChannel", v2.update_channel),
+    Route("DELETE", CH2, "DeleteChannel", channels.delete_channel),
+    Route("GET", f"{CH2}/Members", "ListMember", members.list_members),
+    Route("POST", f"{CH2}/Members", "CreateMember", v2.create_member),
+    Route("GET", f"{CH2}/Members/{{member}}", "FetchMember", members.fetch_member),
+    Route("POST", f"{CH2}/Members/{{member}}", "UpdateMember", v2.update_member),
+    Route("DELETE", f"{CH2}/Members/{{member}}", "DeleteMember", members.delete_member),
+    Route("GET", f"{CH2}/Messages", "ListMessage", messages.list_messages),
+    Route("POST", f"{CH2}/Messages", "CreateMessage", v2.create_message),
+    Route("GET", f"{CH2}/Messages/{{message}}", "FetchMessage", messages.fetch_message),
+    Route("POST", f"{CH2}/Messages/{{message}}", "UpdateMessage", v2.update_message),
+    Route("DELETE", f"{CH2}/Messages/{{message}}", "DeleteMessage", messages.delete_message),
+    Route("GET", f"{CH2}/Invites", "ListInvite", invites.list_invites),
+    Route("POST", f"{CH2}/Invites", "CreateInvite", invites.create_invite),
+    Route("GET", f"{CH2}/Invites/{{invite}}", "FetchInvite", invites.fetch_invite),
+    Route("DELETE", f"{CH2}/Invites/{{invite}}", "DeleteInvite", invites.delete_invite),
+    Route("GET", f"{CH2}/Webhooks", "ListChannelWebhook", channel_webhooks.list_channel_webhooks),
+    Route(
+        "POST", f"{CH2}/Webhooks", "CreateChannelWebhook", channel_webhooks.create_channel_webhook
+    ),
+    Route("GET", WH2, "FetchChannelWebhook", channel_webhooks.fetch_channel_webhook),
+    Route("POST", WH2, "UpdateChannelWebhook", channel_webhooks.update_channel_webhook),
+    Route("DELETE", WH2, "DeleteChannelWebhook", channel_webhooks.delete_channel_webhook),
     Route("GET", f"{S2}/Bindings", "ListBinding", bindings.list_bindings),
     Route("GET", f"{S2}/Bindings/{{sid}}", "FetchBinding", bindings.fetch_binding),
     Route("DELETE", f"{S2}/Bindings/{{sid}}", "DeleteBinding", bindings.delete_binding),
@@ -134,36 +194,31 @@ V2_BINDINGS: tuple[Route[Handler], ...] = (
     ),
 )
 
-
-CH2 = "/v2/Services/{service}/Channels/{channel}"
-WH2 = f"{CH2}/Webhooks/{{webhook}}"
-
-#: Channel Webhooks exist in v2 only
-V2_CHANNEL_WEBHOOKS: tuple[Route[Handler], ...] = (
-    Route("GET", f"{CH2}/Webhooks", "ListChannelWebhook", channel_webhooks.list_channel_webhooks),
+#: Chat v3: one operation, a channel's type changed.
+V3: tuple[Route[Handler], ...] = (
     Route(
-        "POST", f"{CH2}/Webhooks", "CreateChannelWebhook", channel_webhooks.create_channel_webhook
+        "POST", "/v3/Services/{service}/Channels/{channel}", "UpdateChannel", v2.update_channel_type
     ),
-    Route("GET", WH2, "FetchChannelWebhook", channel_webhooks.fetch_channel_webhook),
-    Route("POST", WH2, "UpdateChannelWebhook", channel_webhooks.update_channel_webhook),
-    Route("DELETE", WH2, "DeleteChannelWebhook", channel_webhooks.delete_channel_webhook),
 )
 
 
 def bind(
-    api: Api, table: Iterable[Route[Handler]], access: Access = Access.ACCOUNT
+    api: Api,
+    table: Iterable[Route[Handler]],
+    access: Access = Access.ACCOUNT,
+    shapes: Renderer | None = None,
 ) -> list[Route[Endpoint]]:
     """``table``'s routes as the server serves them: each handler bound to ``api``, its path
     segments decoded once (``chinwag.http.raw_path``), its operationId noted for metrics and
     the request's base URL checked before the handler runs (an invalid ``Host`` changes
-    nothing)."""
+    nothing). ``shapes``: the version's renderer, when not ``api``'s own (v1's)."""
     return [
-        Route(route.method, route.path, route.name, Endpoint(_bind(api, route), access))
+        Route(route.method, route.path, route.name, Endpoint(_bind(api, route, shapes), access))
         for route in table
     ]
 
 
-def _bind(api: Api, route: Route[Handler]) -> Responder:
+def _bind(api: Api, route: Route[Handler], shapes: Renderer | None) -> Responder:
     handler, operation_id = route.handler, route.name
 
     async def responder(
@@ -172,16 +227,20 @@ def _bind(api: Api, route: Route[Handler]) -> Responder:
         params = {name: segment(value) for name, value in params.items()}
         req.scope[OPERATION] = operation_id
         api.base_url(req)  # an invalid Host is refused before anything changes
-        await handler(_api_for(api, req), req, resp, **params)
+        await handler(_api_for(api, req, shapes), req, resp, **params)
 
     return responder
 
 
-def _api_for(api: Api, req: falcon.asgi.Request) -> Api:
+def _api_for(api: Api, req: falcon.asgi.Request, shapes: Renderer | None = None) -> Api:
     """The handler's view of the app: a mutation sent with ``X-Twilio-Webhook-Enabled: true``
-    acts as an actor whose changes fire post-event webhooks (reference 6.3)."""
+    acts as an actor whose changes fire post-event webhooks (reference 6.3); a route of
+    another version renders its shapes. The view is made per request (a copy of a few fields),
+    since ``api`` learns its caller only at startup, after the routes are bound."""
     if req.method != "GET" and req.get_header(WEBHOOK_ENABLED, default="").lower() == "true":
-        return api.with_webhooks()
+        api = api.with_webhooks()
+    if shapes is not None:
+        api = api.with_render(shapes)
     return api
 
 

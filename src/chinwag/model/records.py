@@ -101,7 +101,9 @@ class Notification:
 
     enabled: bool = False
     template: str | None = None
+    #: the sound a device plays (Chat v2's ``Notifications.<Kind>.Sound``)
     sound: str | None = None
+    #: whether the push carries a badge count (Chat v2; new messages only)
     badge_count_enabled: bool = False
 
 
@@ -144,6 +146,11 @@ class Service:
     webhook_filters: tuple[str, ...] | None = None
     webhooks: Mapping[str, WebhookTarget] = field(default_factory=dict)
     notifications: Mapping[str, Notification] = field(default_factory=default_notifications)
+    #: Chat v2's settings (v1 shows none of them)
+    notifications_log_enabled: bool = False
+    media_compatibility_message: str | None = None
+    pre_webhook_retry_count: int = 0
+    post_webhook_retry_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +212,11 @@ class Member:
     last_consumption_timestamp: int | None
     date_created: int
     date_updated: int
-    #: the member's own channel setting for pushes, ``default`` or ``muted`` (clients only)
+    #: the member's own channel setting for pushes, ``default`` or ``muted`` (chat clients and
+    #: Chat v2's User Channel set it; v1 shows none)
     notification_level: NotificationLevel = "default"
-    #: JSON text set by chat clients (``member.updateAttributes``); REST v1 shows none
+    #: JSON text set by chat clients (``member.updateAttributes``) and Chat v2's REST; v1
+    #: shows none
     attributes: str | None = None
 
 
@@ -245,6 +254,8 @@ class Message:
     date_updated: int
     #: what a media message carries (None for a text message)
     media: MessageMedia | None = None
+    #: the identity that last updated it (Chat v2), None until someone does
+    last_updated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +283,10 @@ class NewMessage:
     attributes: str | None
     date_created: int
     media: MessageMedia | None = None
+    #: Chat v2's import overrides: the date it was last updated (``date_created`` when None)
+    #: and who last updated it
+    date_updated: int | None = None
+    last_updated_by: str | None = None
 
     def stored(self, channel_sid: str, index: int) -> Message:
         return Message(
@@ -285,8 +300,9 @@ class NewMessage:
             self.attributes,
             False,
             self.date_created,
-            self.date_created,
+            self.date_created if self.date_updated is None else self.date_updated,
             self.media,
+            self.last_updated_by,
         )
 
 
@@ -301,8 +317,10 @@ class UserChannel:
     status: UserChannelStatus
     last_consumed_message_index: int | None
     unread_messages_count: int | None
-    #: the membership's notification level (an invite's is ``default``); clients only
+    #: the membership's notification level (an invite's is ``default``)
     notification_level: NotificationLevel = "default"
+    #: the user's SID (Chat v2 shows it)
+    user_sid: str | None = None
 
 
 ChannelWebhookType = Literal["webhook", "trigger", "studio"]

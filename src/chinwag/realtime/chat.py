@@ -287,7 +287,7 @@ async def update_member(
     client: Client, request: Request, service: str, channel: str, member: str
 ) -> Response:
     """``member.updateAttributes``: the roster item's ``attributes`` (the SDK reads no reply).
-    Chat v1's REST Member has no attributes, so only clients see them."""
+    The same attributes are Chat v2's REST Member ``attributes`` (v1's has none)."""
     cmd = members.UpdateMember(attributes=_text(_body(request), "attributes"))
     service = _service(client, service)
     return await _command(

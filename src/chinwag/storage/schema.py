@@ -131,6 +131,11 @@ services = sa.Table(
     sa.Column("webhooks", sa.Text, nullable=False),
     sa.Column("notifications", sa.Text, nullable=False),
     *_dates(),
+    # Chat v2's settings (0013); the sounds and badge switch are in ``notifications``
+    sa.Column("notifications_log_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("media_compatibility_message", sa.Text),
+    sa.Column("pre_webhook_retry_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("post_webhook_retry_count", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_services_account", "account_sid", "id"),
 )
 
@@ -226,7 +231,7 @@ members = sa.Table(
     sa.Column("last_consumed_message_index", sa.BigInteger),
     sa.Column("last_consumption_timestamp", sa.BigInteger),
     *_dates(),
-    # client-only fields (0009): Chat v1's REST Member shows neither; NULL level is "default"
+    # 0009: set by clients and by Chat v2 (v1's Member shows neither); NULL level is "default"
     sa.Column("notification_level", sa.Text),
     sa.Column("attributes", sa.Text),
     sa.UniqueConstraint("channel_sid", "identity", name="uq_members_identity"),
@@ -288,6 +293,8 @@ messages = sa.Table(
     *_dates(),
     _counter("added_event_id"),
     sa.Column("media", sa.Text),
+    # who last updated the message (Chat v2, 0013)
+    sa.Column("last_updated_by", sa.Text),
     sa.UniqueConstraint("channel_sid", "idx", name="uq_messages_index"),
 )
 

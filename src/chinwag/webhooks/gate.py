@@ -33,7 +33,7 @@ from chinwag.storage.stores import channel_webhooks as channel_webhook_store
 from chinwag.storage.stores import services as service_store
 from chinwag.storage.stores import webhooks as store
 from chinwag.webhooks import payloads, subscriptions
-from chinwag.webhooks.sender import Sender
+from chinwag.webhooks.sender import Attempt, Sender
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,10 @@ class Gate:
         full["RetryCount"] = "0"
         token = self.auth_token(caller.account_sid)
         attempts = await asyncio.gather(
-            *(self.sender.send(url, method, full, token) for url, method in urls)
+            *(
+                self._pre_attempts(url, method, full, token, service.pre_webhook_retry_count)
+                for url, method in urls
+            )
         )
         changes: dict[str, Any] = {}
         for (url, _), attempt in zip(urls, attempts, strict=True):
@@ -102,6 +105,19 @@ class Gate:
                 raise errors.WebhookRejectedError()
             changes |= _requested_changes(attempt.body)
         return changes
+
+    async def _pre_attempts(
+        self, url: str, method: str, params: dict[str, str], token: str, retries: int
+    ) -> Attempt:
+        """One pre-event call, retried up to the Service's ``PreWebhookRetryCount`` times while
+        it times out or answers 429/5xx (the request that caused it waits for each)."""
+        attempt = await self.sender.send(url, method, params, token)
+        for retry in range(1, retries + 1):
+            if not attempt.retryable:
+                break
+            retried = params | {"RetryCount": str(retry)}
+            attempt = await self.sender.send(url, method, retried, token)
+        return attempt
 
     async def enqueue_txn(self, txn: Txn, event: Event) -> None:
         """Write ``event``'s post-event deliveries to the outbox, inside the change's
@@ -124,6 +140,8 @@ class Gate:
                 url,
                 method,
                 post.params,
+                # the Service's PostWebhookRetryCount when set, else the server's --webhook-retries
+                retries=service.post_webhook_retry_count or None,
             )
             for url, method in subscriptions.targets(service, post.event_type)
         ]

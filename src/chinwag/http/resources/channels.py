@@ -20,19 +20,19 @@ async def list_channels(api: Api, req: Request, resp: Response, service: str) ->
     q = parse_list_query(query, filters=("Type",))
     page = await domain.list_channels(api.deps, api.caller, service, types, q.request)
     base = api.base_url(req)
-    rows = [render.channel(c, base, in_list=True) for c in page.items]
+    rows = [api.render.channel(c, base, in_list=True) for c in page.items]
     render.respond(resp, 200, envelope("channels", rows, page, q, api.list_url(req)))
 
 
 async def create_channel(api: Api, req: Request, resp: Response, service: str) -> None:
     cmd = commands.create_channel(await read_form(req, api.settings.max_body_bytes))
     channel = await domain.create_channel(api.deps, api.caller, service, cmd)
-    render.respond(resp, 201, render.channel(channel, api.base_url(req)))
+    render.respond(resp, 201, api.render.channel(channel, api.base_url(req)))
 
 
 async def fetch_channel(api: Api, req: Request, resp: Response, service: str, channel: str) -> None:
     found = await domain.fetch_channel(api.deps, api.caller, service, channel)
-    render.respond(resp, 200, render.channel(found, api.base_url(req)))
+    render.respond(resp, 200, api.render.channel(found, api.base_url(req)))
 
 
 async def update_channel(
@@ -40,7 +40,7 @@ async def update_channel(
 ) -> None:
     cmd = commands.update_channel(await read_form(req, api.settings.max_body_bytes))
     updated = await domain.update_channel(api.deps, api.caller, service, channel, cmd)
-    render.respond(resp, 200, render.channel(updated, api.base_url(req)))
+    render.respond(resp, 200, api.render.channel(updated, api.base_url(req)))
 
 
 async def delete_channel(

@@ -18,21 +18,21 @@ async def list_invites(api: Api, req: Request, resp: Response, service: str, cha
         api.deps, api.caller, service, channel, query.all("Identity"), q.request
     )
     base = api.base_url(req)
-    rows = [render.invite(i, base) for i in page.items]
+    rows = [api.render.invite(i, base) for i in page.items]
     render.respond(resp, 200, envelope("invites", rows, page, q, api.list_url(req)))
 
 
 async def create_invite(api: Api, req: Request, resp: Response, service: str, channel: str) -> None:
     cmd = commands.create_invite(await read_form(req, api.settings.max_body_bytes))
     invite = await domain.create_invite(api.deps, api.caller, service, channel, cmd)
-    render.respond(resp, 201, render.invite(invite, api.base_url(req)))
+    render.respond(resp, 201, api.render.invite(invite, api.base_url(req)))
 
 
 async def fetch_invite(
     api: Api, req: Request, resp: Response, service: str, channel: str, invite: str
 ) -> None:
     found = await domain.fetch_invite(api.deps, api.caller, service, channel, invite)
-    render.respond(resp, 200, render.invite(found, api.base_url(req)))
+    render.respond(resp, 200, api.render.invite(found, api.base_url(req)))
 
 
 async def delete_invite(

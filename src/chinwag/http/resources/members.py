@@ -21,21 +21,21 @@ async def list_members(api: Api, req: Request, resp: Response, service: str, cha
         api.deps, api.caller, service, channel, query.all("Identity"), q.request
     )
     base = api.base_url(req)
-    rows = [render.member(m, base) for m in page.items]
+    rows = [api.render.member(m, base) for m in page.items]
     render.respond(resp, 200, envelope("members", rows, page, q, api.list_url(req)))
 
 
 async def create_member(api: Api, req: Request, resp: Response, service: str, channel: str) -> None:
     cmd = commands.create_member(await read_form(req, api.settings.max_body_bytes))
     member = await domain.create_member(api.deps, api.caller, service, channel, cmd)
-    render.respond(resp, 201, render.member(member, api.base_url(req)))
+    render.respond(resp, 201, api.render.member(member, api.base_url(req)))
 
 
 async def fetch_member(
     api: Api, req: Request, resp: Response, service: str, channel: str, member: str
 ) -> None:
     found = await domain.fetch_member(api.deps, api.caller, service, channel, member)
-    render.respond(resp, 200, render.member(found, api.base_url(req)))
+    render.respond(resp, 200, api.render.member(found, api.base_url(req)))
 
 
 async def update_member(
@@ -43,7 +43,7 @@ async def update_member(
 ) -> None:
     cmd = commands.update_member(await read_form(req, api.settings.max_body_bytes))
     updated = await domain.update_member(api.deps, api.caller, service, channel, member, cmd)
-    render.respond(resp, 200, render.member(updated, api.base_url(req)))
+    render.respond(resp, 200, api.render.member(updated, api.base_url(req)))
 
 
 async def delete_member(

@@ -22,7 +22,7 @@ async def list_messages(api: Api, req: Request, resp: Response, service: str, ch
     )
     page = await domain.list_messages(api.deps, api.caller, service, channel, q.request)
     base = api.base_url(req)
-    rows = [render.message(m, base) for m in page.items]
+    rows = [api.render.message(m, base) for m in page.items]
     render.respond(resp, 200, envelope("messages", rows, page, q, api.list_url(req)))
 
 
@@ -31,14 +31,14 @@ async def create_message(
 ) -> None:
     cmd = commands.create_message(await read_form(req, api.settings.max_body_bytes))
     message = await domain.send_message(api.deps, api.caller, service, channel, cmd)
-    render.respond(resp, 201, render.message(message, api.base_url(req)))
+    render.respond(resp, 201, api.render.message(message, api.base_url(req)))
 
 
 async def fetch_message(
     api: Api, req: Request, resp: Response, service: str, channel: str, message: str
 ) -> None:
     found = await domain.fetch_message(api.deps, api.caller, service, channel, message)
-    render.respond(resp, 200, render.message(found, api.base_url(req)))
+    render.respond(resp, 200, api.render.message(found, api.base_url(req)))
 
 
 async def update_message(
@@ -46,7 +46,7 @@ async def update_message(
 ) -> None:
     cmd = commands.update_message(await read_form(req, api.settings.max_body_bytes))
     updated = await domain.update_message(api.deps, api.caller, service, channel, message, cmd)
-    render.respond(resp, 200, render.message(updated, api.base_url(req)))
+    render.respond(resp, 200, api.render.message(updated, api.base_url(req)))
 
 
 async def delete_message(

@@ -17,5 +17,5 @@ async def list_user_channels(
     q = parse_list_query(read_query(req))
     page = await domain.list_user_channels(api.deps, api.caller, service, user, q.request)
     base = api.base_url(req)
-    rows = [render.user_channel(uc, base) for uc in page.items]
+    rows = [api.render.user_channel(uc, base) for uc in page.items]
     render.respond(resp, 200, envelope("channels", rows, page, q, api.list_url(req)))

@@ -15,25 +15,25 @@ async def list_users(api: Api, req: Request, resp: Response, service: str) -> No
     q = parse_list_query(read_query(req))
     page = await domain.list_users(api.deps, api.caller, service, q.request)
     base = api.base_url(req)
-    rows = [render.user(u, base, in_list=True) for u in page.items]
+    rows = [api.render.user(u, base, in_list=True) for u in page.items]
     render.respond(resp, 200, envelope("users", rows, page, q, api.list_url(req)))
 
 
 async def create_user(api: Api, req: Request, resp: Response, service: str) -> None:
     cmd = commands.create_user(await read_form(req, api.settings.max_body_bytes))
     user = await domain.create_user(api.deps, api.caller, service, cmd)
-    render.respond(resp, 201, render.user(user, api.base_url(req)))
+    render.respond(resp, 201, api.render.user(user, api.base_url(req)))
 
 
 async def fetch_user(api: Api, req: Request, resp: Response, service: str, user: str) -> None:
     found = await domain.fetch_user(api.deps, api.caller, service, user)
-    render.respond(resp, 200, render.user(found, api.base_url(req)))
+    render.respond(resp, 200, api.render.user(found, api.base_url(req)))
 
 
 async def update_user(api: Api, req: Request, resp: Response, service: str, user: str) -> None:
     cmd = commands.update_user(await read_form(req, api.settings.max_body_bytes))
     updated = await domain.update_user(api.deps, api.caller, service, user, cmd)
-    render.respond(resp, 200, render.user(updated, api.base_url(req)))
+    render.respond(resp, 200, api.render.user(updated, api.base_url(req)))
 
 
 async def delete_user(api: Api, req: Request, resp: Response, service: str, user: str) -> None:

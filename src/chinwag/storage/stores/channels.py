@@ -105,12 +105,15 @@ async def insert_channel_txn(txn: Txn, c: Channel) -> None:
 async def update_channel_txn(txn: Txn, c: Channel) -> None:
     await txn.execute(
         "UPDATE channels SET friendly_name = $2, unique_name = $3, attributes = $4, "
-        "date_updated = $5 WHERE sid = $1",
+        "date_updated = $5, type = $6, created_by = $7, date_created = $8 WHERE sid = $1",
         c.sid,
         c.friendly_name,
         c.unique_name,
         c.attributes,
         c.date_updated,
+        c.type,
+        c.created_by,
+        c.date_created,
     )
 
 

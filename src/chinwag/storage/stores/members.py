@@ -103,7 +103,7 @@ async def update_member_txn(txn: Txn, m: Member) -> None:
     await txn.execute(
         "UPDATE members SET role_sid = $2, last_consumed_message_index = $3, "
         "last_consumption_timestamp = $4, date_updated = $5, notification_level = $6, "
-        "attributes = $7 WHERE sid = $1",
+        "attributes = $7, date_created = $8 WHERE sid = $1",
         m.sid,
         m.role_sid,
         m.last_consumed_message_index,
@@ -111,6 +111,7 @@ async def update_member_txn(txn: Txn, m: Member) -> None:
         m.date_updated,
         m.notification_level,
         m.attributes,
+        m.date_created,
     )
 
 

@@ -17,7 +17,7 @@ from chinwag.storage.stores import media as media_store
 
 COLUMNS = (
     "idx, sid, account_sid, service_sid, channel_sid, author, body, attributes, was_edited, "
-    "date_created, date_updated, media"
+    "date_created, date_updated, media, last_updated_by"
 )
 
 
@@ -50,6 +50,7 @@ def message_from_row(row: Row) -> Message:
         dc,
         du,
         media,
+        last_updated_by,
     ) = row
     return Message(
         sid,
@@ -64,6 +65,7 @@ def message_from_row(row: Row) -> Message:
         dc,
         du,
         None if media is None else _media(media),
+        last_updated_by,
     )
 
 
@@ -92,9 +94,9 @@ async def append_message_txn(
         row = await txn.fetchone(
             f"WITH c AS ({claim}) INSERT INTO messages (sid, account_sid, service_sid, "
             "channel_sid, idx, author, body, attributes, was_edited, date_created, date_updated, "
-            "added_event_id, media) SELECT $4, $3, $1, c.sid, c.idx, $5, $6, CAST($7 AS TEXT), "
-            "FALSE, CAST($8 AS BIGINT), CAST($8 AS BIGINT), c.event_id, CAST($9 AS TEXT) FROM c "
-            "RETURNING channel_sid, idx",
+            "added_event_id, media, last_updated_by) SELECT $4, $3, $1, c.sid, c.idx, $5, $6, "
+            "CAST($7 AS TEXT), FALSE, CAST($8 AS BIGINT), CAST($10 AS BIGINT), c.event_id, "
+            "CAST($9 AS TEXT), CAST($11 AS TEXT) FROM c RETURNING channel_sid, idx",
             m.service_sid,
             channel,
             m.account_sid,
@@ -104,6 +106,8 @@ async def append_message_txn(
             m.attributes,
             m.date_created,
             _media_json(m.media),
+            m.date_created if m.date_updated is None else m.date_updated,
+            m.last_updated_by,
         )
         return None if row is None else m.stored(row["channel_sid"], row["idx"])
     claimed = await txn.fetchone(claim, m.service_sid, channel, m.account_sid, m.sid)
@@ -111,8 +115,8 @@ async def append_message_txn(
         return None
     await txn.execute(
         "INSERT INTO messages (sid, account_sid, service_sid, channel_sid, idx, author, body, "
-        "attributes, was_edited, date_created, date_updated, added_event_id, media) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "attributes, was_edited, date_created, date_updated, added_event_id, media, "
+        "last_updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         m.sid,
         m.account_sid,
         m.service_sid,
@@ -123,9 +127,10 @@ async def append_message_txn(
         m.attributes,
         False,
         m.date_created,
-        m.date_created,
+        m.date_created if m.date_updated is None else m.date_updated,
         claimed["event_id"],
         _media_json(m.media),
+        m.last_updated_by,
     )
     return m.stored(claimed["sid"], claimed["idx"])
 
@@ -153,7 +158,10 @@ async def find_channel_message_txn(
     return None if row is None else message_from_row(row)
 
 
-_LISTED = "idx, sid, author, body, attributes, was_edited, date_created, date_updated, media"
+_LISTED = (
+    "idx, sid, author, body, attributes, was_edited, date_created, date_updated, media, "
+    "last_updated_by"
+)
 
 
 async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Page[Message]:
@@ -167,7 +175,7 @@ async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Pag
 
     def to_message(row: PlainRow) -> Message:
         # message_from_row's construction, inlined: not a second call per row of every page
-        idx, sid, author, body, attributes, edited, dc, du, media = row
+        idx, sid, author, body, attributes, edited, dc, du, media, updated_by = row
         return Message(
             sid,
             account_sid,
@@ -181,6 +189,7 @@ async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Pag
             dc,
             du,
             None if media is None else _media(media),
+            updated_by,
         )
 
     return await fetch_page_txn(
@@ -196,13 +205,16 @@ async def list_messages_txn(txn: Txn, channel: Channel, req: PageRequest) -> Pag
 
 async def update_message_txn(txn: Txn, m: Message) -> None:
     await txn.execute(
-        "UPDATE messages SET body = $2, attributes = $3, was_edited = $4, date_updated = $5 "
-        "WHERE sid = $1",
+        "UPDATE messages SET body = $2, attributes = $3, was_edited = $4, date_updated = $5, "
+        "author = $6, last_updated_by = $7, date_created = $8 WHERE sid = $1",
         m.sid,
         m.body,
         m.attributes,
         m.was_edited,
         m.date_updated,
+        m.author,
+        m.last_updated_by,
+        m.date_created,
     )
 
 

@@ -17,7 +17,8 @@ _COLUMNS = (
     "default_channel_creator_role_sid, read_status_enabled, reachability_enabled, "
     "typing_indicator_timeout, consumption_report_interval, limit_channel_members, "
     "limit_user_channels, pre_webhook_url, post_webhook_url, webhook_method, webhook_filters, "
-    "webhooks, notifications, date_created, date_updated"
+    "webhooks, notifications, date_created, date_updated, notifications_log_enabled, "
+    "media_compatibility_message, pre_webhook_retry_count, post_webhook_retry_count"
 )
 
 
@@ -47,21 +48,31 @@ def _service(row: Row) -> Service:
         },
         notifications={
             kind: Notification(
-                n["enabled"], n.get("template"), n.get("sound"), n.get("badge_count_enabled", False)
+                n["enabled"],
+                n.get("template"),
+                n.get("sound"),
+                n.get("badge_count_enabled", False),
             )
             for kind, n in orjson.loads(row["notifications"]).items()
         },
+        notifications_log_enabled=bool(row["notifications_log_enabled"]),
+        media_compatibility_message=row["media_compatibility_message"],
+        pre_webhook_retry_count=row["pre_webhook_retry_count"],
+        post_webhook_retry_count=row["post_webhook_retry_count"],
     )
 
 
-def notification_json(n: Notification) -> dict[str, Any]:
-    """A notification setting as stored: v2's keys only when set, so v1's stay as they were."""
-    return {
-        "enabled": n.enabled,
-        **({"template": n.template} if n.template else {}),
-        **({"sound": n.sound} if n.sound else {}),
-        **({"badge_count_enabled": True} if n.badge_count_enabled else {}),
-    }
+def _notification(n: Notification) -> dict[str, Any]:
+    """A notification kind as stored: the keys v1 knows, then v2's only when set (so a row
+    written before v2 and one that never used its settings read the same)."""
+    stored: dict[str, Any] = {"enabled": n.enabled}
+    if n.template:
+        stored["template"] = n.template
+    if n.sound:
+        stored["sound"] = n.sound
+    if n.badge_count_enabled:
+        stored["badge_count_enabled"] = True
+    return stored
 
 
 def _settings(s: Service) -> tuple[Any, ...]:
@@ -84,8 +95,12 @@ def _settings(s: Service) -> tuple[Any, ...]:
         orjson.dumps(
             {k: {"url": t.url, "method": t.method} for k, t in s.webhooks.items()}
         ).decode(),
-        orjson.dumps({k: notification_json(n) for k, n in s.notifications.items()}).decode(),
+        orjson.dumps({k: _notification(n) for k, n in s.notifications.items()}).decode(),
         s.date_updated,
+        s.notifications_log_enabled,
+        s.media_compatibility_message,
+        s.pre_webhook_retry_count,
+        s.post_webhook_retry_count,
     )
 
 
@@ -118,9 +133,11 @@ async def insert_service_txn(txn: Txn, s: Service) -> None:
         "default_channel_role_sid, default_channel_creator_role_sid, read_status_enabled, "
         "reachability_enabled, typing_indicator_timeout, consumption_report_interval, "
         "limit_channel_members, limit_user_channels, pre_webhook_url, post_webhook_url, "
-        "webhook_method, webhook_filters, webhooks, notifications, date_updated, date_created) "
+        "webhook_method, webhook_filters, webhooks, notifications, date_updated, "
+        "notifications_log_enabled, media_compatibility_message, pre_webhook_retry_count, "
+        "post_webhook_retry_count, date_created) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-        "$18, $19, $20)",
+        "$18, $19, $20, $21, $22, $23, $24)",
         s.sid,
         s.account_sid,
         *_settings(s),
@@ -136,7 +153,8 @@ async def update_service_txn(txn: Txn, s: Service) -> None:
         "consumption_report_interval = $9, limit_channel_members = $10, "
         "limit_user_channels = $11, pre_webhook_url = $12, post_webhook_url = $13, "
         "webhook_method = $14, webhook_filters = $15, webhooks = $16, notifications = $17, "
-        "date_updated = $18 WHERE sid = $1",
+        "date_updated = $18, notifications_log_enabled = $19, media_compatibility_message = $20, "
+        "pre_webhook_retry_count = $21, post_webhook_retry_count = $22 WHERE sid = $1",
         s.sid,
         *_settings(s),
     )

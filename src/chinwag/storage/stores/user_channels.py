@@ -10,7 +10,7 @@ for an invite (no table reaches 10^15 rows).
 
 from __future__ import annotations
 
-from chinwag.model.records import Page, PageRequest, UserChannel
+from chinwag.model.records import Page, PageRequest, User, UserChannel
 from chinwag.storage.database import Txn
 from chinwag.storage.engines import Row
 from chinwag.storage.paging import fetch_page_txn
@@ -36,27 +36,29 @@ _SELECT = (
 
 
 async def list_user_channels_txn(
-    txn: Txn, account_sid: str, service_sid: str, identity: str, req: PageRequest
+    txn: Txn, account_sid: str, service_sid: str, user: User, req: PageRequest
 ) -> Page[UserChannel]:
     return await fetch_page_txn(
         txn,
         _SELECT,
-        (service_sid, identity),
+        (service_sid, user.identity),
         "k",
         req,
-        lambda row: _to_model(account_sid, service_sid, row),
+        lambda row: _to_model(account_sid, service_sid, user.sid, row),
     )
 
 
 async def find_user_channel_txn(
-    txn: Txn, account_sid: str, service_sid: str, identity: str, channel_sid: str
+    txn: Txn, account_sid: str, service_sid: str, user: User, channel_sid: str
 ) -> UserChannel | None:
     """The user's membership of (or invite to) one channel, or None."""
-    row = await txn.fetchone(_SELECT + " AND channel_sid = $3", service_sid, identity, channel_sid)
-    return None if row is None else _to_model(account_sid, service_sid, row)
+    row = await txn.fetchone(
+        _SELECT + " AND channel_sid = $3", service_sid, user.identity, channel_sid
+    )
+    return None if row is None else _to_model(account_sid, service_sid, user.sid, row)
 
 
-def _to_model(account_sid: str, service_sid: str, row: Row) -> UserChannel:
+def _to_model(account_sid: str, service_sid: str, user_sid: str, row: Row) -> UserChannel:
     return UserChannel(
         account_sid=account_sid,
         service_sid=service_sid,
@@ -66,4 +68,5 @@ def _to_model(account_sid: str, service_sid: str, row: Row) -> UserChannel:
         last_consumed_message_index=row["lci"],
         unread_messages_count=row["unread"],
         notification_level="muted" if row["nl"] == "muted" else "default",
+        user_sid=user_sid,
     )
