@@ -11,50 +11,53 @@ the conventions of Twilio's other APIs (409 duplicates, 403 limits, 400 validati
 A refusal of input says what was wrong and what is allowed: Twilio's title first (clients may
 match on it), then what the caller can change, with the limit or the choices filled in by the
 code that holds them (``limit``, ``expected``), so no limit is written twice.
+
+The base class lives in ``base``; the channel webhook codes (5032x, v2) in ``channel_webhooks``;
+every error is named here, so callers write ``errors.<Name>`` whatever module holds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
-
-MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
-
-
-def one_of(options: Iterable[str]) -> str:
-    """The ``expected`` text of a parameter that takes one of a few values."""
-    return "one of: " + ", ".join(options)
-
-
-def in_range(allowed: range) -> str:
-    """The ``expected`` text of an integer parameter limited to ``allowed``."""
-    return f"an integer from {allowed.start} to {allowed.stop - 1}"
-
-
-class ChinwagError(Exception):
-    """Base of every client-visible error.
-
-    Subclasses set ``status``, ``code`` and ``template``; ``template`` may contain ``{name}``
-    fields filled from the constructor's keyword arguments.
-    """
-
-    status: ClassVar[int] = 500
-    code: ClassVar[int] = 20500
-    template: ClassVar[str] = "Internal Server Error"
-
-    def __init__(self, message: str | None = None, **fields: Any) -> None:
-        self.message = message if message is not None else self.template.format(**fields)
-        super().__init__(self.message)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The Twilio error body: exactly code, message, more_info and status."""
-        return {
-            "code": self.code,
-            "message": self.message,
-            "more_info": MORE_INFO.format(code=self.code),
-            "status": self.status,
-        }
-
+from chinwag.errors.base import MORE_INFO as MORE_INFO
+from chinwag.errors.base import ChinwagError as ChinwagError
+from chinwag.errors.base import in_range as in_range
+from chinwag.errors.base import one_of as one_of
+from chinwag.errors.channel_webhooks import (
+    ChannelWebhookFilterMissingError as ChannelWebhookFilterMissingError,
+)
+from chinwag.errors.channel_webhooks import (
+    ChannelWebhookLimitError as ChannelWebhookLimitError,
+)
+from chinwag.errors.channel_webhooks import (
+    ChannelWebhookRetryCountError as ChannelWebhookRetryCountError,
+)
+from chinwag.errors.channel_webhooks import (
+    ChannelWebhookTriggerMissingError as ChannelWebhookTriggerMissingError,
+)
+from chinwag.errors.channel_webhooks import (
+    ChannelWebhookTypeMissingError as ChannelWebhookTypeMissingError,
+)
+from chinwag.errors.channel_webhooks import (
+    ChannelWebhookUrlMissingError as ChannelWebhookUrlMissingError,
+)
+from chinwag.errors.channel_webhooks import (
+    ChannelWebhookUrlTooLongError as ChannelWebhookUrlTooLongError,
+)
+from chinwag.errors.channel_webhooks import (
+    InvalidChannelWebhookFilterError as InvalidChannelWebhookFilterError,
+)
+from chinwag.errors.channel_webhooks import (
+    InvalidChannelWebhookTriggerError as InvalidChannelWebhookTriggerError,
+)
+from chinwag.errors.channel_webhooks import (
+    InvalidChannelWebhookTypeError as InvalidChannelWebhookTypeError,
+)
+from chinwag.errors.channel_webhooks import (
+    InvalidFlowSidError as InvalidFlowSidError,
+)
+from chinwag.errors.channel_webhooks import (
+    TooManyTriggersError as TooManyTriggersError,
+)
 
 # --- generic (2xxxx) ----------------------------------------------------------------------------
 
@@ -449,101 +452,6 @@ class NoChannelUpdateParametersError(ChinwagError):
         400,
         50347,
         "Parameters are missing for channel update request: send at least one parameter to change",
-    )
-
-
-# --- channel webhooks (5032x, v2; Twilio documents the codes, the statuses are inferred) -------
-
-
-class ChannelWebhookLimitError(ChinwagError):
-    status, code, template = (
-        403,
-        50321,
-        "Too many channel webhooks: a channel has at most {limit}; delete one to add another",
-    )
-
-
-class TooManyTriggersError(ChinwagError):
-    status, code, template = (
-        400,
-        50322,
-        "Too many channel webhook triggers: Configuration.Triggers takes at most {limit}",
-    )
-
-
-class InvalidChannelWebhookTypeError(ChinwagError):
-    status, code, template = 400, 50324, "Invalid channel webhook type: Type must be {expected}"
-
-
-class InvalidChannelWebhookFilterError(ChinwagError):
-    status, code, template = (
-        400,
-        50325,
-        "Invalid channel webhook filter: Configuration.Filters takes {expected}",
-    )
-
-
-class InvalidChannelWebhookTriggerError(ChinwagError):
-    status, code, template = (
-        400,
-        50326,
-        "Invalid channel webhook trigger: each of Configuration.Triggers must be {expected}",
-    )
-
-
-class InvalidFlowSidError(ChinwagError):
-    status, code, template = (
-        400,
-        50327,
-        "Invalid channel webhook flow sid: Configuration.FlowSid must be {expected}",
-    )
-
-
-class ChannelWebhookTypeMissingError(ChinwagError):
-    status, code, template = (
-        400,
-        50328,
-        "Channel webhook type not provided: Type must be {expected}",
-    )
-
-
-class ChannelWebhookUrlMissingError(ChinwagError):
-    status, code, template = (
-        400,
-        50329,
-        "Channel webhook url not provided: a {type} webhook needs Configuration.Url",
-    )
-
-
-class ChannelWebhookFilterMissingError(ChinwagError):
-    status, code, template = (
-        400,
-        50330,
-        "Channel webhook filter not provided: a webhook needs Configuration.Filters, {expected}",
-    )
-
-
-class ChannelWebhookTriggerMissingError(ChinwagError):
-    status, code, template = (
-        400,
-        50331,
-        "Channel webhook trigger not provided: a trigger webhook needs Configuration.Triggers",
-    )
-
-
-class ChannelWebhookUrlTooLongError(ChinwagError):
-    status, code, template = (
-        400,
-        50332,
-        "Channel webhook url too long: Configuration.Url takes at most {limit} characters",
-    )
-
-
-class ChannelWebhookRetryCountError(ChinwagError):
-    status, code, template = (
-        400,
-        50065,
-        "Invalid webhook retry count: Configuration.RetryCount must be {expected}",
     )
 
 
