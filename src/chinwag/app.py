@@ -15,6 +15,8 @@ import dataclasses
 import functools
 import gc
 import logging
+import multiprocessing
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -22,7 +24,7 @@ from typing import Any, cast
 import falcon
 import falcon.asgi
 
-from chinwag import config, errors, logs
+from chinwag import config, errors, lifeline, logs
 from chinwag.admin.clients import ClientDirectory
 from chinwag.api.routing import Route, RouteTable
 from chinwag.clock import Clock, ControllableClock, SystemClock
@@ -363,7 +365,14 @@ def create_app(
 
 
 def create_app_from_environment() -> ChinwagApp:
-    """The app factory worker processes call (settings come from ``CHINWAG_*``)."""
+    """The app factory worker processes call (settings come from ``CHINWAG_*``).
+
+    A worker ends (SIGTERM: a graceful stop) when its supervisor dies: killed with ``kill -9``
+    or by the OOM killer, the supervisor could not stop it, and nothing would restart it.
+    """
+    supervisor = multiprocessing.parent_process()
+    if supervisor is not None and supervisor.pid is not None:
+        lifeline.die_with_parent(signal.SIGTERM, supervisor.pid)
     settings = load_settings()
     logs.configure(settings)
     app = create_app(settings)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from chinwag.testing.processes import lifeline
 from conftest import free_port, server_env
 
 
@@ -35,6 +36,7 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=60,
+        preexec_fn=lifeline(),
     )
 
 
@@ -51,6 +53,7 @@ def serving(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lifeline(),
     )
     url, output = f"http://127.0.0.1:{port}", Output()
     try:
