@@ -41,6 +41,7 @@ from chinwag.http.auth import BasicAuth
 from chinwag.http.console import console_routes
 from chinwag.http.context import Api
 from chinwag.http.control import CONTROL_ROUTES
+from chinwag.http.home import home_routes
 from chinwag.http.media import media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
@@ -50,7 +51,7 @@ from chinwag.model.ephemeral import TypingStarted
 from chinwag.model.events import API_ACTOR
 from chinwag.model.records import Account
 from chinwag.model.topics import Topic
-from chinwag.realtime.fanout import RedisFanout
+from chinwag.realtime.fanout import RedisCollector, RedisFanout
 from chinwag.realtime.presence import Presence
 from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.projection import SyncProjection
@@ -124,21 +125,28 @@ def _clock(settings: Settings) -> Clock:
 
 
 class _Health:
-    """``GET /healthz``: 200 once the process serves requests and its database answers.
+    """``GET /healthz``: 200 once the process serves requests and its database answers, with
+    the state of each dependency: ``database`` and ``redis`` (``off`` when none is set).
 
     An unreachable database, or writes failing in the last few seconds (a full disk), is a 503
     in Twilio's error format (the same answer API requests get), so a load balancer stops
-    sending traffic until it returns.
+    sending traffic until it returns. Redis away is a 200 with ``"status": "degraded"``: the
+    process still serves everything but typing and wake-ups between processes.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, fanout: RedisFanout | None) -> None:
         self.db = db
+        self.fanout = fanout
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         if self.db.writes_failing():  # e.g. a full disk: reads still work, writes do not
             raise errors.DatabaseUnavailableError()
         await self.db.run_read("healthz", _ping)
-        resp.media = {"status": "ok"}
+        redis = "off"
+        if self.fanout is not None:
+            redis = "ok" if self.fanout.connected else "unreachable"
+        status = "degraded" if redis == "unreachable" else "ok"
+        resp.media = {"status": status, "database": "ok", "redis": redis}
 
     on_head = on_get  # load balancers probe with HEAD; Falcon drops the body
 
@@ -262,6 +270,7 @@ class ChinwagApp:
         if settings.redis_url is not None:
             self.fanout = RedisFanout(settings.redis_url, self.sync.wake_local, self.sync.wake_all)
             self.sync.set_publisher(self.fanout.publish)
+            self.metrics.registry.register(RedisCollector(self.fanout))
         bus = LocalBus(self.fanout)
         self.metrics.registry.register(BusCollector(bus))
         limits = RateLimits(
@@ -286,8 +295,9 @@ class ChinwagApp:
         #: connected chat clients, for the console: this process's gateway connections
         self.clients: ClientDirectory = self.gateway.connections
         routes: list[Route[Endpoint]] = [
-            *resource_routes("/healthz", _Health(self.deps.db), Access.OPEN),
+            *resource_routes("/healthz", _Health(self.deps.db, self.fanout), Access.OPEN),
             *resource_routes("/metrics", _MetricsEndpoint(self.metrics), Access.OPEN),
+            *home_routes(settings.admin_console),
             *bind(self.api, V1),
             *media_routes(self.api, self._auth_token),
         ]

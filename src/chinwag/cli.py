@@ -207,6 +207,17 @@ def _prepare_schema(settings: Settings, upgrade: bool) -> bool:
     return state == "empty"
 
 
+def console_url(settings: Settings) -> str:
+    """Where a browser finds the console: the public URL, else this host (a wildcard address
+    is not one a browser can open: loopback stands in for it)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/_chinwag/ui/"
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(settings.host, settings.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}/_chinwag/ui/"
+
+
 def _say(text: str) -> None:
     print(f"chinwag: {text}", file=sys.stderr, flush=True)
 
@@ -259,6 +270,8 @@ def _serve(args: argparse.Namespace) -> int:
     if created:
         _announce_account(account)
     _say(f"serving account {account.sid} on http://{settings.host}:{settings.port}")
+    if settings.admin_console:
+        _say(f"admin console: {console_url(settings)} (sign in with the account SID and token)")
     _warn_hidden(account, hidden)
     settings = with_account(settings, account)
     options: dict[str, Any] = {
@@ -281,7 +294,12 @@ def _serve(args: argparse.Namespace) -> int:
 
         # uvloop, accepting every waiting connection in one turn (see chinwag.http.accept)
         options.update(loop=UVICORN_LOOP)
-    fit_open_file_limit(settings.max_connections + settings.gateway_max_connections)
+    gateway_connections = fit_open_file_limit(
+        settings.max_connections,
+        settings.gateway_max_connections,
+        gateway_default=settings.gateway_max_connections == _DEFAULTS["gateway_max_connections"],
+    )
+    settings = dataclasses.replace(settings, gateway_max_connections=gateway_connections)
     # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal, which would end
     # the process "killed by SIGTERM". A graceful stop is a success: exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)

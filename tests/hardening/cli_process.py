@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import subprocess
 import sys
@@ -42,10 +43,24 @@ def run_cli(
 
 @contextmanager
 def serving(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    open_files: int | None = None,
 ) -> Iterator[tuple[str, Output]]:
-    """``chinwag serve ARGS`` on a free port until /healthz answers; stopped with SIGTERM."""
+    """``chinwag serve ARGS`` on a free port until /healthz answers; stopped with SIGTERM.
+
+    ``open_files`` sets its soft and hard open-file limits (as a service manager would).
+    """
     port = free_port()
+    arm = lifeline()
+
+    def preexec() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+        if arm is not None:
+            arm()
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port), *args],
         env=env if env is not None else server_env(),
@@ -53,7 +68,7 @@ def serving(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=lifeline(),
+        preexec_fn=preexec,
     )
     url, output = f"http://127.0.0.1:{port}", Output()
     try:
