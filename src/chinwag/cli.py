@@ -15,19 +15,18 @@ import dataclasses
 import json
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chinwag import __version__, errors, logs
+from chinwag.cli_db import add_db_commands, describe_database, opening, run_db
 from chinwag.config import FIELDS, ConfigError, Settings, export_to_environment, load_settings
 from chinwag.model.records import Account, ApiKey
 from chinwag.storage import migrate
 from chinwag.storage.engines import UnsupportedDatabaseError, create_engine, sqlite_path
-from chinwag.storage.open_errors import open_failure
-from chinwag.storage.pg_url import DatabaseUrlError, redacted
+from chinwag.storage.pg_url import DatabaseUrlError
 
 DESCRIPTION = (
     "A self-hosted server for the Twilio Programmable Chat v1 API. Every serve setting is also a "
@@ -79,10 +78,9 @@ def _parser() -> argparse.ArgumentParser:
         help="apply pending schema migrations before serving (a new database is always set up)",
     )
 
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
-    _add_setting_flags(upgrade, ["database"])
+    db = sub.add_parser("db", help="database schema: status, upgrade")
+    for command in add_db_commands(db):
+        _add_setting_flags(command, ["database"])
 
     account = sub.add_parser("account", help="the API account stored in the database")
     account_sub = account.add_subparsers(dest="account_command", required=True)
@@ -159,32 +157,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(cli, config_file=args.config)
 
 
-def describe_database(url: str) -> str:
-    """The database as an operator recognises it: an absolute path, or the URL sans password."""
-    path = sqlite_path(url)
-    if path is None:
-        return redacted(url)
-    return path if path == ":memory:" else str(Path(path).resolve())
-
-
-@contextmanager
-def _opening(url: str) -> Iterator[None]:
-    """Turn a database that cannot be opened into one :class:`ConfigError` line."""
-    try:
-        yield
-    except Exception as exc:
-        reason = open_failure(exc)
-        if reason is None:
-            raise
-        raise ConfigError(f"cannot open the database {describe_database(url)}: {reason}") from None
-
-
 def _require_existing(settings: Settings) -> None:
     """Read-only commands never create a database (or its folder) by looking at it."""
     path = sqlite_path(settings.database)
     if path is not None and (path == ":memory:" or not Path(path).is_file()):
         raise ConfigError(f"no chinwag database at {describe_database(settings.database)}")
-    with _opening(settings.database):
+    with opening(settings.database):
         state = migrate.schema_state(settings.database)
     if state == "empty":
         raise ConfigError(f"no chinwag database at {describe_database(settings.database)}")
@@ -260,7 +238,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     create_engine(settings.database)  # reject unsupported URLs before touching anything
-    with _opening(settings.database):
+    with opening(settings.database):
         created_database = _prepare_schema(settings, args.upgrade)
         account, created = asyncio.run(resolve_account(settings))
         hidden = asyncio.run(hidden_accounts(settings, account.sid))
@@ -318,22 +296,12 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    create_engine(settings.database)
-    with _opening(settings.database):
-        migrate.upgrade(settings.database)
-        revision = migrate.current_revision(settings.database)
-    print(f"chinwag: schema at revision {revision}")
-    return 0
-
-
 def _read_only(args: argparse.Namespace, read: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     """Run ``read`` against an existing chinwag database; nothing is created or changed."""
     settings = _settings(args)
     create_engine(settings.database)
     _require_existing(settings)
-    with _opening(settings.database):
+    with opening(settings.database):
         return asyncio.run(read(settings))
 
 
@@ -413,7 +381,7 @@ def _keys(args: argparse.Namespace) -> int:
     create_engine(settings.database)
     if args.keys_command != "create":
         _require_existing(settings)
-    with _opening(settings.database):
+    with opening(settings.database):
         if args.keys_command == "create":
             _prepare_schema(settings, upgrade=False)
         asyncio.run(_keys_async(settings, args))
@@ -478,7 +446,7 @@ def _token(args: argparse.Namespace) -> int:
     except errors.ChinwagError as exc:
         raise ConfigError(f"--identity: {exc.message}") from None
     create_engine(settings.database)
-    with _opening(settings.database):
+    with opening(settings.database):
         _prepare_schema(settings, upgrade=False)
         token = asyncio.run(_token_async(settings, args))
     print(token)
@@ -510,7 +478,7 @@ def _seed(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot read {args.file}: {exc}") from None
     create_engine(settings.database)
-    with _opening(settings.database):
+    with opening(settings.database):
         _prepare_schema(settings, upgrade=False)
         try:
             print(asyncio.run(_seed_async(settings, data)))
@@ -581,7 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args)
         if args.command == "db":
-            return _db_upgrade(args)
+            return run_db(args, _settings(args))
         if args.command == "account":
             return _account_show(args)
         if args.command == "webhooks":
