@@ -147,7 +147,7 @@ def test_routes_lists_every_operation_and_the_open_paths() -> None:
     )
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert len(lines) == len(V1) + len(CONTROL_ROUTES) + 2  # /healthz and /metrics
+    assert len(lines) == len(V1) + len(CONTROL_ROUTES) + 3  # /, /healthz and /metrics
     assert any(line.split()[:3] == ["POST", "/_chinwag/reset", "ControlReset"] for line in lines)
 
 

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -25,17 +24,28 @@ pytestmark = pytest.mark.server
 
 TESTS = Path(__file__).resolve().parent
 
-INNER = """
-import importlib.util, pathlib, sys, time
+#: the inner run's conftest: this suite's own, loaded by path, with its hooks (the subreaper,
+#: xdist workers that die with their controller, the session-end sweep)
+INNER_CONFTEST = """
+import importlib.util, sys
 
 sys.path.insert(0, {tests!r})
 spec = importlib.util.spec_from_file_location("suite_conftest", {conftest!r})
 suite = importlib.util.module_from_spec(spec)
+sys.modules["suite_conftest"] = suite
 spec.loader.exec_module(suite)
+pytest_configure = suite.pytest_configure
+pytest_unconfigure = suite.pytest_unconfigure
+"""
+
+INNER = """
+import pathlib, time
+
+from suite_conftest import spawn_server
 
 
 def test_hold_a_server(tmp_path):
-    proc, url = suite.spawn_server(f"sqlite:///{{tmp_path}}/chinwag.db", "--workers", "2")
+    proc, url = spawn_server(f"sqlite:///{{tmp_path}}/chinwag.db", "--workers", "2")
     pathlib.Path({pid_file!r}).write_text(f"{{proc.pid}} {{url}}")
     time.sleep(300)
 """
@@ -55,11 +65,10 @@ def test_a_killed_test_process_takes_its_server_with_it(tmp_path: Path, mode: li
     pid_file = tmp_path / "server.pid"
     inner = tmp_path / "inner" / "test_inner.py"
     inner.parent.mkdir()
-    inner.write_text(
-        textwrap.dedent(INNER).format(
-            tests=str(TESTS), conftest=str(TESTS / "conftest.py"), pid_file=str(pid_file)
-        )
+    (inner.parent / "conftest.py").write_text(
+        INNER_CONFTEST.format(tests=str(TESTS), conftest=str(TESTS / "conftest.py"))
     )
+    inner.write_text(INNER.format(pid_file=str(pid_file)))
     runner = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *mode, str(inner)],
         cwd=inner.parent,

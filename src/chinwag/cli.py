@@ -492,7 +492,7 @@ def _routes() -> int:
     from chinwag.http.routes import V1
 
     rows = [(route.method, route.path, route.name) for route in (*V1, *CONTROL_ROUTES)]
-    rows += [("GET", path, "(no credentials)") for path in ("/healthz", "/metrics")]
+    rows += [("GET", path, "(no credentials)") for path in ("/", "/healthz", "/metrics")]
     method_width = max(len(method) for method, _, _ in rows) + 2
     path_width = max(len(path) for _, path, _ in rows) + 2
     for method, path, operation in rows:
