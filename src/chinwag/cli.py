@@ -1,4 +1,4 @@
-"""The ``chinwag`` command: ``serve``, ``db upgrade``, ``account show``, ``webhooks log``,
+"""The ``chinwag`` command: ``serve``, ``db status``, ``db upgrade`` (``cli_db``), ``account show``,
 ``keys``, ``token``, ``seed``, ``push list``, ``push log``, ``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
