@@ -1,5 +1,6 @@
-"""The ``chinwag`` command: ``serve``, ``db status``, ``db upgrade`` (``cli_db``), ``account show``,
-``keys``, ``token``, ``seed``, ``push list``, ``push log``, ``routes``.
+"""The ``chinwag`` command: ``serve``, ``db status`` and ``db upgrade`` (in ``cli_db``),
+``account show``, ``webhooks log``, ``keys``, ``token``, ``seed``, ``push list``, ``push log``,
+``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
 win over the environment, which wins over a config file. Start-up failures the operator can fix
