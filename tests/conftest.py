@@ -41,8 +41,10 @@ import spec_contract
 from chinwag.app import create_app
 from chinwag.clock import Clock
 from chinwag.config import Settings
+from chinwag.lifeline import become_subreaper, die_with_parent
 from chinwag.storage import migrate
 from chinwag.testing import ThreadedServer
+from chinwag.testing.processes import lifeline, sweep
 from chinwag.testing.webhook_receiver import WebhookReceiver
 
 pytest_plugins = ["pytester"]  # the plugin's own tests run inner suites (tests/plugin)
@@ -63,6 +65,24 @@ TEST_DATABASE_URL = os.environ.get("CHINWAG_TEST_DATABASE_URL")
 
 #: the test tiers (pyproject's markers): each test module names the ones its tests need
 TIERS = ("unit", "server", "sdk", "browser", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Nothing a test starts outlives the run.
+
+    Servers are started with :func:`lifeline` (killed when this process dies, even by
+    ``kill -9``); an xdist worker dies with the process that runs it, taking its servers along;
+    and this process adopts orphaned descendants, so :func:`pytest_unconfigure` finds them.
+    """
+    become_subreaper()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        die_with_parent(signal.SIGKILL, os.getppid())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session-end sweep: kill whatever a test left running, and say so."""
+    for command in sweep():
+        print(f"chinwag tests: killed a process left running: {command}", file=sys.stderr)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -126,6 +146,8 @@ def spawn_server(
             text=True,
             # its own process group, so a failed start can kill the workers of `--workers N` too
             start_new_session=True,
+            # killed with this test process, however it ends (its workers die with it)
+            preexec_fn=lifeline(),
         )
     finally:
         if log is not None:

@@ -147,7 +147,7 @@ def test_routes_lists_every_operation_and_the_open_paths() -> None:
     )
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert len(lines) == len(V1) + len(V2) + len(V3) + len(CONTROL_ROUTES) + 2  # + open paths
+    assert len(lines) == len(V1) + len(V2) + len(V3) + len(CONTROL_ROUTES) + 3  # + open paths
     assert any(line.split()[:3] == ["POST", "/v2/Services", "CreateService"] for line in lines)
     assert any(line.split()[:3] == ["POST", "/_chinwag/reset", "ControlReset"] for line in lines)
 

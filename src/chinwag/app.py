@@ -15,6 +15,8 @@ import dataclasses
 import functools
 import gc
 import logging
+import multiprocessing
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -22,7 +24,7 @@ from typing import Any, cast
 import falcon
 import falcon.asgi
 
-from chinwag import config, errors, logs
+from chinwag import config, errors, lifeline, logs
 from chinwag.admin.clients import ClientDirectory
 from chinwag.api.routing import Route, RouteTable
 from chinwag.clock import Clock, ControllableClock, SystemClock
@@ -40,6 +42,7 @@ from chinwag.http.auth import BasicAuth
 from chinwag.http.console import console_routes
 from chinwag.http.context import Api
 from chinwag.http.control import CONTROL_ROUTES
+from chinwag.http.home import home_routes
 from chinwag.http.media import media_routes
 from chinwag.http.metrics import Metrics
 from chinwag.http.observe import LogFormat, Observe
@@ -53,7 +56,7 @@ from chinwag.model.topics import Topic
 from chinwag.push.dispatcher import PushDispatcher, PushDispatchSettings
 from chinwag.push.outbox import PushOutbox
 from chinwag.push.providers import Providers, provider_settings
-from chinwag.realtime.fanout import RedisFanout
+from chinwag.realtime.fanout import RedisCollector, RedisFanout
 from chinwag.realtime.presence import Presence
 from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.projection import SyncProjection
@@ -127,21 +130,28 @@ def _clock(settings: Settings) -> Clock:
 
 
 class _Health:
-    """``GET /healthz``: 200 once the process serves requests and its database answers.
+    """``GET /healthz``: 200 once the process serves requests and its database answers, with
+    the state of each dependency: ``database`` and ``redis`` (``off`` when none is set).
 
     An unreachable database, or writes failing in the last few seconds (a full disk), is a 503
     in Twilio's error format (the same answer API requests get), so a load balancer stops
-    sending traffic until it returns.
+    sending traffic until it returns. Redis away is a 200 with ``"status": "degraded"``: the
+    process still serves everything but typing and wake-ups between processes.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, fanout: RedisFanout | None) -> None:
         self.db = db
+        self.fanout = fanout
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         if self.db.writes_failing():  # e.g. a full disk: reads still work, writes do not
             raise errors.DatabaseUnavailableError()
         await self.db.run_read("healthz", _ping)
-        resp.media = {"status": "ok"}
+        redis = "off"
+        if self.fanout is not None:
+            redis = "ok" if self.fanout.connected else "unreachable"
+        status = "degraded" if redis == "unreachable" else "ok"
+        resp.media = {"status": status, "database": "ok", "redis": redis}
 
     on_head = on_get  # load balancers probe with HEAD; Falcon drops the body
 
@@ -268,6 +278,7 @@ class ChinwagApp:
         if settings.redis_url is not None:
             self.fanout = RedisFanout(settings.redis_url, self.sync.wake_local, self.sync.wake_all)
             self.sync.set_publisher(self.fanout.publish)
+            self.metrics.registry.register(RedisCollector(self.fanout))
         bus = LocalBus(self.fanout)
         self.metrics.registry.register(BusCollector(bus))
         #: sends the push outbox (started only when ``push_enabled``): never in a request
@@ -305,8 +316,9 @@ class ChinwagApp:
         #: connected chat clients, for the console: this process's gateway connections
         self.clients: ClientDirectory = self.gateway.connections
         routes: list[Route[Endpoint]] = [
-            *resource_routes("/healthz", _Health(self.deps.db), Access.OPEN),
+            *resource_routes("/healthz", _Health(self.deps.db, self.fanout), Access.OPEN),
             *resource_routes("/metrics", _MetricsEndpoint(self.metrics), Access.OPEN),
+            *home_routes(settings.admin_console),
             *bind(self.api, V1),
             *bind(self.api, (*V2, *V3), shapes=V2Renderer(settings.media_max_bytes)),
             *media_routes(self.api, self._auth_token),
@@ -390,7 +402,14 @@ def create_app(
 
 
 def create_app_from_environment() -> ChinwagApp:
-    """The app factory worker processes call (settings come from ``CHINWAG_*``)."""
+    """The app factory worker processes call (settings come from ``CHINWAG_*``).
+
+    A worker ends (SIGTERM: a graceful stop) when its supervisor dies: killed with ``kill -9``
+    or by the OOM killer, the supervisor could not stop it, and nothing would restart it.
+    """
+    supervisor = multiprocessing.parent_process()
+    if supervisor is not None and supervisor.pid is not None:
+        lifeline.die_with_parent(signal.SIGTERM, supervisor.pid)
     settings = load_settings()
     logs.configure(settings)
     app = create_app(settings)

@@ -1,5 +1,6 @@
-"""The ``chinwag`` command: ``serve``, ``db upgrade``, ``account show``, ``webhooks log``,
-``keys``, ``token``, ``seed``, ``push list``, ``push log``, ``routes``.
+"""The ``chinwag`` command: ``serve``, ``db status`` and ``db upgrade`` (in ``cli_db``),
+``account show``, ``webhooks log``, ``keys``, ``token``, ``seed``, ``push list``, ``push log``,
+``routes``.
 
 Every ``serve`` flag has a ``CHINWAG_*`` environment variable (see ``chinwag.config``); flags
 win over the environment, which wins over a config file. Start-up failures the operator can fix
@@ -15,19 +16,18 @@ import dataclasses
 import json
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chinwag import __version__, errors, logs
+from chinwag.cli_db import add_db_commands, describe_database, opening, run_db
 from chinwag.config import FIELDS, ConfigError, Settings, export_to_environment, load_settings
 from chinwag.model.records import Account, ApiKey
 from chinwag.storage import migrate
 from chinwag.storage.engines import UnsupportedDatabaseError, create_engine, sqlite_path
-from chinwag.storage.open_errors import open_failure
-from chinwag.storage.pg_url import DatabaseUrlError, redacted
+from chinwag.storage.pg_url import DatabaseUrlError
 
 DESCRIPTION = (
     "A self-hosted server for the Twilio Programmable Chat v1 API. Every serve setting is also a "
@@ -79,10 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         help="apply pending schema migrations before serving (a new database is always set up)",
     )
 
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
-    _add_setting_flags(upgrade, ["database"])
+    db = sub.add_parser("db", help="database schema: status, upgrade")
+    for command in add_db_commands(db):
+        _add_setting_flags(command, ["database"])
 
     account = sub.add_parser("account", help="the API account stored in the database")
     account_sub = account.add_subparsers(dest="account_command", required=True)
@@ -159,32 +158,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(cli, config_file=args.config)
 
 
-def describe_database(url: str) -> str:
-    """The database as an operator recognises it: an absolute path, or the URL sans password."""
-    path = sqlite_path(url)
-    if path is None:
-        return redacted(url)
-    return path if path == ":memory:" else str(Path(path).resolve())
-
-
-@contextmanager
-def _opening(url: str) -> Iterator[None]:
-    """Turn a database that cannot be opened into one :class:`ConfigError` line."""
-    try:
-        yield
-    except Exception as exc:
-        reason = open_failure(exc)
-        if reason is None:
-            raise
-        raise ConfigError(f"cannot open the database {describe_database(url)}: {reason}") from None
-
-
 def _require_existing(settings: Settings) -> None:
     """Read-only commands never create a database (or its folder) by looking at it."""
     path = sqlite_path(settings.database)
     if path is not None and (path == ":memory:" or not Path(path).is_file()):
         raise ConfigError(f"no chinwag database at {describe_database(settings.database)}")
-    with _opening(settings.database):
+    with opening(settings.database):
         state = migrate.schema_state(settings.database)
     if state == "empty":
         raise ConfigError(f"no chinwag database at {describe_database(settings.database)}")
@@ -205,6 +184,17 @@ def _prepare_schema(settings: Settings, upgrade: bool) -> bool:
     elif state == "unknown":
         raise ConfigError("the database has tables chinwag does not know; refusing to use it")
     return state == "empty"
+
+
+def console_url(settings: Settings) -> str:
+    """Where a browser finds the console: the public URL, else this host (a wildcard address
+    is not one a browser can open: loopback stands in for it)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/_chinwag/ui/"
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(settings.host, settings.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}/_chinwag/ui/"
 
 
 def _say(text: str) -> None:
@@ -249,7 +239,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     create_engine(settings.database)  # reject unsupported URLs before touching anything
-    with _opening(settings.database):
+    with opening(settings.database):
         created_database = _prepare_schema(settings, args.upgrade)
         account, created = asyncio.run(resolve_account(settings))
         hidden = asyncio.run(hidden_accounts(settings, account.sid))
@@ -259,6 +249,8 @@ def _serve(args: argparse.Namespace) -> int:
     if created:
         _announce_account(account)
     _say(f"serving account {account.sid} on http://{settings.host}:{settings.port}")
+    if settings.admin_console:
+        _say(f"admin console: {console_url(settings)} (sign in with the account SID and token)")
     _warn_hidden(account, hidden)
     settings = with_account(settings, account)
     options: dict[str, Any] = {
@@ -281,7 +273,12 @@ def _serve(args: argparse.Namespace) -> int:
 
         # uvloop, accepting every waiting connection in one turn (see chinwag.http.accept)
         options.update(loop=UVICORN_LOOP)
-    fit_open_file_limit(settings.max_connections + settings.gateway_max_connections)
+    gateway_connections = fit_open_file_limit(
+        settings.max_connections,
+        settings.gateway_max_connections,
+        gateway_default=settings.gateway_max_connections == _DEFAULTS["gateway_max_connections"],
+    )
+    settings = dataclasses.replace(settings, gateway_max_connections=gateway_connections)
     # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal, which would end
     # the process "killed by SIGTERM". A graceful stop is a success: exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -300,22 +297,12 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    create_engine(settings.database)
-    with _opening(settings.database):
-        migrate.upgrade(settings.database)
-        revision = migrate.current_revision(settings.database)
-    print(f"chinwag: schema at revision {revision}")
-    return 0
-
-
 def _read_only(args: argparse.Namespace, read: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     """Run ``read`` against an existing chinwag database; nothing is created or changed."""
     settings = _settings(args)
     create_engine(settings.database)
     _require_existing(settings)
-    with _opening(settings.database):
+    with opening(settings.database):
         return asyncio.run(read(settings))
 
 
@@ -395,7 +382,7 @@ def _keys(args: argparse.Namespace) -> int:
     create_engine(settings.database)
     if args.keys_command != "create":
         _require_existing(settings)
-    with _opening(settings.database):
+    with opening(settings.database):
         if args.keys_command == "create":
             _prepare_schema(settings, upgrade=False)
         asyncio.run(_keys_async(settings, args))
@@ -460,7 +447,7 @@ def _token(args: argparse.Namespace) -> int:
     except errors.ChinwagError as exc:
         raise ConfigError(f"--identity: {exc.message}") from None
     create_engine(settings.database)
-    with _opening(settings.database):
+    with opening(settings.database):
         _prepare_schema(settings, upgrade=False)
         token = asyncio.run(_token_async(settings, args))
     print(token)
@@ -492,7 +479,7 @@ def _seed(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot read {args.file}: {exc}") from None
     create_engine(settings.database)
-    with _opening(settings.database):
+    with opening(settings.database):
         _prepare_schema(settings, upgrade=False)
         try:
             print(asyncio.run(_seed_async(settings, data)))
@@ -507,7 +494,7 @@ def _routes() -> int:
 
     routes = (*V1, *V2, *V3, *CONTROL_ROUTES)
     rows = [(route.method, route.path, route.name) for route in routes]
-    rows += [("GET", path, "(no credentials)") for path in ("/healthz", "/metrics")]
+    rows += [("GET", path, "(no credentials)") for path in ("/", "/healthz", "/metrics")]
     method_width = max(len(method) for method, _, _ in rows) + 2
     path_width = max(len(path) for _, path, _ in rows) + 2
     for method, path, operation in rows:
@@ -564,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args)
         if args.command == "db":
-            return _db_upgrade(args)
+            return run_db(args, _settings(args))
         if args.command == "account":
             return _account_show(args)
         if args.command == "webhooks":

@@ -142,7 +142,6 @@ def test_the_servers_own_pages_may_change_state(control_on: Server, account: htt
     ("path", "challenged"),
     [
         ("/favicon.ico", False),
-        ("/", False),
         ("/robots.txt", False),
         ("/_chinwag/snapshot", False),
         ("/_chinwag/webhooks", False),

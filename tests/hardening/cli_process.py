@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from chinwag.testing.processes import lifeline
 from conftest import free_port, server_env
 
 
@@ -35,15 +37,30 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=60,
+        preexec_fn=lifeline(),
     )
 
 
 @contextmanager
 def serving(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    open_files: int | None = None,
 ) -> Iterator[tuple[str, Output]]:
-    """``chinwag serve ARGS`` on a free port until /healthz answers; stopped with SIGTERM."""
+    """``chinwag serve ARGS`` on a free port until /healthz answers; stopped with SIGTERM.
+
+    ``open_files`` sets its soft and hard open-file limits (as a service manager would).
+    """
     port = free_port()
+    arm = lifeline()
+
+    def preexec() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+        if arm is not None:
+            arm()
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(port), *args],
         env=env if env is not None else server_env(),
@@ -51,6 +68,7 @@ def serving(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec,
     )
     url, output = f"http://127.0.0.1:{port}", Output()
     try:

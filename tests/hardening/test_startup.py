@@ -165,9 +165,10 @@ def test_routes_keep_columns_apart_and_list_the_open_paths() -> None:
     result = run_cli("routes")
     rows = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.splitlines()]
     assert (
-        len(rows) == len(V1) + len(V2) + len(V3) + len(CONTROL_ROUTES) + 2
-    )  # /healthz and /metrics
+        len(rows) == len(V1) + len(V2) + len(V3) + len(CONTROL_ROUTES) + 3
+    )  # /, /healthz, /metrics
     assert all(len(row) == 3 for row in rows), [r for r in rows if len(r) != 3]
+    assert ["GET", "/", "(no credentials)"] in rows
     assert ["GET", "/healthz", "(no credentials)"] in rows
     assert ["GET", "/metrics", "(no credentials)"] in rows
     assert [

@@ -18,6 +18,7 @@ import pytest
 from client_support import NodeClient, create_key, mint_token, ws_url
 
 from chinwag.config import Settings, sync_poll_interval
+from chinwag.testing.processes import lifeline
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, free_port, server_env, spawn_server
 
 pytestmark = [pytest.mark.server, pytest.mark.sdk]
@@ -38,6 +39,7 @@ class RedisServer:
             ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=lifeline(),
         )
         deadline = time.monotonic() + 10
         while (

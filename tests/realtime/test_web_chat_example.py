@@ -27,6 +27,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from test_push_media_multipart import png
 
 from browser_support import open_chromium, wait
+from chinwag.testing.processes import lifeline
 from conftest import ACCOUNT_SID, Databases, server_env
 
 pytestmark = [pytest.mark.server, pytest.mark.sdk, pytest.mark.browser]
@@ -67,6 +68,7 @@ def web_chat(gateway: GatewayServer) -> Iterator[str]:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=lifeline(),
     )
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None

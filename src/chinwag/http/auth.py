@@ -41,7 +41,7 @@ KeyCheck = Callable[[str, bytes], Awaitable[bool]]
 #: Paths that answer without credentials, whether or not they are served: an unknown path
 #: among them is a plain 404 (any other unknown path needs the account's credentials first, so
 #: the API's paths cannot be probed without them).
-OPEN_PATHS = frozenset({"/healthz", "/metrics"})
+OPEN_PATHS = frozenset({"/", "/healthz", "/metrics"})
 #: chinwag's own endpoints (console, control API): an unknown one is a plain 404, so a control
 #: API that is off answers 404 whatever the credentials.
 OPEN_PREFIX = "/_chinwag"

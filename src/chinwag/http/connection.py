@@ -306,26 +306,63 @@ def http_protocol(settings: Settings) -> Any:
     return functools.partial(HttpProtocol, limits=limits)
 
 
-def fit_open_file_limit(max_connections: int) -> None:
-    """Raise this process's soft open-file limit so ``max_connections`` sockets fit (the HTTP
-    limit plus the client gateway's).
+def fit_open_file_limit(
+    max_connections: int, gateway_max_connections: int, *, gateway_default: bool
+) -> int:
+    """Raise this process's soft open-file limit so the HTTP connections and the client
+    gateway's fit; the number of client connections to allow.
 
     The common default soft limit is 1024 descriptors; past it ``accept`` fails and even
-    ``/healthz`` goes unanswered. The hard limit is the ceiling; below it, a warning says so.
+    ``/healthz`` goes unanswered. The hard limit is the ceiling. Left at its default, the
+    gateway's limit shrinks to what the hard limit leaves room for (an info line): defaults
+    must never warn. A value the operator chose is kept, and a warning names the setting to
+    lower and by how much, or the hard limit to raise.
     """
     try:
         import resource
     except ImportError:  # Windows has no descriptor limit of this kind
-        return
+        return gateway_max_connections
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max_connections + FILE_HEADROOM
+    wanted = max_connections + gateway_max_connections + FILE_HEADROOM
     if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return
+        return gateway_max_connections
     new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
-    if new < wanted:
+    if new == wanted:
+        return gateway_max_connections
+    room = new - FILE_HEADROOM - max_connections
+    raise_hint = f"or raise the hard open-file limit ({hard}) to {wanted}"
+    if room < 1:
         log.warning(
-            "the open-file limit (%d) leaves no room for max_connections=%d; lower it",
-            new,
+            "the hard open-file limit (%d) leaves no room for client connections beside "
+            "max_connections=%d: lower max_connections by at least %d, %s (ulimit -Hn; "
+            "LimitNOFILE= under systemd)",
+            hard,
             max_connections,
+            1 - room,
+            raise_hint,
         )
+        return gateway_max_connections
+    if gateway_default:
+        log.info(
+            "client connections per process: %d, what the hard open-file limit (%d) leaves "
+            "beside max_connections=%d (raise it to %d for the default %d)",
+            room,
+            hard,
+            max_connections,
+            wanted,
+            gateway_max_connections,
+        )
+        return room
+    log.warning(
+        "the hard open-file limit (%d) holds %d client connections beside max_connections=%d, "
+        "not gateway_max_connections=%d: lower gateway_max_connections by %d (or "
+        "max_connections), %s (ulimit -Hn; LimitNOFILE= under systemd)",
+        hard,
+        room,
+        max_connections,
+        gateway_max_connections,
+        gateway_max_connections - room,
+        raise_hint,
+    )
+    return gateway_max_connections

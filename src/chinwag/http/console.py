@@ -1,7 +1,7 @@
 """The live admin console's routes: its page and assets, and the ``/_chinwag/`` JSON it needs.
 
 ========================  ================================================================
-``GET /_chinwag/ui``      the page (no credentials: it holds none; its login form asks)
+``GET /_chinwag/ui[/]``   the page (no credentials: it holds none; its login form asks)
 ``GET /_chinwag/ui/…``    its script, style and icon, shipped in the package
 ``GET /_chinwag/events``  server-sent events: messages, members, channels and typing, live
 ``GET /_chinwag/webhooks``                 the webhook delivery log, newest first
@@ -273,6 +273,7 @@ def console_routes(
     """
     return [
         *resource_routes("/_chinwag/ui", _Page(), Access.OPEN),
+        *resource_routes("/_chinwag/ui/", _Page(), Access.OPEN),
         *resource_routes("/_chinwag/ui/static/{name}", _Static(), Access.OPEN),
         *resource_routes("/_chinwag/events", _Events(api), Access.ACCOUNT),
         *resource_routes("/_chinwag/webhooks", _Deliveries(api), Access.ACCOUNT),

@@ -16,6 +16,10 @@ until the next poll (``sync_poll_interval``) or the next hint about the same own
 Publishing never waits for Redis: hints go through a bounded queue, and while Redis is away
 they are dropped (the poll covers them).
 
+Redis's state is logged once per change (unreachable: a warning, with why; reachable again: a
+warning too, so an operator who filters on warnings sees the pair), shown by ``/healthz`` and
+exported as ``chinwag_redis_up`` (:attr:`RedisFanout.connected`).
+
 The same connections carry the event bus between processes (:class:`RedisFanout` is the bus's
 ``Transport``, on channel :data:`BUS_CHANNEL`): ephemeral events such as typing, which have no
 database row to poll, reach the other processes this way, and are simply missed while Redis is
@@ -28,9 +32,12 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,17 @@ BUS_CHANNEL = "chinwag:bus"
 QUEUE = 10_000
 #: seconds between attempts to reach Redis while it is away
 RETRY = 1.0
+#: seconds Redis has to accept a connection; an address that drops packets fails after this
+CONNECT_TIMEOUT = 5.0
+
+
+def describe(url: str) -> str:
+    """Redis as an operator recognises it: host, port and database, never the password."""
+    parts = urlsplit(url)
+    where = parts.hostname or parts.path or "localhost"
+    if parts.port:
+        where += f":{parts.port}"
+    return f"{where}{parts.path}" if parts.hostname and parts.path not in ("", "/") else where
 
 
 class RedisFanout:
@@ -57,7 +75,28 @@ class RedisFanout:
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(QUEUE)
         self._tasks: list[asyncio.Task[None]] = []
         self._bus_receive: Callable[[bytes], None] | None = None
+        #: whether this process is subscribed on Redis now
         self.connected = False
+        #: the state last logged: None until the first attempt ends
+        self._reported: bool | None = None
+
+    def _report(self, up: bool, reason: str = "") -> None:
+        """Log Redis's state when it changes (never once per retry)."""
+        if up == self._reported:
+            return
+        where = describe(self._url)
+        if not up:
+            log.warning(
+                "Redis at %s is unreachable (%s): typing and wake-ups between server processes "
+                "are lost until it returns; clients are still served (Sync objects are polled)",
+                where,
+                reason,
+            )
+        elif self._reported is None:
+            log.info("Redis at %s: fan-out between server processes is on", where)
+        else:
+            log.warning("Redis at %s is reachable again: fan-out between processes resumed", where)
+        self._reported = up
 
     def publish(self, owners: tuple[str, ...]) -> None:
         """Announce a local commit to the other processes (never blocks)."""
@@ -93,19 +132,18 @@ class RedisFanout:
 
     async def _listen(self) -> None:
         while True:
-            client = aioredis.Redis.from_url(self._url)
+            client = self._client()
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL, BUS_CHANNEL)
                     self.connected = True
-                    log.info("sync fan-out: listening on Redis")
+                    self._report(True)
                     self._wake_all()
                     async for message in pubsub.listen():
                         self._receive(message)
             except (RedisError, OSError) as exc:
-                if self.connected:
-                    log.warning("sync fan-out: Redis unavailable (%s); polling meanwhile", exc)
                 self.connected = False
+                self._report(False, str(exc) or type(exc).__name__)
             finally:
                 await client.aclose()
             await asyncio.sleep(RETRY)
@@ -125,8 +163,13 @@ class RedisFanout:
         else:
             self._wake_local(tuple(body.decode().split(",")))
 
+    def _client(self) -> aioredis.Redis:
+        return aioredis.Redis.from_url(
+            self._url, socket_connect_timeout=CONNECT_TIMEOUT, socket_keepalive=True
+        )
+
     async def _send(self) -> None:
-        client = aioredis.Redis.from_url(self._url)
+        client = self._client()
         try:
             while True:
                 channel, data = await self._outbox.get()
@@ -135,3 +178,18 @@ class RedisFanout:
                     await client.publish(channel, data)
         finally:
             await client.aclose()
+
+
+class RedisCollector(Collector):
+    """``chinwag_redis_up``: 1 while this process is subscribed on Redis, else 0 (only when
+    ``redis_url`` is set)."""
+
+    def __init__(self, fanout: RedisFanout) -> None:
+        self.fanout = fanout
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "chinwag_redis_up",
+            "Whether this process is connected to Redis (fan-out between processes)",
+            value=1 if self.fanout.connected else 0,
+        )

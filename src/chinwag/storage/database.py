@@ -161,6 +161,9 @@ class Database:
                 self._unavailable_at = time.monotonic()
                 raise
             except Exception as exc:
+                if self.engine.is_schema_gone(exc):
+                    self._unavailable_at = time.monotonic()
+                    raise DatabaseUnavailableError() from exc
                 if attempt == MAX_ATTEMPTS or not self.engine.is_transient(exc):
                     raise
                 log.info("retrying %s after %s (attempt %d)", desc, type(exc).__name__, attempt)
@@ -178,5 +181,10 @@ class Database:
         **kwargs: P.kwargs,
     ) -> R:
         """Run ``fn`` for reading only. ``call_after`` is meaningless here and not run."""
-        async with self.engine.transaction(write=False) as conn:
-            return await fn(Txn(conn, self.engine), *args, **kwargs)
+        try:
+            async with self.engine.transaction(write=False) as conn:
+                return await fn(Txn(conn, self.engine), *args, **kwargs)
+        except Exception as exc:
+            if self.engine.is_schema_gone(exc):
+                raise DatabaseUnavailableError() from exc
+            raise

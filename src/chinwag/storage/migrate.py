@@ -102,3 +102,11 @@ def upgrade(url: str, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     _run(url, run)
+
+
+def pending_revisions(current: str | None) -> list[tuple[str, str]]:
+    """The migrations an upgrade from ``current`` (None: an empty database) would apply,
+    oldest first, each with the first line of its description."""
+    script = ScriptDirectory.from_config(_config())
+    revisions = list(script.iterate_revisions("head", current or "base"))
+    return [(rev.revision, (rev.doc or "").splitlines()[0]) for rev in reversed(revisions)]

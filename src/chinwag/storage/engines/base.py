@@ -63,3 +63,9 @@ class Engine(Protocol):
     def is_transient(self, exc: BaseException) -> bool:
         """Whether the transaction was aborted for a reason a retry can overcome."""
         ...
+
+    def is_schema_gone(self, exc: BaseException) -> bool:
+        """Whether the statement failed because chinwag's tables are missing or being replaced
+        (a backup restored under a running server): the database is unavailable for now, and
+        answers 503 until the restore completes, not a 500 with a traceback."""
+        ...

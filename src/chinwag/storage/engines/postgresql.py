@@ -222,3 +222,16 @@ class PostgresEngine:
         import asyncpg
 
         return isinstance(exc, (asyncpg.DeadlockDetectedError, asyncpg.SerializationError))
+
+    def is_schema_gone(self, exc: BaseException) -> bool:
+        import asyncpg
+
+        # pg_restore --clean drops and recreates the tables: statements meanwhile find none,
+        # and a cached plan of a dropped table is refused once it is back
+        return isinstance(
+            exc,
+            (
+                asyncpg.UndefinedTableError,
+                asyncpg.InvalidCachedStatementError,
+            ),
+        )

@@ -220,3 +220,8 @@ class SqliteEngine:
 
     def is_transient(self, exc: BaseException) -> bool:
         return False  # one writer at a time: no deadlocks; busy waits happen in BEGIN
+
+    def is_schema_gone(self, exc: BaseException) -> bool:
+        # a file restored or replaced under the server: its tables missing, or changed
+        message = str(exc).lower() if isinstance(exc, sqlite3.Error) else ""
+        return "no such table" in message or "database schema has changed" in message
