@@ -5,7 +5,7 @@ whenever the outbox must commit with it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -16,7 +16,7 @@ from chinwag.storage.database import Database, NotSingleStatementError, Txn, sin
 from chinwag.storage.engines import TransactionScope, create_engine
 from chinwag.testing import ThreadedServer
 from chinwag.testing.webhook_receiver import WebhookReceiver
-from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases
+from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, start_server
 
 pytestmark = pytest.mark.server
 
@@ -107,9 +107,18 @@ def test_a_declared_unit_cannot_run_a_second_statement_where_it_runs_alone(
         assert outcome == ["first", "second"]  # an ordinary transaction: the declaration is moot
 
 
+@pytest.fixture
+def no_push_server(databases: Databases) -> Iterator[ThreadedServer]:
+    srv = start_server(databases, push_enabled=False)
+    yield srv
+    srv.stop()
+
+
 def test_message_create_is_one_statement_unless_its_post_event_joins_it(
-    fresh_server: ThreadedServer, receiver: WebhookReceiver
+    no_push_server: ThreadedServer, receiver: WebhookReceiver
 ) -> None:
+    """With push delivery off; with it on, see the next test."""
+    fresh_server = no_push_server
     database = fresh_server.app.deps.db
     with httpx.Client(base_url=fresh_server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
         service = http.post("/v1/Services", data={"FriendlyName": "s"}).json()["sid"]
@@ -129,3 +138,18 @@ def test_message_create_is_one_statement_unless_its_post_event_joins_it(
             ("send_message", False),
         ]
     assert [r.params["Body"] for r in receiver.wait_for(1)] == ["hooked"]
+
+
+def test_with_push_delivery_on_a_message_create_is_a_transaction(
+    fresh_server: ThreadedServer,
+) -> None:
+    """A new message may notify phones: the Service's notification setting is read and the
+    push row written in the message's transaction, so it cannot be a single statement."""
+    database = fresh_server.app.deps.db
+    with httpx.Client(base_url=fresh_server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
+        service = http.post("/v1/Services", data={"FriendlyName": "s"}).json()["sid"]
+        http.post(f"/v1/Services/{service}/Channels", data={"UniqueName": "room"})
+        opened = spy_on_single(database)
+        messages = f"/v1/Services/{service}/Channels/room/Messages"
+        assert http.post(messages, data={"Body": "plain"}).status_code == 201
+        assert [o for o in opened if o[0] == "send_message"] == [("send_message", False)]

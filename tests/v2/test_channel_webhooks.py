@@ -349,7 +349,7 @@ def test_the_five_operations_of_the_spec_are_routed() -> None:
             path = path.replace(ours, theirs)
         return path
 
-    routed = {(r.method, spec_form(r.path)): r.name for r in V2}
+    routed = {(r.method, spec_form(r.path)): r.name for r in V2 if "/Webhooks" in r.path}
     assert routed == expected
 
 

@@ -18,6 +18,7 @@ from v2_support import (
     Seen,
     async_call,
     client,
+    register_phone,
     sync_call,
     upload,
     walk,
@@ -34,7 +35,11 @@ pytestmark = pytest.mark.server
 @pytest.mark.parametrize("default", [False, True], ids=["chat.v2", "chat.services"])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_every_operation_through_twilio_python(
-    chinwag_server: ChinwagServer, chat_token: ChatToken, default: bool, mode: str
+    chinwag_server: ChinwagServer,
+    chinwag_database_url: str,
+    chat_token: ChatToken,
+    default: bool,
+    mode: str,
 ) -> None:
     seen = Seen()
     http = CheckedSync(seen) if mode == "sync" else CheckedAsync(seen)
@@ -43,6 +48,11 @@ def test_every_operation_through_twilio_python(
     def media_for(service_sid: str) -> str:
         return upload(chinwag_server.url, chat_token("alice", service_sid), service_sid)
 
+    def register(service_sid: str, identity: str) -> str:
+        return register_phone(
+            chinwag_database_url, chinwag_server.account_sid, service_sid, identity
+        )
+
     call = sync_call if mode == "sync" else async_call
-    asyncio.run(walk(Entry(sdk.chat, default), call, media_for))
+    asyncio.run(walk(Entry(sdk.chat, default), call, media_for, register))
     assert sorted(SERVED - seen.operations) == []

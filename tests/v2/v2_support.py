@@ -10,6 +10,8 @@ walk covered every operation of the tables.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,7 +25,11 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 import spec_contract
+from chinwag.domain import push_registrations
+from chinwag.domain.deps import Caller, Deps
 from chinwag.http.routes import V2, V3
+from chinwag.model.events import Actor
+from realtime.client_support import on_database
 
 #: every (version, operationId) the tables route
 SERVED = frozenset({("v2", route.name) for route in V2} | {("v3", route.name) for route in V3})
@@ -130,9 +136,15 @@ def upload(url: str, token: str, service_sid: str) -> str:
     return str(response.json()["sid"])
 
 
-async def walk(entry: Entry, call: Call, media_for: Callable[[str], str]) -> None:
+async def walk(
+    entry: Entry,
+    call: Call,
+    media_for: Callable[[str], str],
+    register: Callable[[str, str], str],
+) -> None:
     """Every served v2/v3 operation at least once, asserting what v2 adds as it goes;
-    ``media_for(service_sid)`` uploads media as ``alice``."""
+    ``media_for(service_sid)`` uploads media as ``alice``; ``register(service_sid, identity)``
+    registers a phone as that user's client would (a Binding's SID)."""
     services = entry.services
     created = await call(services, "create", friendly_name="v2 walk")
     service = services(created.sid)
@@ -243,6 +255,33 @@ async def walk(entry: Entry, call: Call, media_for: Callable[[str], str]) -> Non
     assert (muted.notification_level, muted.last_consumed_message_index) == ("muted", 0)
     assert (muted.status, muted.member_sid) == ("joined", member.sid)
 
+    hooks = room.webhooks
+    hook = await call(
+        hooks,
+        "create",
+        type="webhook",
+        configuration_url="https://hooks.example/chat",
+        configuration_filters=["onMessageSent"],
+    )
+    assert hook.url.endswith(f"/Channels/{channel.sid}/Webhooks/{hook.sid}")
+    assert (await call(hooks(hook.sid), "fetch")).configuration["filters"] == ["onMessageSent"]
+    assert [h.sid for h in await call(hooks, "list")] == [hook.sid]
+    updated = await call(hooks(hook.sid), "update", configuration_retry_count=2)
+    assert updated.configuration["retry_count"] == 2
+    assert await call(hooks(hook.sid), "delete")
+
+    phone = await asyncio.to_thread(register, created.sid, "bob")
+    [binding] = await call(service.bindings, "list")
+    assert (binding.sid, binding.identity, binding.binding_type) == (phone, "bob", "fcm")
+    assert (await call(service.bindings(phone), "fetch")).endpoint is not None
+    bobs = service.users("bob").user_bindings
+    assert [b.sid for b in await call(bobs, "list")] == [phone]
+    assert (await call(bobs(phone), "fetch")).user_sid.startswith("US")
+    assert await call(bobs(phone), "delete")
+    tablet = await asyncio.to_thread(register, created.sid, "bob")
+    assert await call(service.bindings(tablet), "delete")
+    assert await call(service.bindings, "list") == []
+
     private = await call(entry.channels_v3(created.sid, channel.sid), "update", type="private")
     assert (private.type, private.messaging_service_sid) == ("private", None)
 
@@ -254,3 +293,23 @@ async def walk(entry: Entry, call: Call, media_for: Callable[[str], str]) -> Non
     assert await call(room, "delete")
     assert await call(service.users(user.sid), "delete")
     assert await call(service, "delete")
+
+
+def register_phone(database: str, account_sid: str, service_sid: str, identity: str) -> str:
+    """Register an FCM device for ``identity`` as its chat client would, on the server's
+    database; a new address each time. Returns the registration's (the Binding's) SID."""
+
+    async def act(deps: Deps) -> str:
+        registration = await push_registrations.register(
+            deps,
+            Caller(account_sid, Actor("SDK", identity)),
+            service_sid,
+            identity,
+            push_registrations.Register(
+                "fcm", f"fcm-{uuid.uuid4().hex}", "web", ("twilio.channel.new_message",)
+            ),
+            credential_sid=None,
+        )
+        return registration.sid
+
+    return on_database(database, act)

@@ -97,9 +97,7 @@ def service(s: Service, base: str) -> dict[str, Any]:
             kind: {
                 "enabled": n.enabled,
                 **({"template": n.template} if n.template else {}),
-                **({"sound": n.sound} if n.sound else {}),
-                **({"badge_count_enabled": True} if n.badge_count_enabled else {}),
-            }
+            }  # v2's sound and badge switch show through v2 only (render_v2)
             for kind, n in s.notifications.items()
         },
         "url": url,
