@@ -180,7 +180,9 @@ async def subscriptions(hub: SyncHub, connection: SyncConnection, body: Any) -> 
     for request in requests:
         sid, last = request.get("object_sid"), request.get("last_event_id")
         if hub.sessions.owns(sid) and (last is None or isinstance(last, int)):
-            hub.sessions.establish(connection, str(sid), last, extra)  # a 3.x/4.x command list
+            hub.sessions.establish(  # a 3.x/4.x command list
+                connection, str(sid), last, extra, hub.settings.base_url
+            )
         else:
             connection.establishing += 1
             hub.spawn(_establish(hub, connection, request, extra))

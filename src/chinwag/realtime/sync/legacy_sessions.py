@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import orjson
 
@@ -41,8 +41,17 @@ from chinwag.realtime.sync import shapes
 from chinwag.realtime.sync.objects import Kind
 from chinwag.realtime.sync.shapes import Data
 
-if TYPE_CHECKING:
-    from chinwag.realtime.sync.subscriptions import SyncConnection
+
+class SyncConnection(Protocol):
+    """What a command list needs of a client's Sync connection
+    (``subscriptions.SyncConnection``, which holds the lists: declared here, not imported)."""
+
+    @property
+    def service_sid(self) -> str: ...
+    @property
+    def identity(self) -> str: ...
+    def push(self, event: Data) -> None: ...
+
 
 #: the ``purpose`` of a twilio-chat 3/4 command list (``session.js``, ``SESSION_PURPOSE``)
 PURPOSE = "com.twilio.rtd.ipmsg"
@@ -204,9 +213,10 @@ class SessionLists:
             connection.push(event)
 
     def establish(
-        self, connection: SyncConnection, sid: str, last: int | None, extra: Data
+        self, connection: SyncConnection, sid: str, last: int | None, extra: Data, base: str
     ) -> None:
-        """A subscription: the events after ``last``, then ``subscription_established``."""
+        """A subscription: the events after ``last``, then ``subscription_established``
+        (``base``: the server's base URL, which the events' URLs start with)."""
         try:
             session = self.find(sid, connection.service_sid, connection.identity)
         except errors.ChinwagError as error:
@@ -214,7 +224,6 @@ class SessionLists:
             event = {"object_sid": sid, "object_type": "list", "error": detail}
             connection.push({"event_type": "subscription_failed", "event": event, **extra})
             return
-        base = connection.hub.settings.base_url
         for event in session.events_after(base, last or 0):
             connection.push({**event, **extra})
         self.listen(connection, session)
