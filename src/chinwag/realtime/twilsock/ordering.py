@@ -42,14 +42,18 @@ HANDOFF_SECONDS = 0.005
 class Acks:
     """The notifications queued for one connection and how far the client acknowledged them.
 
-    Server frame ids are ``TS<n>`` with ``n`` growing (``session.server_id``), and the client
-    acknowledges in the order it reads, so one number per direction is enough.
+    Server frame ids are ``TS<n>`` with ``n`` growing on each connection (``session.server_id``;
+    a notification fanned out keeps one id on every connection where it is the newest:
+    :meth:`follows`), and the client acknowledges in the order it reads, so one number per
+    direction is enough.
     """
 
-    __slots__ = ("_acked", "_queued")
+    __slots__ = ("_acked", "_highest", "_queued")
 
     def __init__(self) -> None:
         self._queued = 0
+        #: the number of the newest server frame of any kind queued so far
+        self._highest = 0
         self._acked = Watermark()
 
     @property
@@ -57,8 +61,19 @@ class Acks:
         """A mark: the number of the last notification queued so far (0 before any)."""
         return self._queued
 
+    def follows(self, frame_id: str) -> bool:
+        """Whether ``frame_id`` is newer than every server frame queued so far: only then may
+        a notification keep the id it has on other connections."""
+        return _number(frame_id) > self._highest
+
     def sent(self, frame_id: str) -> None:
         self._queued = max(self._queued, _number(frame_id))
+        self._highest = max(self._highest, self._queued)
+
+    def other(self, frame_id: str) -> None:
+        """A server frame that is not a notification (``client_update``) was queued: a reply
+        does not wait for it, but later notifications' ids must be newer."""
+        self._highest = max(self._highest, _number(frame_id))
 
     def acknowledged(self, frame_id: object) -> None:
         """The client's ``reply`` to a server frame (any other id is ignored)."""

@@ -20,6 +20,13 @@ shutdown. :class:`GatewaySocket` changes three things and keeps the rest of uvic
   (an init is a token and a few fields), so a socket that never authenticates cannot make the
   process buffer a megabyte for it. After init the limit is ``ws_max_size``
   (``gateway_max_frame_bytes``).
+- **Frames are written straight to the transport.** :meth:`GatewaySocket.send_frames` takes
+  a batch of Twilsock frames and writes them as one write. A server frame is unmasked, so
+  without compression its bytes are the same on every connection: a notification fanned out
+  is framed once (its ``wire``) and the same bytes go to each transport, without uvicorn's
+  ASGI ``send`` or websockets' framing per frame and per connection. With permessage-deflate
+  (``gateway_compression``) each connection compresses with its own state, through
+  websockets, still in one write.
 - **The gateway can reach the socket.** The ASGI scope's extension :data:`EXTENSION` is the
   :class:`GatewaySocket` itself (the :class:`Socket` protocol below): its outbound backlog
   (:meth:`~GatewaySocket.buffered`) and :meth:`~GatewaySocket.abort`.
@@ -37,13 +44,16 @@ import logging
 import socket
 import struct
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
+from websockets.protocol import State
 
 from chinwag.config import Settings
+from chinwag.realtime.twilsock.codec import Notification
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +79,18 @@ class Socket(Protocol):
 
     def authenticated(self) -> None:
         """The client completed init: it may send messages up to the full frame limit."""
+        ...
+
+    def send_frames(self, frames: Sequence[bytes | Notification]) -> None:
+        """Write Twilsock frames, in order, in one write (``OSError`` once closing)."""
+        ...
+
+    def paused(self) -> bool:
+        """The transport's buffer is over its high-water mark: the client is behind."""
+        ...
+
+    async def drained(self) -> None:
+        """Until the transport's buffer is back under its low-water mark."""
         ...
 
 
@@ -148,6 +170,25 @@ class GatewaySocket(WebSocketsSansIOProtocol):
 
     # --- the gateway's view (Socket) ---------------------------------------------------------
 
+    def send_frames(self, frames: Sequence[bytes | Notification]) -> None:
+        """Write Twilsock frames as binary messages, in one write. ``OSError`` when the
+        connection is closing or gone (nothing more may be sent on it)."""
+        if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
+            raise OSError("the client connection is closed")
+        if self.conn.extensions:  # compressed: per connection, through websockets
+            for frame in frames:
+                data = frame.shared if isinstance(frame, Notification) else frame
+                self.conn.send_binary(data)
+            self._raw.write(b"".join(self.conn.data_to_send()))
+        else:
+            self._raw.write(b"".join([_wire(frame) for frame in frames]))
+
+    def paused(self) -> bool:
+        return not self.writable.is_set()
+
+    async def drained(self) -> None:
+        await self.writable.wait()
+
     def buffered(self) -> int:
         return 0 if self.disconnected else self._raw.get_write_buffer_size()
 
@@ -199,6 +240,27 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         self.abort("ping_timeout")
 
 
+def _wire(frame: bytes | Notification) -> bytes:
+    """A binary WebSocket message from the server (final, unmasked, uncompressed); a
+    notification's is made once and kept on it for every other connection."""
+    if isinstance(frame, Notification):
+        wire = frame.wire
+        if wire is None:
+            wire = frame.wire = binary_message(frame.shared)
+        return wire
+    return binary_message(frame)
+
+
+def binary_message(payload: bytes) -> bytes:
+    """RFC 6455 framing of one unfragmented, unmasked binary message."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x82, size)) + payload
+    if size < 65_536:
+        return struct.pack("!BBH", 0x82, 126, size) + payload
+    return struct.pack("!BBQ", 0x82, 127, size) + payload
+
+
 def _peer(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "(unknown)"
 
@@ -217,6 +279,7 @@ def websocket_options(settings: Settings) -> dict[str, Any]:
     return {
         "ws": functools.partial(GatewaySocket, limits=limits),
         "ws_max_size": settings.gateway_max_frame_bytes,
+        "ws_per_message_deflate": settings.gateway_compression,
         "ws_ping_interval": settings.gateway_ping_interval,
         "ws_ping_timeout": settings.gateway_ping_timeout,
     }
