@@ -242,12 +242,14 @@ class Gateway:
         session = Session(self.env, transport, self._public_url(scope), address)
         self.connections.opened(session, socket)
         self.env.counters.connections += 1
+        socket.take_quickly(session.receive_quickly)
         session.start()
         try:
             await self._serve(session, receive)
         finally:
             if socket.aborted is not None and session.state is not State.CLOSED:
                 self.env.counters.count_close(socket.aborted)  # ping_timeout, pending_limit
+            socket.take_quickly(None)
             session.disconnected()
             self.connections.closed(session)
             self.env.counters.connections -= 1

@@ -17,10 +17,12 @@ same for every connection and are made once (``websocket.py``).
     close_after(code): once the frames before it are written, the WebSocket close
 
 **Pacing.** The flusher writes at most :data:`FLUSH_SLICE` connections per turn and leaves
-the rest for the next one, so the requests that arrived meanwhile (REST, socket commands) are
-read between two slices instead of waiting for a whole fan-out. The more a process has to
-deliver, the more frames wait per connection, and the fewer writes carry them: under load a
-delivery costs less, not more.
+the rest for a later one, so the requests that arrived meanwhile (REST, socket commands) are
+read between two slices instead of waiting for a whole fan-out; and after a slice that took
+long enough to matter it pauses as long, so that when both compete, request handling keeps
+about half of the process (:data:`WRITE_SHARE`). The more a process has to deliver, the more
+frames wait per connection, and the fewer writes carry them: under load a delivery costs
+less, not more.
 
 Nothing here waits on a client for long: a connection whose socket stays paused for
 ``write_timeout`` is dropped (the session's ``drop``), and so is one whose close does not go
@@ -30,6 +32,8 @@ out in that time.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -37,8 +41,14 @@ from typing import Protocol
 from chinwag.api.counters import GatewayCounters
 from chinwag.realtime.twilsock.codec import Notification
 
+log = logging.getLogger(__name__)
+
 #: connections written per turn of the event loop before the flusher yields to other work
 FLUSH_SLICE = 64
+#: the share of the process that writing frames may take while other work waits
+WRITE_SHARE = 0.5
+#: a slice quicker than this (seconds) is not followed by a pause: nothing was starved
+PACE_FLOOR = 0.0005
 
 
 class Transport(Protocol):
@@ -85,27 +95,50 @@ Item = bytes | Notification | Unshared
 
 
 class Flusher:
-    """Writes every connection that has frames waiting, once per turn, in slices."""
+    """Writes every connection that has frames waiting, in slices, paced: after a slice that
+    took ``t`` seconds (more than :data:`PACE_FLOOR`), the next waits ``t`` too, so that when
+    fan-out and requests compete each gets about half of the process (:data:`WRITE_SHARE`)."""
 
     def __init__(self) -> None:
         self._waiting: list[Outbox] = []
         self._scheduled = False
+        #: ``time.perf_counter()`` before which no slice runs (the other work's share)
+        self._rest_until = 0.0
 
     def add(self, outbox: Outbox) -> None:
         self._waiting.append(outbox)
         if not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._run)
+            self._schedule()
+
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        delay = self._rest_until - time.perf_counter()
+        if delay > 0:
+            loop.call_later(delay, self._run)
+        else:
+            loop.call_soon(self._run)  # after the I/O of the next turn
 
     def _run(self) -> None:
+        started = time.perf_counter()
         waiting = self._waiting
         if len(waiting) > FLUSH_SLICE:
             now, self._waiting = waiting[:FLUSH_SLICE], waiting[FLUSH_SLICE:]
-            asyncio.get_running_loop().call_soon(self._run)  # after the I/O of the next turn
         else:
-            now, self._waiting, self._scheduled = waiting, [], False
+            now, self._waiting = waiting, []
         for outbox in now:
-            outbox.flush()
+            try:
+                outbox.flush()
+            except Exception:  # one connection's failure must not hold the others' frames
+                log.exception("writing to a client connection failed")
+                outbox.stop()
+        spent = time.perf_counter() - started
+        rest = spent * (1 - WRITE_SHARE) / WRITE_SHARE if spent > PACE_FLOOR else 0.0
+        self._rest_until = started + spent + rest
+        if self._waiting:
+            self._schedule()
+        else:
+            self._scheduled = False
 
 
 class Outbox:

@@ -325,6 +325,21 @@ class Session:
 
     # --- receiving --------------------------------------------------------------------------
 
+    def receive_quickly(self, data: bytes) -> bool:
+        """Handle ``data`` now if it is an acknowledgement (a ``reply`` from the client), which
+        needs no task; anything else is left to :meth:`receive`."""
+        if self.state is State.CLOSED or data.find(b'"reply"', 0, 256) < 0:
+            return False
+        try:
+            frame = decode(data)
+        except FrameError:
+            return False
+        if frame.method != "reply":
+            return False
+        self.env.counters.frames_in += 1
+        self._acks.acknowledged(frame.id)
+        return True
+
     async def receive(self, data: bytes) -> None:
         """Handle one binary WebSocket message from the client."""
         if self.state is State.CLOSED:

@@ -27,6 +27,9 @@ shutdown. :class:`GatewaySocket` changes three things and keeps the rest of uvic
   ASGI ``send`` or websockets' framing per frame and per connection. With permessage-deflate
   (``gateway_compression``) each connection compresses with its own state, through
   websockets, still in one write.
+- **Acknowledgements skip ASGI.** The SDK acknowledges every notification; the session takes
+  those messages as they are read (:meth:`GatewaySocket.take_quickly`), without a queue, a
+  task switch and a pause of reading for each.
 - **The gateway can reach the socket.** The ASGI scope's extension :data:`EXTENSION` is the
   :class:`GatewaySocket` itself (the :class:`Socket` protocol below): its outbound backlog
   (:meth:`~GatewaySocket.buffered`) and :meth:`~GatewaySocket.abort`.
@@ -44,11 +47,12 @@ import logging
 import socket
 import struct
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame
 from websockets.http11 import Request
 from websockets.protocol import State
 
@@ -83,6 +87,11 @@ class Socket(Protocol):
 
     def send_frames(self, frames: Sequence[bytes | Notification]) -> None:
         """Write Twilsock frames, in order, in one write (``OSError`` once closing)."""
+        ...
+
+    def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
+        """Offer each message to ``handler`` as it is read; a message it takes (returns True
+        for) never becomes an ASGI ``receive``."""
         ...
 
     def paused(self) -> bool:
@@ -138,6 +147,7 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         if self._full_size is not None:
             self.conn.max_size = min(limits.init_max_frame_bytes, self._full_size)
         self._reaper: asyncio.TimerHandle | None = None
+        self._quick: Callable[[bytes], bool] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -158,6 +168,7 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         # thousand clients dropped, one collection would walk them all at once; broken here,
         # the connection is freed when its last reference goes.
         self.conn.parser.close()
+        self._quick = None
         scope = getattr(self, "scope", None)  # only an accepted handshake has one
         if scope is not None:
             scope["extensions"].pop(EXTENSION, None)
@@ -185,6 +196,18 @@ class GatewaySocket(WebSocketsSansIOProtocol):
 
     def paused(self) -> bool:
         return not self.writable.is_set()
+
+    def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
+        self._quick = handler
+
+    def handle_bytes(self, event: Frame) -> None:
+        """A message the session can handle at once (an acknowledgement) is handled here: the
+        SDK acknowledges every notification, and through ASGI each would cost a queue, a task
+        switch and a pause and resume of reading."""
+        quick, data = self._quick, event.data
+        usable = quick is not None and event.fin and not self.close_sent
+        if not (usable and isinstance(data, bytes) and quick(data)):  # type: ignore[misc]
+            super().handle_bytes(event)
 
     async def drained(self) -> None:
         await self.writable.wait()
