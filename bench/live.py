@@ -280,10 +280,14 @@ async def probe_health(base: str, until: float) -> list[float]:
 async def loaded_phase(server: Server, path: str, seconds: float) -> dict[str, float]:
     until = time.perf_counter() + seconds + 0.5
     probe = asyncio.ensure_future(probe_health(server.base, until))
+    cpu, started = server.cpu(), time.perf_counter()
     rate, p99 = await wrk_creates(server.base, path, seconds)
+    share = (sum(server.cpu()) - sum(cpu)) / (time.perf_counter() - started)
     health = await probe
     return {
         "creates_per_s": rate,
+        "server_cpu_share": share,
+        "creates_per_server_cpu_s": rate / share if share else 0.0,
         "create_p99_ms": p99,
         "healthz_p50_ms": statistics.median(health),
         "healthz_p99_ms": sorted(health)[int(0.99 * (len(health) - 1))],
@@ -302,6 +306,9 @@ async def rest(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
             async with clients(server, channel, channel.tokens, sdk=True):
                 loaded = await loaded_phase(server, channel.path, args.rest_seconds)
         loaded["sends_ratio"] = loaded["creates_per_s"] / alone["creates_per_s"]
+        loaded["sends_per_cpu_ratio"] = (
+            loaded["creates_per_server_cpu_s"] / alone["creates_per_server_cpu_s"]
+        )
         out[name] = {"alone": alone, "receivers": loaded}
         print(f"  rest: {name}: {out[name]}", file=sys.stderr)
     return out
@@ -417,11 +424,17 @@ def table(results: dict[str, Any]) -> str:
                      "< 50 ms", verdict(loaded["healthz_p99_ms"] < 50)))  # fmt: skip
         rows.append(("sends with receivers / sends with none", f"{loaded['sends_ratio']:.2f}",
                      ">= 0.25", verdict(loaded["sends_ratio"] >= 0.25)))  # fmt: skip
+        rows.append(("  the same per server CPU-second (what the server spends)",
+                     f"{loaded['sends_per_cpu_ratio']:.2f}", "(figure)", "n/a"))  # fmt: skip
+        rows.append(("  server CPU share alone / with receivers",
+                     f"{r['alone']['server_cpu_share']:.2f} / {loaded['server_cpu_share']:.2f}",
+                     "(figure)", "n/a"))  # fmt: skip
         if "before" in results["rest"]:
             b = results["rest"]["before"]["receivers"]
-            rows.append(("  before: sends ratio, create p99",
-                         f"{b['sends_ratio']:.2f}, {b['create_p99_ms']:.1f} ms", "(figure)",
-                         "n/a"))  # fmt: skip
+            rows.append(("  before: sends ratio (per CPU-s), create p99, /healthz p99",
+                         f"{b['sends_ratio']:.2f} ({b['sends_per_cpu_ratio']:.2f}), "
+                         f"{b['create_p99_ms']:.1f} ms, {b['healthz_p99_ms']:.1f} ms",
+                         "(figure)", "n/a"))  # fmt: skip
     if "memory" in results:
         m = results["memory"]
         for key, label in (("false", "off"), ("true", "on")):

@@ -71,7 +71,7 @@ class Notification:
     uncompressed, is kept here by the first connection that writes it, for the others.
     """
 
-    __slots__ = ("_fixed", "_tail", "frame_id", "message_type", "shared", "wire")
+    __slots__ = ("_fixed", "_tail", "frame_id", "message_type", "number", "shared", "wire")
 
     _HEAD = b'{"method":"notification","id":'
 
@@ -87,15 +87,18 @@ class Notification:
         #: the header after the id (``,"message_type":…}``), CRLF and the payload
         self._tail = b"," + rest[1:] + CRLF + payload
         self._fixed = len(self._HEAD) + len(rest)
-        #: the id every connection may use, once shared, and the frame with it
+        #: the id every connection may use, once shared (its number: 0 before), and the frame
         self.frame_id: str | None = None
+        self.number = 0
         self.shared: bytes = b""
         #: :attr:`shared` framed for the WebSocket, uncompressed (set by the socket layer)
         self.wire: bytes | None = None
 
-    def share(self, frame_id: str) -> None:
-        """Give the notification one id for every connection, and make its frame once."""
+    def share(self, frame_id: str, number: int) -> None:
+        """Give the notification one id for every connection (``number`` orders the ids of
+        one connection), and make its frame once."""
         self.frame_id = frame_id
+        self.number = number
         self.shared = self.frame(frame_id)
 
     def size(self, frame_id: str) -> int:

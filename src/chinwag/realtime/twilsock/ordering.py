@@ -61,19 +61,22 @@ class Acks:
         """A mark: the number of the last notification queued so far (0 before any)."""
         return self._queued
 
-    def follows(self, frame_id: str) -> bool:
-        """Whether ``frame_id`` is newer than every server frame queued so far: only then may
-        a notification keep the id it has on other connections."""
-        return _number(frame_id) > self._highest
+    def follows(self, number: int) -> bool:
+        """Whether server frame ``TS<number>`` is newer than every one queued so far: only
+        then may a notification keep the id it has on other connections."""
+        return number > self._highest
 
-    def sent(self, frame_id: str) -> None:
-        self._queued = max(self._queued, _number(frame_id))
-        self._highest = max(self._highest, self._queued)
+    def sent(self, number: int) -> None:
+        """Notification ``TS<number>`` was queued."""
+        if number > self._queued:
+            self._queued = number
+            if number > self._highest:
+                self._highest = number
 
-    def other(self, frame_id: str) -> None:
+    def other(self, number: int) -> None:
         """A server frame that is not a notification (``client_update``) was queued: a reply
         does not wait for it, but later notifications' ids must be newer."""
-        self._highest = max(self._highest, _number(frame_id))
+        self._highest = max(self._highest, number)
 
     def acknowledged(self, frame_id: object) -> None:
         """The client's ``reply`` to a server frame (any other id is ignored)."""

@@ -310,18 +310,18 @@ class Session:
         """Queue ``notification`` if the client registered its type. One event fanned out to
         many connections is one :class:`Notification`: only the frame id is per connection."""
         if self.state is State.CONNECTED and notification.message_type in self.message_types:
-            frame_id = notification.frame_id
-            if frame_id is None:
-                frame_id = server_id()
-                notification.share(frame_id)
-            if self._acks.follows(frame_id):  # the same bytes as every other connection's
+            number = notification.number
+            if not number:
+                number = next(_ids)
+                notification.share(f"TS{number}", number)
+            if self._acks.follows(number):  # the same bytes as every other connection's
                 queued = self._enqueue(notification, len(notification.shared))
             else:  # ids grow on each connection (ordering.py): this one needs its own
-                frame_id = server_id()
-                item = Unshared(notification, frame_id)
-                queued = self._enqueue(item, notification.size(frame_id))
+                number = next(_ids)
+                item = Unshared(notification, f"TS{number}")
+                queued = self._enqueue(item, notification.size(item.frame_id))
             if queued:
-                self._acks.sent(frame_id)
+                self._acks.sent(number)
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -487,14 +487,14 @@ class Session:
 
     def _warn_expiry(self) -> None:
         if self.state is State.CONNECTED:
-            frame_id = server_id()
+            number = next(_ids)
             header = {
                 "method": "client_update",
-                "id": frame_id,
+                "id": f"TS{number}",
                 "client_update_type": "token_about_to_expire",
             }
             self._send(encode(header))
-            self._acks.other(frame_id)
+            self._acks.other(number)
 
     def _expired(self) -> None:
         self.close(410, "Token expired", "token_expired", ws_code=1000)
