@@ -472,6 +472,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--only", action="append", choices=("frames", "rest", "memory", "scale"))
     parser.add_argument("--before", type=Path, help="another tree's src, measured alongside")
+    parser.add_argument("--this", type=Path, help="the tree measured as this one (default: here)")
     parser.add_argument("--database", help="PostgreSQL base URL for rest/scale (else SQLite)")
     parser.add_argument("--redis-url", help="Redis for the scale part")
     parser.add_argument("--rounds", type=int, default=2)
@@ -487,6 +488,9 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.before is not None and (args.before / "src").is_dir():
         args.before = args.before / "src"
+    if args.this is not None:
+        global SRC
+        SRC = args.this / "src" if (args.this / "src").is_dir() else args.this
     return args
 
 

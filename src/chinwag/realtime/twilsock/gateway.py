@@ -63,8 +63,8 @@ class _AsgiTransport:
         self._send = send
         self._socket = socket
 
-    def send_frames(self, frames: list[bytes | Notification]) -> None:
-        self._socket.send_frames(frames)
+    def send_frames(self, frames: list[bytes | Notification], *, one: bool = True) -> None:
+        self._socket.send_frames(frames, one=one)
 
     def paused(self) -> bool:
         return self._socket.paused()

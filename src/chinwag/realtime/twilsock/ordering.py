@@ -16,8 +16,11 @@ reply first. So before a command's reply, :class:`Acks` waits until the client h
 acknowledged the last notification queued for it (it has read that frame, and scheduled its
 handling), then :data:`HANDOFF_SECONDS` more: the reply is read on a later turn than the
 notifications' timers, which run first. A command that produced no notification for its own
-connection waits for nothing. The wait is bounded (:data:`ACK_TIMEOUT_SECONDS`): a client that
-never acknowledges (a raw socket) still gets its reply.
+connection waits for nothing. While a command waits for its reply, its connection's frames
+leave one write each (``outbound.py``; measured: batched into one write, the SDK 5 and 6
+sometimes resolved a command before handling the last of its events). The wait is bounded
+(:data:`ACK_TIMEOUT_SECONDS`): a client that never acknowledges (a raw socket) still gets its
+reply.
 """
 
 from __future__ import annotations

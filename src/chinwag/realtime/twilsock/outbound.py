@@ -54,8 +54,9 @@ PACE_FLOOR = 0.0005
 class Transport(Protocol):
     """The WebSocket under a session (the socket, and the ASGI ``send`` for its close)."""
 
-    def send_frames(self, frames: list[bytes | Notification]) -> None:
-        """Write these Twilsock frames, in order, as one write; ``OSError`` when gone."""
+    def send_frames(self, frames: list[bytes | Notification], *, one: bool = True) -> None:
+        """Write these Twilsock frames, in order, as one write (or one write each when not
+        ``one``); ``OSError`` when gone."""
         ...
 
     def paused(self) -> bool:
@@ -154,6 +155,7 @@ class Outbox:
         "_task",
         "_waiting",
         "_write_timeout",
+        "commands",
         "queued",
         "stopped",
         "transport",
@@ -182,6 +184,9 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.stopped = False
+        #: chat commands of this connection waiting for their reply: while there are any,
+        #: frames leave one write each, as the SDK's ordering needs (``ordering.py``)
+        self.commands = 0
 
     def backlog(self) -> int:
         """Bytes this connection has not taken: queued here and buffered in the socket."""
@@ -217,7 +222,7 @@ class Outbox:
         if items:
             frames = [_made(item) for item in items]
             try:
-                self.transport.send_frames(frames)
+                self.transport.send_frames(frames, one=not self.commands)
             except OSError:  # the socket is gone; the gateway tells the session
                 self.stop()
                 return

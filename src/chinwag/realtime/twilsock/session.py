@@ -523,10 +523,15 @@ class Session:
     async def _run_upstream(self, request_id: str, request: Request) -> None:
         assert self._client is not None  # set with the grant, before any message is accepted
         mark = self._acks.queued
-        name, response = await self.env.router.dispatch(self._client, request)
-        if is_command(request):
-            await self._own_writes_first(mark)
-        self._answer(request_id, name, response)
+        command = is_command(request)
+        self._out.commands += command
+        try:
+            name, response = await self.env.router.dispatch(self._client, request)
+            if command:
+                await self._own_writes_first(mark)
+            self._answer(request_id, name, response)
+        finally:
+            self._out.commands -= command
 
     async def _own_writes_first(self, mark: int) -> None:
         """Read your own writes (``ordering.py``): the command's own Sync events are queued,

@@ -27,9 +27,10 @@ shutdown. :class:`GatewaySocket` changes three things and keeps the rest of uvic
   ASGI ``send`` or websockets' framing per frame and per connection. With permessage-deflate
   (``gateway_compression``) each connection compresses with its own state, through
   websockets, still in one write.
-- **Acknowledgements skip ASGI.** The SDK acknowledges every notification; the session takes
-  those messages as they are read (:meth:`GatewaySocket.take_quickly`), without a queue, a
-  task switch and a pause of reading for each.
+- **Acknowledgements skip websockets and ASGI.** The SDK acknowledges every notification;
+  small final binary frames are read here and offered to the session as they arrive
+  (:meth:`GatewaySocket.take_quickly`), without websockets' parser, a queue, a task switch
+  and a pause of reading for each. Any other frame goes to websockets whole and in order.
 - **The gateway can reach the socket.** The ASGI scope's extension :data:`EXTENSION` is the
   :class:`GatewaySocket` itself (the :class:`Socket` protocol below): its outbound backlog
   (:meth:`~GatewaySocket.buffered`) and :meth:`~GatewaySocket.abort`.
@@ -52,7 +53,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.frames import Frame
+from websockets.frames import apply_mask  # type: ignore[attr-defined]
 from websockets.http11 import Request
 from websockets.protocol import State
 
@@ -85,8 +86,9 @@ class Socket(Protocol):
         """The client completed init: it may send messages up to the full frame limit."""
         ...
 
-    def send_frames(self, frames: Sequence[bytes | Notification]) -> None:
-        """Write Twilsock frames, in order, in one write (``OSError`` once closing)."""
+    def send_frames(self, frames: Sequence[bytes | Notification], *, one: bool = True) -> None:
+        """Write Twilsock frames, in order, in one write or one each (``OSError`` once
+        closing)."""
         ...
 
     def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
@@ -148,6 +150,10 @@ class GatewaySocket(WebSocketsSansIOProtocol):
             self.conn.max_size = min(limits.init_max_frame_bytes, self._full_size)
         self._reaper: asyncio.TimerHandle | None = None
         self._quick: Callable[[bytes], bool] | None = None
+        #: bytes of a frame not complete yet, held back from websockets' parser
+        self._held = b""
+        #: bytes of the current frame that go to websockets as they arrive
+        self._through = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -181,18 +187,23 @@ class GatewaySocket(WebSocketsSansIOProtocol):
 
     # --- the gateway's view (Socket) ---------------------------------------------------------
 
-    def send_frames(self, frames: Sequence[bytes | Notification]) -> None:
-        """Write Twilsock frames as binary messages, in one write. ``OSError`` when the
-        connection is closing or gone (nothing more may be sent on it)."""
+    def send_frames(self, frames: Sequence[bytes | Notification], *, one: bool = True) -> None:
+        """Write Twilsock frames as binary messages, in one write (``one``) or one write each.
+        ``OSError`` when the connection is closing or gone (nothing more may be sent on it)."""
         if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
             raise OSError("the client connection is closed")
         if self.conn.extensions:  # compressed: per connection, through websockets
             for frame in frames:
                 data = frame.shared if isinstance(frame, Notification) else frame
                 self.conn.send_binary(data)
-            self._raw.write(b"".join(self.conn.data_to_send()))
+            written = self.conn.data_to_send()
         else:
-            self._raw.write(b"".join([_wire(frame) for frame in frames]))
+            written = [_wire(frame) for frame in frames]
+        if one:
+            self._raw.write(b"".join(written))
+        else:
+            for data in written:
+                self._raw.write(data)
 
     def paused(self) -> bool:
         return not self.writable.is_set()
@@ -200,14 +211,42 @@ class GatewaySocket(WebSocketsSansIOProtocol):
     def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
         self._quick = handler
 
-    def handle_bytes(self, event: Frame) -> None:
-        """A message the session can handle at once (an acknowledgement) is handled here: the
-        SDK acknowledges every notification, and through ASGI each would cost a queue, a task
-        switch and a pause and resume of reading."""
-        quick, data = self._quick, event.data
-        usable = quick is not None and event.fin and not self.close_sent
-        if not (usable and isinstance(data, bytes) and quick(data)):  # type: ignore[misc]
-            super().handle_bytes(event)
+    def data_received(self, data: bytes) -> None:
+        """Small messages the session can handle at once (acknowledgements) are taken here,
+        before websockets parses them: the SDK acknowledges every notification, and through
+        websockets and ASGI each would cost a frame parser's turn, a queue, a task switch and a
+        pause and resume of reading. Every other frame, and every byte once the connection is
+        closing, goes to websockets whole and in order, so its parser always starts on a frame
+        boundary."""
+        if self._quick is None and not self._held:
+            super().data_received(data)
+            return
+        buf = self._held + data if self._held else data
+        pos, end = 0, len(buf)
+        while pos < end:
+            if self._through:  # the rest of a frame websockets is reading
+                take = min(self._through, end - pos)
+                self._through -= take
+                super().data_received(buf[pos : pos + take])
+                pos += take
+                continue
+            quick = self._quick
+            if quick is None or self.close_sent or self.conn.state is not State.OPEN:
+                super().data_received(buf[pos:])
+                pos = end
+                break
+            size = _small_masked(buf, pos, end)
+            if size == 0:  # the frame's header is not all here yet
+                break
+            if size > 0 and pos + size <= end:
+                payload = apply_mask(buf[pos + 6 : pos + size], buf[pos + 2 : pos + 6])
+                if quick(payload):
+                    pos += size
+                    continue
+            elif size > 0:  # a small frame not all here yet: wait for the rest
+                break
+            self._through = abs(size) if size < 0 else size  # websockets reads this one
+        self._held = buf[pos:] if pos < end else b""
 
     async def drained(self) -> None:
         await self.writable.wait()
@@ -261,6 +300,26 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         self.pong_timer = None
         self.pending_ping_payload = None
         self.abort("ping_timeout")
+
+
+def _small_masked(buf: bytes, pos: int, end: int) -> int:
+    """The length of the client frame at ``pos`` if it is one the session may take at once: a
+    final, masked, uncompressed binary frame under 126 bytes of payload. Negative: the length
+    of any other frame (websockets reads it); 0: its header is not all here yet."""
+    if end - pos < 2:
+        return 0
+    first, second = buf[pos], buf[pos + 1]
+    length = second & 0x7F
+    if first == 0x82 and second & 0x80 and length < 126:
+        return 6 + length
+    head = 2 + (2 if length == 126 else 8 if length == 127 else 0) + (4 if second & 0x80 else 0)
+    if end - pos < head:
+        return 0
+    if length == 126:
+        length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+    elif length == 127:
+        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+    return -(head + length)
 
 
 def _wire(frame: bytes | Notification) -> bytes:
