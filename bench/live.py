@@ -379,12 +379,19 @@ async def scale(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
                     for i, g in enumerate(gateways)
                 ]
                 await burst(poster, running, gateways, 5)  # warm-up
-                rates = []
+                rates, per_cpu, shares = [], [], []
                 for _ in range(args.rounds):
-                    got = await burst(poster, running, [api, *gateways], args.scale_burst)
+                    got = await burst(poster, running, gateways, args.scale_burst)
                     rates.append(got["deliveries"] / got["seconds"])
+                    per_cpu.append(got["deliveries"] / got["cpu"] if got["cpu"] else 0.0)
+                    shares.append(got["cpu"] / got["seconds"])
             poster.close()
-        out[str(count)] = {"deliveries_per_s": statistics.median(rates), "rounds": rates}
+        out[str(count)] = {
+            "deliveries_per_s": statistics.median(rates),
+            "rounds": rates,
+            "deliveries_per_gateway_cpu_s": statistics.median(per_cpu),
+            "gateway_cpu_share": statistics.median(shares),
+        }
         print(f"  scale: {count} gateway process(es): {out[str(count)]}", file=sys.stderr)
     one = out[str(args.gateways[0])]["deliveries_per_s"]
     for figures in out.values():
@@ -449,7 +456,9 @@ def table(results: dict[str, Any]) -> str:
         for count, figures in s.items():
             ratio = figures["ratio_to_one"]
             rows.append((f"deliveries / s, {count} gateway process(es) + API process",
-                         f"{figures['deliveries_per_s']:,.0f} ({ratio:.2f}x)",
+                         f"{figures['deliveries_per_s']:,.0f} ({ratio:.2f}x); gateways at "
+                         f"{figures['gateway_cpu_share']:.2f} CPU, "
+                         f"{figures['deliveries_per_gateway_cpu_s']:,.0f} per CPU-s",
                          ">= 1.8x at 2" if count == "2" else "(figure)",
                          verdict(ratio >= 1.8) if count == "2" else "n/a"))  # fmt: skip
     width = max(len(r[0]) for r in rows)
