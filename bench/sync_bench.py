@@ -220,8 +220,9 @@ class Swarm:
     @classmethod
     @contextlib.asynccontextmanager
     async def running(
-        cls, server: Server, list_sid: str, tokens: list[str], *, record: bool = False
+        cls, server: Any, list_sid: str, tokens: list[str], *, record: bool = False, **extra: Any
     ) -> AsyncIterator[Swarm]:
+        """``extra`` goes to the swarm's configuration (``sdk``, ``document_sid``)."""
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             str(SWARM),
@@ -232,7 +233,7 @@ class Swarm:
         swarm = cls(proc)
         try:
             config = {"host": "127.0.0.1", "port": server.port, "path": "/v3/wsconnect"}
-            config.update(list_sid=list_sid, tokens=tokens, record=record)
+            config.update(list_sid=list_sid, tokens=tokens, record=record, **extra)
             await swarm._say(config)
             ready = await swarm._hear()
             if ready.get("ready") != len(tokens):

@@ -8,9 +8,15 @@ one messages list, then parses only WebSocket frame headers: a frame counts as a
 its bytes contain ``list_item_added`` (a byte search, no JSON decoding). Pings are answered.
 Connections in ``record`` mode (the latency client) also decode each event's ``item_index``.
 
+Clients can also connect **as the SDK does** (``sdk`` in the first line): the handshake
+offers permessage-deflate (as ``ws`` in Node and every browser do) and compressed frames are
+inflated, the channel's document is subscribed to besides its messages list, and every
+server frame is acknowledged with a ``reply``. Only ``list_item_added`` counts as a delivery.
+
 It is driven over stdin/stdout, one JSON object a line::
 
-    parent -> {"host", "port", "path", "list_sid", "tokens": [...], "record": bool}
+    parent -> {"host", "port", "path", "list_sid", "tokens": [...], "record": bool,
+               "sdk": bool, "document_sid": str | null}
     swarm  -> {"ready": n}                        every connection subscribed
     parent -> {"cmd": "expect", "count": k, "timeout": s}
     swarm  -> {"armed": true}                     counting from zero now
@@ -32,6 +38,7 @@ import os
 import resource
 import sys
 import time
+import zlib
 from typing import Any
 
 import orjson
@@ -40,6 +47,8 @@ import uvloop
 MAGIC = b"TWILSOCK V3.0 "
 ADDED = b'"list_item_added"'
 ESTABLISHED = b'"subscription_established"'
+#: what permessage-deflate strips from the end of each compressed message (RFC 7692)
+TAIL = b"\x00\x00\xff\xff"
 
 
 def frame(header: dict[str, Any], payload: bytes = b"") -> bytes:
@@ -60,12 +69,26 @@ def ws_binary(data: bytes, opcode: int = 0x2) -> bytes:
     return head + b"\0\0\0\0" + data
 
 
+def ack(data: bytes | bytearray, start: int, end: int) -> bytes | None:
+    """The SDK's ``reply`` to a server frame (a notification, a ``client_update``)."""
+    at = data.find(b'"id":"', start, end)
+    if at < 0 or data.find(b'"method":"reply"', start, end) >= 0:
+        return None
+    close = data.find(b'"', at + 6, end)
+    reply = {"method": "reply", "id": bytes(data[at + 6 : close]).decode()}
+    reply["status"] = {"code": 200, "status": "OK"}  # type: ignore[assignment]
+    return ws_binary(frame(reply))
+
+
 class Connection(asyncio.Protocol):
     """One client socket: handshake, subscribe, then count ``list_item_added`` frames."""
 
-    def __init__(self, swarm: Swarm, record: bool) -> None:
+    def __init__(self, swarm: Swarm, record: bool, sdk: bool = False) -> None:
         self.swarm = swarm
         self.record = record
+        self.sdk = sdk
+        #: permessage-deflate, when the server accepted the offer
+        self.inflate: Any = None
         self.buffer = bytearray()
         self.upgraded = asyncio.get_running_loop().create_future()
         self.established = asyncio.get_running_loop().create_future()
@@ -92,6 +115,8 @@ class Connection(asyncio.Protocol):
                 return
             if not buf.startswith(b"HTTP/1.1 101"):
                 raise SystemExit(f"handshake refused: {bytes(buf[:80])!r}")
+            if self.sdk and buf.find(b"permessage-deflate", 0, end) >= 0:
+                self.inflate = zlib.decompressobj(wbits=-15)
             del buf[: end + 4]
             self.upgraded.set_result(None)
         pos, size = 0, len(buf)
@@ -112,7 +137,9 @@ class Connection(asyncio.Protocol):
             if end > size:
                 break
             opcode = buf[pos] & 0x0F
-            if opcode == 0x2:
+            if opcode == 0x2 and self.sdk:
+                self.sdk_message(buf[pos] & 0x40, buf, start, end)
+            elif opcode == 0x2:
                 if buf.find(ADDED, start, end) >= 0:
                     self.count += 1
                     self.swarm.delivered(self, buf, start, end)
@@ -122,6 +149,22 @@ class Connection(asyncio.Protocol):
                 self.transport.write(ws_binary(bytes(buf[start:end]), opcode=0xA))
             pos = end
         del buf[:pos]
+
+    def sdk_message(self, compressed: int, buf: bytearray, start: int, end: int) -> None:
+        """A message read as the SDK reads it: inflated if compressed, then acknowledged."""
+        if compressed:
+            data: bytes | bytearray = self.inflate.decompress(bytes(buf[start:end]) + TAIL)
+            start, end = 0, len(data)
+        else:
+            data = buf
+        if data.find(ADDED, start, end) >= 0:
+            self.count += 1
+            self.swarm.delivered(self, data, start, end)
+        elif not self.established.done() and data.find(ESTABLISHED, start, end) >= 0:
+            self.established.set_result(None)
+        reply = ack(data, start, end)
+        if reply is not None and self.transport is not None:
+            self.transport.write(reply)
 
 
 class Swarm:
@@ -136,7 +179,7 @@ class Swarm:
         self.done: asyncio.Future[None] | None = None
         self.arrivals: dict[int, float] = {}
 
-    def delivered(self, conn: Connection, buf: bytearray, start: int, end: int) -> None:
+    def delivered(self, conn: Connection, buf: bytes | bytearray, start: int, end: int) -> None:
         now = time.perf_counter()
         if not self.first:
             self.first = now
@@ -153,16 +196,19 @@ class Swarm:
     async def open(self, token: str) -> Connection:
         loop = asyncio.get_running_loop()
         host, port = self.config["host"], self.config["port"]
+        sdk = bool(self.config.get("sdk"))
         _, conn = await loop.create_connection(
-            lambda: Connection(self, self.config.get("record", False)), host, port
+            lambda: Connection(self, self.config.get("record", False), sdk), host, port
         )
         assert conn.transport is not None
         key = base64.b64encode(os.urandom(16)).decode()
+        offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
         conn.transport.write(
             (
                 f"GET {self.config['path']} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"{offer if sdk else ''}\r\n"
             ).encode()
         )
         # uvicorn drops frames that arrive before the handshake is answered
@@ -171,11 +217,10 @@ class Swarm:
         registration["message_types"] = ["twilio.sync.event"]  # type: ignore[assignment]
         init = {"method": "init", "id": "TMinit", "token": token, "registrations": [registration]}
         conn.transport.write(ws_binary(frame(init)))
-        body = {
-            "action": "establish",
-            "correlation_id": 1,
-            "requests": [{"object_sid": self.config["list_sid"], "object_type": "list"}],
-        }
+        requests = [{"object_sid": self.config["list_sid"], "object_type": "list"}]
+        if self.config.get("document_sid"):
+            requests.append({"object_sid": self.config["document_sid"], "object_type": "document"})
+        body = {"action": "establish", "correlation_id": 1, "requests": requests}
         request = {
             "method": "message",
             "id": "TMsub",

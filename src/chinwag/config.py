@@ -68,6 +68,7 @@ class Settings:
     gateway_max_pending_per_address: int = 50
     gateway_max_failed_inits: int = 3
     gateway_init_max_frame_bytes: int = 65_536
+    gateway_compression: bool = False
     redis_url: str | None = None
     sync_poll_interval: float = 0.0
     admin_console: bool = True
@@ -275,6 +276,12 @@ FIELDS: tuple[Field, ...] = (
         "CHINWAG_GATEWAY_INIT_MAX_FRAME_BYTES",
         "Largest WebSocket message before init completes (an init is a token and a few "
         "fields); a larger one closes the connection.",
+    ),
+    Field(
+        "gateway_compression",
+        "CHINWAG_GATEWAY_COMPRESSION",
+        "true: accept permessage-deflate from clients that offer it (the SDK and browsers "
+        "do); costs memory and CPU per connection (docs/performance.md).",
     ),
     Field(
         "redis_url",

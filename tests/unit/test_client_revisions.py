@@ -65,8 +65,8 @@ def test_a_reply_waits_for_the_acknowledgement_then_the_handoff() -> None:
         acks = Acks()
         mark = acks.queued
         await asyncio.wait_for(acks.handed_over(mark), 0.5)  # nothing queued: no wait
-        acks.sent("TS7")
-        acks.sent("TS9")
+        acks.sent(7)
+        acks.sent(9)
         waiting = asyncio.ensure_future(acks.handed_over(mark))
         await asyncio.sleep(0.02)
         acks.acknowledged("TS7")
@@ -87,7 +87,7 @@ def test_a_client_that_never_acknowledges_still_gets_its_reply(monkeypatch: Any)
 
     async def scenario() -> None:
         acks = Acks()
-        acks.sent("TS1")
+        acks.sent(1)
         await asyncio.wait_for(acks.handed_over(0), 1)
         assert acks._acked._waiters == []  # the abandoned wait is forgotten
 

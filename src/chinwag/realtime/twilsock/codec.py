@@ -64,9 +64,14 @@ class Notification:
     One Sync event fanned out to a thousand subscribers is then one JSON encoding, not a
     thousand. The bytes equal :func:`encode` of ``{"method": "notification", "id": …,
     "message_type": …, "payload_type": "application/json"}`` with the payload.
+
+    Once :meth:`share` gave it an id, the frame is the same bytes for every connection that
+    can take that id (the session decides: ids must grow on each connection), made once:
+    :attr:`shared`; and :attr:`wire`, the same frame as the WebSocket layer sends it
+    uncompressed, is kept here by the first connection that writes it, for the others.
     """
 
-    __slots__ = ("_fixed", "_tail", "message_type")
+    __slots__ = ("_fixed", "_tail", "frame_id", "message_type", "number", "shared", "wire")
 
     _HEAD = b'{"method":"notification","id":'
 
@@ -82,6 +87,19 @@ class Notification:
         #: the header after the id (``,"message_type":…}``), CRLF and the payload
         self._tail = b"," + rest[1:] + CRLF + payload
         self._fixed = len(self._HEAD) + len(rest)
+        #: the id every connection may use, once shared (its number: 0 before), and the frame
+        self.frame_id: str | None = None
+        self.number = 0
+        self.shared: bytes = b""
+        #: :attr:`shared` framed for the WebSocket, uncompressed (set by the socket layer)
+        self.wire: bytes | None = None
+
+    def share(self, frame_id: str, number: int) -> None:
+        """Give the notification one id for every connection (``number`` orders the ids of
+        one connection), and make its frame once."""
+        self.frame_id = frame_id
+        self.number = number
+        self.shared = self.frame(frame_id)
 
     def size(self, frame_id: str) -> int:
         """The length of :meth:`frame`'s bytes, without making them."""

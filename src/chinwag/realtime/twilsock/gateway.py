@@ -37,6 +37,7 @@ from chinwag import errors, memory
 from chinwag.admin.clients import ConnectedClient
 from chinwag.domain.access_tokens import ClientGrant
 from chinwag.realtime.presence import Presence
+from chinwag.realtime.twilsock.codec import Notification
 from chinwag.realtime.twilsock.session import Session, SessionEnv, State
 from chinwag.realtime.twilsock.websocket import EXTENSION, Socket
 
@@ -56,14 +57,20 @@ _ApiKey = tuple[str, str]  # account, key SID
 
 
 class _AsgiTransport:
-    """A session's transport: ASGI ``send`` for frames, the socket for the rest."""
+    """A session's transport: the socket for frames, ASGI ``send`` for the close."""
 
     def __init__(self, send: Send, socket: Socket) -> None:
         self._send = send
         self._socket = socket
 
-    async def send(self, data: bytes) -> None:
-        await self._send({"type": "websocket.send", "bytes": data})
+    def send_frames(self, frames: list[bytes | Notification], *, one: bool = True) -> None:
+        self._socket.send_frames(frames, one=one)
+
+    def paused(self) -> bool:
+        return self._socket.paused()
+
+    async def drained(self) -> None:
+        await self._socket.drained()
 
     async def close(self, code: int) -> None:
         with contextlib.suppress(OSError, RuntimeError):  # the peer may be gone already
@@ -235,12 +242,14 @@ class Gateway:
         session = Session(self.env, transport, self._public_url(scope), address)
         self.connections.opened(session, socket)
         self.env.counters.connections += 1
+        socket.take_quickly(session.receive_quickly)
         session.start()
         try:
             await self._serve(session, receive)
         finally:
             if socket.aborted is not None and session.state is not State.CLOSED:
                 self.env.counters.count_close(socket.aborted)  # ping_timeout, pending_limit
+            socket.take_quickly(None)
             session.disconnected()
             self.connections.closed(session)
             self.env.counters.connections -= 1

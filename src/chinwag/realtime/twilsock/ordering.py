@@ -16,8 +16,11 @@ reply first. So before a command's reply, :class:`Acks` waits until the client h
 acknowledged the last notification queued for it (it has read that frame, and scheduled its
 handling), then :data:`HANDOFF_SECONDS` more: the reply is read on a later turn than the
 notifications' timers, which run first. A command that produced no notification for its own
-connection waits for nothing. The wait is bounded (:data:`ACK_TIMEOUT_SECONDS`): a client that
-never acknowledges (a raw socket) still gets its reply.
+connection waits for nothing. While a command waits for its reply, its connection's frames
+leave one write each (``outbound.py``; measured: batched into one write, the SDK 5 and 6
+sometimes resolved a command before handling the last of its events). The wait is bounded
+(:data:`ACK_TIMEOUT_SECONDS`): a client that never acknowledges (a raw socket) still gets its
+reply.
 """
 
 from __future__ import annotations
@@ -42,14 +45,18 @@ HANDOFF_SECONDS = 0.005
 class Acks:
     """The notifications queued for one connection and how far the client acknowledged them.
 
-    Server frame ids are ``TS<n>`` with ``n`` growing (``session.server_id``), and the client
-    acknowledges in the order it reads, so one number per direction is enough.
+    Server frame ids are ``TS<n>`` with ``n`` growing on each connection (``session.server_id``;
+    a notification fanned out keeps one id on every connection where it is the newest:
+    :meth:`follows`), and the client acknowledges in the order it reads, so one number per
+    direction is enough.
     """
 
-    __slots__ = ("_acked", "_queued")
+    __slots__ = ("_acked", "_highest", "_queued")
 
     def __init__(self) -> None:
         self._queued = 0
+        #: the number of the newest server frame of any kind queued so far
+        self._highest = 0
         self._acked = Watermark()
 
     @property
@@ -57,8 +64,22 @@ class Acks:
         """A mark: the number of the last notification queued so far (0 before any)."""
         return self._queued
 
-    def sent(self, frame_id: str) -> None:
-        self._queued = max(self._queued, _number(frame_id))
+    def follows(self, number: int) -> bool:
+        """Whether server frame ``TS<number>`` is newer than every one queued so far: only
+        then may a notification keep the id it has on other connections."""
+        return number > self._highest
+
+    def sent(self, number: int) -> None:
+        """Notification ``TS<number>`` was queued."""
+        if number > self._queued:
+            self._queued = number
+            if number > self._highest:
+                self._highest = number
+
+    def other(self, number: int) -> None:
+        """A server frame that is not a notification (``client_update``) was queued: a reply
+        does not wait for it, but later notifications' ids must be newer."""
+        self._highest = max(self._highest, number)
 
     def acknowledged(self, frame_id: object) -> None:
         """The client's ``reply`` to a server frame (any other id is ignored)."""

@@ -32,20 +32,19 @@
       |     CLOSED      |  timers and upstream tasks cancelled; nothing more is queued
       +-----------------+
 
-Frames leave through one queue drained by one writer task, so replies, notifications and the
-final ``close`` keep their order and a slow client never blocks anyone else. The queue is
-bounded in bytes (``gateway_max_buffered_bytes``, counting what the socket has not sent yet):
-past it the client is closed with 308 and reconnects (Sync replays what it missed). One frame
-larger than the budget still goes out when nothing else waits: it is a reply the client asked
-for, held to the REST API's page sizes. Nothing waits on the client for long: a write that has
-not gone out within ``gateway_write_timeout`` drops the connection, and so does a close whose
-frames the client has not taken by then, so a client that stops reading is gone within that
-time. Each upstream request runs as its own task, at most ``gateway_upstream_concurrency`` at
-once and ``gateway_upstream_rate`` per second (token updates count too); more answer
-``http_status`` 429. A message over ``gateway_max_frame_bytes`` (before init,
-``gateway_init_max_frame_bytes``) never reaches the session: the WebSocket layer closes the
-connection with 1009.
-"""
+Frames leave through one queue per connection (``outbound.py``: written in batches, one write
+for whatever waited), so replies, notifications and the final ``close`` keep their order and a
+slow client never blocks anyone else. The queue is bounded in bytes
+(``gateway_max_buffered_bytes``, counting what the socket has not sent yet): past it the client
+is closed with 308 and reconnects (Sync replays what it missed). One frame larger than the
+budget still goes out when nothing else waits: it is a reply the client asked for, held to the
+REST API's page sizes. Nothing waits on the client for long: a write that has not gone out
+within ``gateway_write_timeout`` drops the connection, and so does a close whose frames the
+client has not taken by then, so a client that stops reading is gone within that time. Each
+upstream request runs as its own task, at most ``gateway_upstream_concurrency`` at once and
+``gateway_upstream_rate`` per second (token updates count too); more answer ``http_status`` 429.
+A message over ``gateway_max_frame_bytes`` (before init, ``gateway_init_max_frame_bytes``) never
+reaches the session: the WebSocket layer closes the connection with 1009."""
 
 from __future__ import annotations
 
@@ -56,7 +55,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -71,6 +70,7 @@ from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub
 from chinwag.realtime.twilsock.codec import Frame, FrameError, Notification, decode, encode
 from chinwag.realtime.twilsock.ordering import SETTLE_SECONDS, Acks, is_command
+from chinwag.realtime.twilsock.outbound import Flusher, Outbox, Transport, Unshared
 from chinwag.realtime.twilsock.revisions import Registrations
 
 log = logging.getLogger(__name__)
@@ -90,26 +90,6 @@ class State(enum.Enum):
     AWAITING_INIT = "awaiting_init"
     CONNECTED = "connected"
     CLOSED = "closed"
-
-
-class Transport(Protocol):
-    """The WebSocket under a session (the ASGI ``send`` and the socket in production)."""
-
-    async def send(self, data: bytes) -> None: ...
-
-    async def close(self, code: int) -> None: ...
-
-    def buffered(self) -> int:
-        """Bytes handed to the socket that the client has not taken yet."""
-        ...
-
-    def abort(self, reason: str) -> None:
-        """Drop the connection at once, unsent bytes included."""
-        ...
-
-    def authenticated(self) -> None:
-        """The client completed init (the socket lifts its pre-init message limit)."""
-        ...
 
 
 class Admission(Protocol):
@@ -143,6 +123,8 @@ class SessionEnv:
     admission: Admission
     counters: GatewayCounters
     sync: SyncHub
+    #: writes every connection's waiting frames, once per turn of the event loop
+    flusher: Flusher = field(default_factory=Flusher)
 
 
 def server_id() -> str:
@@ -204,11 +186,9 @@ class Session:
         self._acks = Acks()
         self._client: Client | None = None
         self._sync: SyncConnection | None = None
-        self._queue: asyncio.Queue[bytes | _Shared | int] = asyncio.Queue()
-        #: bytes of the frames queued and not yet handed to the socket
-        self._queued = 0
+        limits = env.limits
+        self._out = Outbox(transport, env.flusher, env.counters, limits.write_timeout, self._drop)
         self._failed_inits = 0
-        self._writer: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._upstream: set[asyncio.Task[None]] = set()
         self._bucket = _RateBucket(env.limits.upstream_rate)
@@ -216,8 +196,7 @@ class Session:
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start writing and give the client ``init_timeout`` seconds to send a good init."""
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        """Give the client ``init_timeout`` seconds to send a good init."""
         self._later(self.env.limits.init_timeout, self._init_timed_out)
 
     def disconnected(self) -> None:
@@ -226,17 +205,12 @@ class Session:
         rather than by a garbage collection."""
         self.state = State.CLOSED
         self._stop_work()
-        if self._writer is not None:
-            self._writer.cancel()
-            self._writer = None
-        self._queue = asyncio.Queue()  # the frames it held go now
-        self._queued = 0
+        self._out.stop()  # the frames it held go now
         self._sync = self._client = None
 
     async def wait_flushed(self) -> None:
         """Until every queued frame (the final ``close`` included) has been written."""
-        if self._writer is not None:
-            await asyncio.wait([self._writer])
+        await self._out.flushed()
 
     def close(
         self,
@@ -262,9 +236,8 @@ class Session:
         if payload is not None:
             header["payload_type"] = "application/json"
         frame = encode(header, body)
-        self._queued += len(frame)  # past the budget: a close always goes in
-        self._queue.put_nowait(frame)
-        self._queue.put_nowait(ws_code)
+        self._out.put(frame, len(frame))  # past the budget: a close always goes in
+        self._out.close_after(ws_code)
         # what is queued goes out first, but a client that does not take it is not waited for
         self._later(self.env.limits.write_timeout, self._close_timed_out)
 
@@ -302,35 +275,16 @@ class Session:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def _enqueue(self, item: bytes | _Shared, size: int) -> None:
+    def _enqueue(self, item: bytes | Notification | Unshared, size: int) -> bool:
         """Queue a frame of ``size`` bytes, unless the client is that far behind already."""
         if self.state is State.CLOSED:
-            return
-        backlog = self._queued + self.transport.buffered()
+            return False
+        backlog = self._out.backlog()
         if backlog and backlog + size > self.env.limits.max_buffered_bytes:
             self.close(308, "Slow consumer: reconnect", "slow_consumer", ws_code=1013)
-            return
-        self._queued += size
-        self._queue.put_nowait(item)
-
-    async def _write_loop(self) -> None:
-        while True:
-            item = await self._queue.get()
-            if isinstance(item, _Shared):
-                item = item.notification.frame(item.frame_id)
-            try:
-                async with asyncio.timeout(self.env.limits.write_timeout):
-                    if isinstance(item, int):
-                        await self.transport.close(item)
-                        return
-                    await self.transport.send(item)
-            except TimeoutError:
-                self._drop("write_timeout")
-                return
-            except OSError:
-                return
-            self._queued -= len(item)
-            self.env.counters.frames_out += 1
+            return False
+        self._out.put(item, size)
+        return True
 
     def _reply(self, request_id: str, **fields: Any) -> None:
         self._send(encode({"method": "reply", "id": request_id, "status": _OK, **fields}))
@@ -356,11 +310,35 @@ class Session:
         """Queue ``notification`` if the client registered its type. One event fanned out to
         many connections is one :class:`Notification`: only the frame id is per connection."""
         if self.state is State.CONNECTED and notification.message_type in self.message_types:
-            frame_id = server_id()
-            self._enqueue(_Shared(notification, frame_id), notification.size(frame_id))
-            self._acks.sent(frame_id)
+            number = notification.number
+            if not number:
+                number = next(_ids)
+                notification.share(f"TS{number}", number)
+            if self._acks.follows(number):  # the same bytes as every other connection's
+                queued = self._enqueue(notification, len(notification.shared))
+            else:  # ids grow on each connection (ordering.py): this one needs its own
+                number = next(_ids)
+                item = Unshared(notification, f"TS{number}")
+                queued = self._enqueue(item, notification.size(item.frame_id))
+            if queued:
+                self._acks.sent(number)
 
     # --- receiving --------------------------------------------------------------------------
+
+    def receive_quickly(self, data: bytes) -> bool:
+        """Handle ``data`` now if it is an acknowledgement (a ``reply`` from the client), which
+        needs no task; anything else is left to :meth:`receive`."""
+        if self.state is State.CLOSED or data.find(b'"reply"', 0, 256) < 0:
+            return False
+        try:
+            frame = decode(data)
+        except FrameError:
+            return False
+        if frame.method != "reply":
+            return False
+        self.env.counters.frames_in += 1
+        self._acks.acknowledged(frame.id)
+        return True
 
     async def receive(self, data: bytes) -> None:
         """Handle one binary WebSocket message from the client."""
@@ -510,12 +488,14 @@ class Session:
 
     def _warn_expiry(self) -> None:
         if self.state is State.CONNECTED:
+            number = next(_ids)
             header = {
                 "method": "client_update",
-                "id": server_id(),
+                "id": f"TS{number}",
                 "client_update_type": "token_about_to_expire",
             }
             self._send(encode(header))
+            self._acks.other(number)
 
     def _expired(self) -> None:
         self.close(410, "Token expired", "token_expired", ws_code=1000)
@@ -544,10 +524,15 @@ class Session:
     async def _run_upstream(self, request_id: str, request: Request) -> None:
         assert self._client is not None  # set with the grant, before any message is accepted
         mark = self._acks.queued
-        name, response = await self.env.router.dispatch(self._client, request)
-        if is_command(request):
-            await self._own_writes_first(mark)
-        self._answer(request_id, name, response)
+        command = is_command(request)
+        self._out.commands += command
+        try:
+            name, response = await self.env.router.dispatch(self._client, request)
+            if command:
+                await self._own_writes_first(mark)
+            self._answer(request_id, name, response)
+        finally:
+            self._out.commands -= command
 
     async def _own_writes_first(self, mark: int) -> None:
         """Read your own writes (``ordering.py``): the command's own Sync events are queued,
@@ -568,16 +553,6 @@ class Session:
             "payload_type": "application/json",
         }
         self._send(encode(header, response.body))
-
-
-@dataclass(frozen=True, slots=True)
-class _Shared:
-    """A notification waiting in one connection's queue. Its frame is made when it is written:
-    one event fanned out to a thousand connections that do not read is held once, not a
-    thousand times."""
-
-    notification: Notification
-    frame_id: str
 
 
 def _json(value: Mapping[str, Any]) -> bytes:

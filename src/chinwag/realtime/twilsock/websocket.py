@@ -20,6 +20,17 @@ shutdown. :class:`GatewaySocket` changes three things and keeps the rest of uvic
   (an init is a token and a few fields), so a socket that never authenticates cannot make the
   process buffer a megabyte for it. After init the limit is ``ws_max_size``
   (``gateway_max_frame_bytes``).
+- **Frames are written straight to the transport.** :meth:`GatewaySocket.send_frames` takes
+  a batch of Twilsock frames and writes them as one write. A server frame is unmasked, so
+  without compression its bytes are the same on every connection: a notification fanned out
+  is framed once (its ``wire``) and the same bytes go to each transport, without uvicorn's
+  ASGI ``send`` or websockets' framing per frame and per connection. With permessage-deflate
+  (``gateway_compression``) each connection compresses with its own state, through
+  websockets, still in one write.
+- **Acknowledgements skip websockets and ASGI.** The SDK acknowledges every notification;
+  small final binary frames are read here and offered to the session as they arrive
+  (:meth:`GatewaySocket.take_quickly`), without websockets' parser, a queue, a task switch
+  and a pause of reading for each. Any other frame goes to websockets whole and in order.
 - **The gateway can reach the socket.** The ASGI scope's extension :data:`EXTENSION` is the
   :class:`GatewaySocket` itself (the :class:`Socket` protocol below): its outbound backlog
   (:meth:`~GatewaySocket.buffered`) and :meth:`~GatewaySocket.abort`.
@@ -37,13 +48,17 @@ import logging
 import socket
 import struct
 import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import apply_mask  # type: ignore[attr-defined]
 from websockets.http11 import Request
+from websockets.protocol import State
 
 from chinwag.config import Settings
+from chinwag.realtime.twilsock.codec import Notification
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +84,24 @@ class Socket(Protocol):
 
     def authenticated(self) -> None:
         """The client completed init: it may send messages up to the full frame limit."""
+        ...
+
+    def send_frames(self, frames: Sequence[bytes | Notification], *, one: bool = True) -> None:
+        """Write Twilsock frames, in order, in one write or one each (``OSError`` once
+        closing)."""
+        ...
+
+    def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
+        """Offer each message to ``handler`` as it is read; a message it takes (returns True
+        for) never becomes an ASGI ``receive``."""
+        ...
+
+    def paused(self) -> bool:
+        """The transport's buffer is over its high-water mark: the client is behind."""
+        ...
+
+    async def drained(self) -> None:
+        """Until the transport's buffer is back under its low-water mark."""
         ...
 
 
@@ -116,6 +149,11 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         if self._full_size is not None:
             self.conn.max_size = min(limits.init_max_frame_bytes, self._full_size)
         self._reaper: asyncio.TimerHandle | None = None
+        self._quick: Callable[[bytes], bool] | None = None
+        #: bytes of a frame not complete yet, held back from websockets' parser
+        self._held = b""
+        #: bytes of the current frame that go to websockets as they arrive
+        self._through = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -136,6 +174,7 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         # thousand clients dropped, one collection would walk them all at once; broken here,
         # the connection is freed when its last reference goes.
         self.conn.parser.close()
+        self._quick = None
         scope = getattr(self, "scope", None)  # only an accepted handshake has one
         if scope is not None:
             scope["extensions"].pop(EXTENSION, None)
@@ -147,6 +186,70 @@ class GatewaySocket(WebSocketsSansIOProtocol):
             extensions[EXTENSION] = self
 
     # --- the gateway's view (Socket) ---------------------------------------------------------
+
+    def send_frames(self, frames: Sequence[bytes | Notification], *, one: bool = True) -> None:
+        """Write Twilsock frames as binary messages, in one write (``one``) or one write each.
+        ``OSError`` when the connection is closing or gone (nothing more may be sent on it)."""
+        if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
+            raise OSError("the client connection is closed")
+        if self.conn.extensions:  # compressed: per connection, through websockets
+            for frame in frames:
+                data = frame.shared if isinstance(frame, Notification) else frame
+                self.conn.send_binary(data)
+            written = self.conn.data_to_send()
+        else:
+            written = [_wire(frame) for frame in frames]
+        if one:
+            self._raw.write(b"".join(written))
+        else:
+            for data in written:
+                self._raw.write(data)
+
+    def paused(self) -> bool:
+        return not self.writable.is_set()
+
+    def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
+        self._quick = handler
+
+    def data_received(self, data: bytes) -> None:
+        """Small messages the session can handle at once (acknowledgements) are taken here,
+        before websockets parses them: the SDK acknowledges every notification, and through
+        websockets and ASGI each would cost a frame parser's turn, a queue, a task switch and a
+        pause and resume of reading. Every other frame, and every byte once the connection is
+        closing, goes to websockets whole and in order, so its parser always starts on a frame
+        boundary."""
+        if self._quick is None and not self._held:
+            super().data_received(data)
+            return
+        buf = self._held + data if self._held else data
+        pos, end = 0, len(buf)
+        while pos < end:
+            if self._through:  # the rest of a frame websockets is reading
+                take = min(self._through, end - pos)
+                self._through -= take
+                super().data_received(buf[pos : pos + take])
+                pos += take
+                continue
+            quick = self._quick
+            if quick is None or self.close_sent or self.conn.state is not State.OPEN:
+                super().data_received(buf[pos:])
+                pos = end
+                break
+            size = _small_masked(buf, pos, end)
+            if size == 0:  # the frame's header is not all here yet
+                break
+            if size > 0 and pos + size <= end:
+                payload = apply_mask(buf[pos + 6 : pos + size], buf[pos + 2 : pos + 6])
+                if quick(payload):
+                    pos += size
+                    continue
+            elif size > 0:  # a small frame not all here yet: wait for the rest
+                break
+            self._through = abs(size) if size < 0 else size  # websockets reads this one
+        self._held = buf[pos:] if pos < end else b""
+
+    async def drained(self) -> None:
+        await self.writable.wait()
 
     def buffered(self) -> int:
         return 0 if self.disconnected else self._raw.get_write_buffer_size()
@@ -199,6 +302,47 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         self.abort("ping_timeout")
 
 
+def _small_masked(buf: bytes, pos: int, end: int) -> int:
+    """The length of the client frame at ``pos`` if it is one the session may take at once: a
+    final, masked, uncompressed binary frame under 126 bytes of payload. Negative: the length
+    of any other frame (websockets reads it); 0: its header is not all here yet."""
+    if end - pos < 2:
+        return 0
+    first, second = buf[pos], buf[pos + 1]
+    length = second & 0x7F
+    if first == 0x82 and second & 0x80 and length < 126:
+        return 6 + length
+    head = 2 + (2 if length == 126 else 8 if length == 127 else 0) + (4 if second & 0x80 else 0)
+    if end - pos < head:
+        return 0
+    if length == 126:
+        length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+    elif length == 127:
+        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+    return -(head + length)
+
+
+def _wire(frame: bytes | Notification) -> bytes:
+    """A binary WebSocket message from the server (final, unmasked, uncompressed); a
+    notification's is made once and kept on it for every other connection."""
+    if isinstance(frame, Notification):
+        wire = frame.wire
+        if wire is None:
+            wire = frame.wire = binary_message(frame.shared)
+        return wire
+    return binary_message(frame)
+
+
+def binary_message(payload: bytes) -> bytes:
+    """RFC 6455 framing of one unfragmented, unmasked binary message."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x82, size)) + payload
+    if size < 65_536:
+        return struct.pack("!BBH", 0x82, 126, size) + payload
+    return struct.pack("!BBQ", 0x82, 127, size) + payload
+
+
 def _peer(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "(unknown)"
 
@@ -217,6 +361,7 @@ def websocket_options(settings: Settings) -> dict[str, Any]:
     return {
         "ws": functools.partial(GatewaySocket, limits=limits),
         "ws_max_size": settings.gateway_max_frame_bytes,
+        "ws_per_message_deflate": settings.gateway_compression,
         "ws_ping_interval": settings.gateway_ping_interval,
         "ws_ping_timeout": settings.gateway_ping_timeout,
     }
