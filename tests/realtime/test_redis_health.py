@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from cli_process import serving
 from test_sync_fanout import RedisServer
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, Databases, server_env
+from hardening.cli_process import serving
 
 pytestmark = pytest.mark.server
 
