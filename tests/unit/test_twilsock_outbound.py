@@ -52,6 +52,7 @@ def test_a_small_client_frame_is_measured_whole() -> None:
         _client(b"ping", Opcode.PING),  # control frames are websockets' to answer
         Frame(Opcode.BINARY, b"unmasked").serialize(mask=False, extensions=[]),
     ],
+    ids=["length16", "length64", "ping", "unmasked"],  # masks are random: ids must not be
 )
 def test_any_other_frame_is_left_to_websockets_with_its_length(data: bytes) -> None:
     assert _small_masked(data, 0, len(data)) == -len(data)
