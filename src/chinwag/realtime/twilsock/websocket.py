@@ -43,10 +43,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import logging
 import socket
 import struct
+import termios
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -128,10 +130,12 @@ class _BoundedClose:
         self._owner = weakref.ref(owner)  # no cycle: a closed connection is freed at once
 
     def close(self) -> None:
-        self._transport.close()
         owner = self._owner()
-        if owner is not None:
-            owner.abort_later("close_timeout")
+        if owner is None:
+            self._transport.close()
+            return
+        owner.close_when_taken()
+        owner.abort_later("close_timeout")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -149,6 +153,7 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         if self._full_size is not None:
             self.conn.max_size = min(limits.init_max_frame_bytes, self._full_size)
         self._reaper: asyncio.TimerHandle | None = None
+        self._closing = False
         self._quick: Callable[[bytes], bool] | None = None
         #: bytes of a frame not complete yet, held back from websockets' parser
         self._held = b""
@@ -268,6 +273,28 @@ class GatewaySocket(WebSocketsSansIOProtocol):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
         self.transport.abort()
 
+    def close_when_taken(self) -> None:
+        """Close once the peer has taken every byte the kernel holds for it; reset the
+        connection (:meth:`abort`) if it has not within ``write_timeout``.
+
+        A plain close hands the unsent bytes to the kernel and forgets the connection: the
+        kernel then keeps probing a peer that reads nothing (a zero window) for many minutes,
+        and that peer never sees its connection end."""
+        if self._closing:
+            return
+        self._closing = True
+        self._close_when_taken(self.loop.time() + self.limits.write_timeout)
+
+    def _close_when_taken(self, deadline: float) -> None:
+        if self.disconnected or self.aborted is not None:
+            return
+        if _unsent(self._raw) == 0:
+            self._raw.close()
+        elif self.loop.time() >= deadline:
+            self.abort("close_timeout")
+        else:
+            self.loop.call_later(_CLOSE_POLL, self._close_when_taken, deadline)
+
     def abort_later(self, reason: str) -> None:
         """Abort in ``write_timeout`` seconds unless the connection is gone by then."""
         if self._reaper is None and not self.disconnected:
@@ -341,6 +368,24 @@ def binary_message(payload: bytes) -> bytes:
     if size < 65_536:
         return struct.pack("!BBH", 0x82, 126, size) + payload
     return struct.pack("!BBQ", 0x82, 127, size) + payload
+
+
+#: how often a closing connection looks whether the peer has taken its bytes (seconds)
+_CLOSE_POLL = 0.05
+
+
+def _unsent(transport: asyncio.Transport) -> int:
+    """Bytes not yet taken by the peer: the transport's buffer and the kernel's send queue
+    (Linux ``TIOCOUTQ``: unsent and unacknowledged)."""
+    queued = transport.get_write_buffer_size()
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return queued
+    try:
+        raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except OSError:  # already closed: nothing more will go out
+        return queued
+    return queued + int(struct.unpack("i", raw)[0])
 
 
 def _peer(client: tuple[str, int] | None) -> str:
