@@ -1,5 +1,5 @@
-"""The loop of a background worker that drains an outbox: the push dispatcher's (and the
-webhook dispatcher's shape, which can move onto it).
+"""The loop of a background worker that drains an outbox: the webhook dispatcher's and the
+push dispatcher's.
 
 A cycle does what is due (:meth:`OutboxWorker.run_once`). When it did nothing, the worker sleeps
 on the injected :class:`~chinwag.clock.Clock` until the next row falls due, at most ``poll``

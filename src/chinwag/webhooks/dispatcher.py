@@ -27,7 +27,6 @@ is sent again. Finished rows are purged after ``retention`` seconds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,11 +34,11 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from chinwag.clock import Clock
-from chinwag.errors import DatabaseUnavailableError
 from chinwag.model.records import Delivery, DeliveryState
 from chinwag.storage.database import Database
 from chinwag.storage.stores import webhooks as store
 from chinwag.webhooks.sender import Sender
+from chinwag.worker import OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,9 @@ class _Metrics:
         )
 
 
-class Dispatcher:
+class Dispatcher(OutboxWorker):
+    """The post-event outbox's worker (its loop: :class:`~chinwag.worker.OutboxWorker`)."""
+
     def __init__(
         self,
         db: Database,
@@ -91,79 +92,26 @@ class Dispatcher:
         settings: DispatchSettings,
         registry: CollectorRegistry | None = None,
     ) -> None:
+        super().__init__("webhook-dispatcher", clock, poll=settings.poll, grace=settings.grace)
         self.db = db
-        self.clock = clock
         self.sender = sender
         self.auth_token = auth_token
         self.settings = settings
         self._metrics = _Metrics(registry or CollectorRegistry())
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._leased: set[int] = set()
         self._next_purge = 0
-        self._stopping = False
 
-    def wake(self) -> None:
-        """Deliver soon: a transaction that wrote deliveries just committed."""
-        self._wake.set()
+    async def next_due(self) -> int | None:
+        return await self.db.run_read("next_webhook_due", store.next_due_txn)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
-
-    async def stop(self) -> None:
-        """Stop claiming; give in-flight sends their timeout to finish, then give back the
-        leases of anything not recorded, so another process (or the next start) sends it."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        self._wake.set()
+    async def release(self) -> None:
+        """Give back the leases of anything not recorded, so another process (or the next
+        start) sends it; then close the sender."""
         try:
-            await asyncio.wait_for(asyncio.shield(task), self.settings.grace)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self._leased:
-            with contextlib.suppress(Exception):
+            if self._leased:
                 await self.db.run_in_txn("release_webhooks", store.release_txn, list(self._leased))
-        await self.sender.aclose()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            due: int | None = None
-            try:
-                sent = await self.run_once()
-                await self._housekeeping()
-                if not sent:
-                    due = await self.db.run_read("next_webhook_due", store.next_due_txn)
-            except DatabaseUnavailableError as exc:  # /healthz says so too; retry next poll
-                log.warning("webhook dispatcher waiting for the database: %s", exc)
-                sent = 0
-            except Exception:  # a bug: log it, keep delivering
-                log.exception("webhook dispatcher cycle failed")
-                sent = 0
-            if not sent and not self._stopping:
-                await self._idle(due)
-
-    async def _idle(self, due: int | None) -> None:
-        """Sleep until ``due`` (at most ``poll``) or until a commit wakes us.
-
-        ``due`` is read from the rows after the last claim, not computed from that claim's
-        time: a retry that fell due meanwhile (a clock advanced between claim and sleep) ends
-        the sleep at once.
-        """
-        deadline = self.clock.now_ms() + int(self.settings.poll * 1000)
-        if due is not None:
-            deadline = min(deadline, due)
-        sleeping = asyncio.ensure_future(self.clock.sleep_until(deadline))
-        woken = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for waiter in (sleeping, woken):
-                waiter.cancel()
-            self._wake.clear()
+            await self.sender.aclose()
 
     async def run_once(self) -> int:
         """Claim and send one batch; returns how many deliveries it attempted."""
@@ -217,7 +165,7 @@ class Dispatcher:
         """Seconds before retry number ``attempts``: exponential, capped."""
         return min(self.settings.retry_base * 2.0 ** (attempts - 1), MAX_BACKOFF)
 
-    async def _housekeeping(self) -> None:
+    async def housekeeping(self) -> None:
         """Every few seconds of clock time: refresh the pending gauge; purge old records."""
         now = self.clock.now_ms()
         if now < self._next_purge:
