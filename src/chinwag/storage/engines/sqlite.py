@@ -201,11 +201,18 @@ class SqliteEngine:
         return _SqliteTransaction(self, write, single)
 
     async def begin_read(self) -> None:
-        """Take the engine lock for a read, once no commit group is running."""
+        """Take the engine lock for a read, once no commit group is running. A read waits for
+        at most the group running when it arrived, never for the groups that follow it
+        (``CommitGroups.run_group`` lets waiting reads go first)."""
+        groups = self.groups
         while True:
-            group = self.groups.running
+            group = groups.running
             if group is not None:
-                await group.ended.wait()
+                groups.reads_waiting += 1
+                try:
+                    await group.ended.wait()
+                finally:
+                    groups.reads_waiting -= 1
                 continue
             await self.lock.acquire()
             if self.groups.running is None:
