@@ -3,6 +3,8 @@ keeps serving everyone else, and nothing is written."""
 
 from __future__ import annotations
 
+import random
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 from client_support import GatewayServer, frame, read, upstream
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from conftest import Databases
@@ -211,3 +214,56 @@ def test_the_console_lists_connected_clients(gateway: GatewayServer) -> None:
         assert [service, "console-visible"] in body["online"]
     finally:
         ws.close()
+
+
+def _sdk_ack(frame_id: str) -> bytes:
+    """The twilio-chat SDK's acknowledgement of a server frame, byte for byte (twilsock
+    reply.js, parser.js: 142 bytes for an eight-character id), masked as a client sends it."""
+    head = (
+        f'{{"id":"{frame_id}","method":"reply","payload_type":"application/json",'
+        '"status":{"code":200,"status":"OK"},"payload_size":0}'
+    ).encode()
+    data = b"TWILSOCK V3.0 %d\r\n%s\r\n" % (len(head), head)
+    return Frame(Opcode.BINARY, data).serialize(mask=True, extensions=[])
+
+
+def _frames_in(srv: GatewayServer) -> float:
+    match = re.search(r'chinwag_gateway_frames_total\{direction="in"\} ([\d.e+]+)', srv.metrics())
+    assert match is not None
+    return float(match.group(1))
+
+
+def test_acknowledgements_are_taken_however_their_bytes_arrive(make_gateway: MakeGateway) -> None:
+    """The SDK's acknowledgements are read beside websockets' parser; with requests and a long
+    frame among them, in pieces cut anywhere, every frame is read once and in order."""
+    srv = make_gateway()
+    with open_session(srv, srv.service()) as ws:
+        before = _frames_in(srv)
+        acks = [_sdk_ack(f"TS{n}") for n in range(1000, 1030)]
+        assert all(a[1] & 0x7F == 126 for a in acks)  # a 16-bit length, as the SDK's are
+        telemetry = frame("telemetry.v1", "TMtel", b"[" + b" " * 2000 + b"]")
+
+        def client(data: bytes) -> bytes:
+            return Frame(Opcode.BINARY, data).serialize(mask=True, extensions=[])
+
+        first, second = client(upstream(CONFIGURATION, "TMa")), client(telemetry)
+        last = client(upstream(CONFIGURATION, "TMb"))
+        stream = b"".join([*acks[:10], first, *acks[10:20], second, *acks[20:], last])
+        sock = ws.socket
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cuts = random.Random(7)
+        at = 0
+        while at < len(stream):
+            step = cuts.choice([1, 2, 5, 7, 100, 151, 300, 2100])
+            sock.sendall(stream[at : at + step])
+            at += step
+            time.sleep(0.001)
+        replies = [read(ws.recv(timeout=10)).header for _ in range(2)]
+        assert [r["id"] for r in replies] == ["TMa", "TMb"]
+        assert all(r["http_status"]["code"] == 200 for r in replies)
+        deadline = time.monotonic() + 10
+        while _frames_in(srv) - before < len(acks) + 3:
+            assert time.monotonic() < deadline, _frames_in(srv) - before
+            time.sleep(0.05)
+        assert _frames_in(srv) - before == len(acks) + 3
+        still_serving(srv, ws)

@@ -21,7 +21,7 @@ from chinwag.realtime.sync.legacy_sessions import (
 )
 from chinwag.realtime.sync.subscriptions import Progress
 from chinwag.realtime.twilsock import ordering
-from chinwag.realtime.twilsock.ordering import Acks
+from chinwag.realtime.twilsock.ordering import Acks, frame_number
 from chinwag.realtime.twilsock.revisions import MAX_TYPES, Registrations
 
 pytestmark = pytest.mark.unit
@@ -69,15 +69,15 @@ def test_a_reply_waits_for_the_acknowledgement_then_the_handoff() -> None:
         acks.sent(9)
         waiting = asyncio.ensure_future(acks.handed_over(mark))
         await asyncio.sleep(0.02)
-        acks.acknowledged("TS7")
+        acks.acknowledged(frame_number("TS7"))
         await asyncio.sleep(0.02)
         assert not waiting.done()  # TS9 is not acknowledged yet
         started = time.monotonic()
-        acks.acknowledged("TS9")
+        acks.acknowledged(frame_number("TS9"))
         await asyncio.wait_for(waiting, 0.5)
         assert time.monotonic() - started >= ordering.HANDOFF_SECONDS * 0.9
-        acks.acknowledged("TM-not-ours")
-        acks.acknowledged(None)
+        assert frame_number("TM-not-ours") == frame_number(None) == frame_number("TS1x") == 0
+        acks.acknowledged(0)
 
     asyncio.run(scenario())
 

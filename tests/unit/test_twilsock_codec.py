@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chinwag.realtime.twilsock.codec import MAGIC, Frame, FrameError, Notification, decode, encode
+from chinwag.realtime.twilsock.codec import (
+    MAGIC,
+    Frame,
+    FrameError,
+    Notification,
+    acknowledged_number,
+    decode,
+    encode,
+)
+from chinwag.realtime.twilsock.ordering import frame_number
 
 pytestmark = pytest.mark.unit
 
@@ -105,3 +114,53 @@ def test_a_notification_encoded_once_is_the_frame_encode_writes(
     notification = Notification(message_type, payload)
     assert notification.frame(frame_id) == encode(header, payload)
     assert notification.size(frame_id) == len(encode(header, payload))  # counted, not made
+
+
+def _sdk_ack(frame_id: str) -> bytes:
+    """The twilio-chat SDK's acknowledgement: its ``Reply`` message's keys in their order
+    (twilsock reply.js), ``payload_size`` added by its parser (parser.js), as JSON.stringify."""
+    header = {"id": frame_id, "method": "reply", "payload_type": "application/json"}
+    header["status"] = {"code": 200, "status": "OK"}  # type: ignore[assignment]
+    header["payload_size"] = 0  # type: ignore[assignment]
+    head = orjson.dumps(header)
+    return MAGIC + str(len(head)).encode() + b"\r\n" + head + b"\r\n"
+
+
+@pytest.mark.parametrize("frame_id", ["TS1", "TS123456", "TS" + "9" * 18])
+def test_the_sdks_acknowledgement_is_read_without_json(frame_id: str) -> None:
+    data = _sdk_ack(frame_id)
+    assert f"TS{acknowledged_number(data)}" == frame_id == decode(data).id
+
+
+@PROFILE
+@given(st.integers(1, 10**18 - 1), st.data())
+def test_an_acknowledgement_read_quickly_is_what_decode_reads(
+    number: int, data: st.DataObject
+) -> None:
+    """Damaged (cut, or one byte changed), the bytes are refused or still mean what decode says:
+    the quick reading never accepts a frame the codec would refuse or read otherwise."""
+    raw = bytearray(_sdk_ack(f"TS{number}"))
+    at = data.draw(st.integers(0, len(raw) - 1))
+    if data.draw(st.booleans()):
+        raw[at] = data.draw(st.integers(0, 255))
+        damaged = bytes(raw)
+    else:
+        damaged = bytes(raw[:at])
+    quick = acknowledged_number(damaged)
+    if quick is not None:
+        frame = decode(damaged)
+        assert (frame.method, frame_number(frame.id), frame.payload) == ("reply", quick, b"")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        encode({"method": "reply", "id": "TS12"}),  # another shape: decode reads it
+        _sdk_ack("TM12"),  # not a server frame id
+        _sdk_ack("TS" + "9" * 19),
+        _sdk_ack("TS12").replace(MAGIC + b"11", MAGIC + b"12"),  # a header length off by 10
+    ],
+    ids=["other-shape", "client-id", "too-long", "wrong-length"],
+)
+def test_anything_else_is_left_to_decode(data: bytes) -> None:
+    assert acknowledged_number(data) is None

@@ -9,7 +9,7 @@ from websockets.frames import Frame, Opcode
 
 from chinwag.realtime.twilsock.codec import Notification, encode
 from chinwag.realtime.twilsock.ordering import Acks
-from chinwag.realtime.twilsock.websocket import _small_masked, binary_message
+from chinwag.realtime.twilsock.websocket import QUICK_MAX_PAYLOAD, _small_masked, binary_message
 
 pytestmark = pytest.mark.unit
 
@@ -38,8 +38,10 @@ def _client(payload: bytes, opcode: Opcode = Opcode.BINARY) -> bytes:
     return Frame(opcode, payload).serialize(mask=True, extensions=[])
 
 
-def test_a_small_client_frame_is_measured_whole() -> None:
-    data = _client(b"a reply of a hundred bytes or so")
+@pytest.mark.parametrize("size", [32, 125, 126, 142, QUICK_MAX_PAYLOAD])
+def test_a_small_client_frame_is_measured_whole(size: int) -> None:
+    """The SDK's acknowledgement is 142 bytes: a frame with a 16-bit length."""
+    data = _client(b"x" * size)
     assert _small_masked(data, 0, len(data)) == len(data)
     assert _small_masked(data + data, len(data), 2 * len(data)) == len(data)
 
@@ -47,12 +49,12 @@ def test_a_small_client_frame_is_measured_whole() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        _client(b"x" * 126),  # a 16-bit length: not small
+        _client(b"x" * (QUICK_MAX_PAYLOAD + 1)),  # a 16-bit length, too long to be quick
         _client(b"x" * 70_000),  # a 64-bit length
         _client(b"ping", Opcode.PING),  # control frames are websockets' to answer
         Frame(Opcode.BINARY, b"unmasked").serialize(mask=False, extensions=[]),
     ],
-    ids=["length16", "length64", "ping", "unmasked"],  # masks are random: ids must not be
+    ids=["length16-long", "length64", "ping", "unmasked"],  # masks are random: ids must not be
 )
 def test_any_other_frame_is_left_to_websockets_with_its_length(data: bytes) -> None:
     assert _small_masked(data, 0, len(data)) == -len(data)

@@ -31,6 +31,8 @@ class Watermark:
             return
         self.value = value
         waiting = self._waiters
+        if not waiting:  # the common case: every acknowledgement raises a count nobody awaits
+            return
         self._waiters = [(n, f) for n, f in waiting if n > value]
         for n, future in waiting:
             if n <= value and not future.done():

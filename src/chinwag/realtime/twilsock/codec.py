@@ -22,6 +22,20 @@ MAGIC = b"TWILSOCK V3.0 "
 CRLF = b"\r\n"
 #: the header length is at most this many decimal digits (a 10 GB header is already refused)
 _MAX_LENGTH_DIGITS = 10
+#: the twilio-chat SDK's acknowledgement of server frame ``TS<n>``, byte for byte (twilsock
+#: ``reply.js`` and ``parser.js``: this key order, an empty payload), before and after ``<n>``
+_ACK_HEAD = b'{"id":"TS'
+_ACK_TAIL = (
+    b'","method":"reply","payload_type":"application/json",'
+    b'"status":{"code":200,"status":"OK"},"payload_size":0}\r\n'
+)
+_ACK_AFTER_LENGTH = CRLF + _ACK_HEAD
+#: where ``<n>`` starts: after the preamble, a three-digit header length and CRLF
+_ACK_DIGITS = len(MAGIC) + 3 + len(_ACK_AFTER_LENGTH)
+#: the header's length without ``<n>``
+_ACK_FIXED = len(_ACK_HEAD) + len(_ACK_TAIL) - len(CRLF)
+#: server frame numbers have at most this many digits (``ordering.py`` reads no more)
+_MAX_ID_DIGITS = 18
 
 
 class FrameError(ValueError):
@@ -137,3 +151,21 @@ def decode(data: bytes) -> Frame:
     if type(size) is not int or size != len(payload):
         raise FrameError("payload_size does not match the payload")
     return Frame(header, payload)
+
+
+def acknowledged_number(data: bytes) -> int | None:
+    """``n`` of the server frame ``TS<n>`` that a client's ``reply`` in the SDK's exact form
+    acknowledges, read with byte comparisons alone: the SDK acknowledges every notification,
+    so a fan-out to many clients reads as many of these (under 1 µs each here, against 5 µs
+    through :func:`decode`). ``None`` for any other bytes, which :func:`decode` judges."""
+    if not data.endswith(_ACK_TAIL) or not data.startswith(MAGIC):
+        return None
+    start = len(MAGIC) + 3
+    if data[start:_ACK_DIGITS] != _ACK_AFTER_LENGTH:
+        return None
+    digits = data[_ACK_DIGITS : -len(_ACK_TAIL)]
+    if not digits.isdigit() or len(digits) > _MAX_ID_DIGITS:
+        return None
+    if data[len(MAGIC) : start] != b"%d" % (_ACK_FIXED + len(digits)):
+        return None
+    return int(digits)

@@ -81,10 +81,10 @@ class Acks:
         does not wait for it, but later notifications' ids must be newer."""
         self._highest = max(self._highest, number)
 
-    def acknowledged(self, frame_id: object) -> None:
-        """The client's ``reply`` to a server frame (any other id is ignored)."""
-        if isinstance(frame_id, str):
-            self._acked.raise_to(_number(frame_id))
+    def acknowledged(self, number: int) -> None:
+        """The client's ``reply`` to server frame ``TS<number>`` (:func:`frame_number`)."""
+        if number > self._acked.value:
+            self._acked.raise_to(number)
 
     async def handed_over(self, since: int) -> None:
         """Return once the client has handed every notification queued after mark ``since``
@@ -107,6 +107,9 @@ def is_command(request: Request) -> bool:
     return request.method != "GET" and any(k.lower() == COMMAND_HEADER for k in request.headers)
 
 
-def _number(frame_id: str) -> int:
-    digits = frame_id[2:] if frame_id.startswith("TS") else ""
+def frame_number(frame_id: object) -> int:
+    """``n`` of a server frame id ``TS<n>``; 0 for any other id (acknowledging nothing)."""
+    if not isinstance(frame_id, str) or not frame_id.startswith("TS"):
+        return 0
+    digits = frame_id[2:]
     return int(digits) if digits.isdigit() and len(digits) < 19 else 0

@@ -68,8 +68,15 @@ from chinwag.model.events import Actor
 from chinwag.realtime.context import Client, Request, Response, error_response
 from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub
-from chinwag.realtime.twilsock.codec import Frame, FrameError, Notification, decode, encode
-from chinwag.realtime.twilsock.ordering import SETTLE_SECONDS, Acks, is_command
+from chinwag.realtime.twilsock.codec import (
+    Frame,
+    FrameError,
+    Notification,
+    acknowledged_number,
+    decode,
+    encode,
+)
+from chinwag.realtime.twilsock.ordering import SETTLE_SECONDS, Acks, frame_number, is_command
 from chinwag.realtime.twilsock.outbound import Flusher, Outbox, Transport, Unshared
 from chinwag.realtime.twilsock.revisions import Registrations
 
@@ -184,6 +191,7 @@ class Session:
         self.message_types: frozenset[str] = frozenset()
         self._registrations = Registrations()
         self._acks = Acks()
+        self._counters = env.counters
         self._client: Client | None = None
         self._sync: SyncConnection | None = None
         limits = env.limits
@@ -328,16 +336,21 @@ class Session:
     def receive_quickly(self, data: bytes) -> bool:
         """Handle ``data`` now if it is an acknowledgement (a ``reply`` from the client), which
         needs no task; anything else is left to :meth:`receive`."""
-        if self.state is State.CLOSED or data.find(b'"reply"', 0, 256) < 0:
+        if self.state is State.CLOSED:
             return False
-        try:
-            frame = decode(data)
-        except FrameError:
-            return False
-        if frame.method != "reply":
-            return False
-        self.env.counters.frames_in += 1
-        self._acks.acknowledged(frame.id)
+        number = acknowledged_number(data)
+        if number is None:  # an acknowledgement of another shape, or no acknowledgement
+            if data.find(b'"reply"', 0, 256) < 0:
+                return False
+            try:
+                frame = decode(data)
+            except FrameError:
+                return False
+            if frame.method != "reply":
+                return False
+            number = frame_number(frame.id)
+        self._counters.frames_in += 1
+        self._acks.acknowledged(number)
         return True
 
     async def receive(self, data: bytes) -> None:
@@ -357,7 +370,7 @@ class Session:
         if method == "init":
             await self._init(request_id, frame)
         elif method == "reply":
-            self._acks.acknowledged(request_id)  # acks need no answer
+            self._acks.acknowledged(frame_number(request_id))  # acks need no answer
         elif method == "telemetry.v1":
             return  # telemetry is not collected
         elif method == "close":

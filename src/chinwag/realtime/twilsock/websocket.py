@@ -28,9 +28,10 @@ shutdown. :class:`GatewaySocket` changes three things and keeps the rest of uvic
   (``gateway_compression``) each connection compresses with its own state, through
   websockets, still in one write.
 - **Acknowledgements skip websockets and ASGI.** The SDK acknowledges every notification;
-  small final binary frames are read here and offered to the session as they arrive
-  (:meth:`GatewaySocket.take_quickly`), without websockets' parser, a queue, a task switch
-  and a pause of reading for each. Any other frame goes to websockets whole and in order.
+  small final binary frames (up to :data:`QUICK_MAX_PAYLOAD` bytes) are read here and
+  offered to the session as they arrive (:meth:`GatewaySocket.take_quickly`), without
+  websockets' parser, a queue, a task switch and a pause of reading for each. Any other
+  frame goes to websockets whole and in order.
 - **The gateway can reach the socket.** The ASGI scope's extension :data:`EXTENSION` is the
   :class:`GatewaySocket` itself (the :class:`Socket` protocol below): its outbound backlog
   (:meth:`~GatewaySocket.buffered`) and :meth:`~GatewaySocket.abort`.
@@ -228,15 +229,16 @@ class GatewaySocket(WebSocketsSansIOProtocol):
             return
         buf = self._held + data if self._held else data
         pos, end = 0, len(buf)
+        quick = self._taker()
         while pos < end:
             if self._through:  # the rest of a frame websockets is reading
                 take = min(self._through, end - pos)
                 self._through -= take
                 super().data_received(buf[pos : pos + take])
                 pos += take
+                quick = self._taker()
                 continue
-            quick = self._quick
-            if quick is None or self.close_sent or self.conn.state is not State.OPEN:
+            if quick is None:
                 super().data_received(buf[pos:])
                 pos = end
                 break
@@ -244,7 +246,8 @@ class GatewaySocket(WebSocketsSansIOProtocol):
             if size == 0:  # the frame's header is not all here yet
                 break
             if size > 0 and pos + size <= end:
-                payload = apply_mask(buf[pos + 6 : pos + size], buf[pos + 2 : pos + 6])
+                mask = pos + (2 if size < _EXTENDED else 4)  # after the 16-bit length, if any
+                payload = apply_mask(buf[mask + 4 : pos + size], buf[mask : mask + 4])
                 if quick(payload):
                     pos += size
                     continue
@@ -252,6 +255,12 @@ class GatewaySocket(WebSocketsSansIOProtocol):
                 break
             self._through = abs(size) if size < 0 else size  # websockets reads this one
         self._held = buf[pos:] if pos < end else b""
+
+    def _taker(self) -> Callable[[bytes], bool] | None:
+        """The session's handler while frames may be offered to it (none once closing)."""
+        if self.close_sent or self.conn.state is not State.OPEN:
+            return None
+        return self._quick
 
     async def drained(self) -> None:
         await self.writable.wait()
@@ -329,10 +338,18 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         self.abort("ping_timeout")
 
 
+#: the largest payload :func:`_small_masked` offers to the session: the SDK's acknowledgement
+#: is 142 bytes for an id of eight characters (over 125: a frame with a 16-bit length)
+QUICK_MAX_PAYLOAD = 512
+#: a small frame this long or longer has a 16-bit length (a payload of 126 bytes or more)
+_EXTENDED = 8 + 126
+
+
 def _small_masked(buf: bytes, pos: int, end: int) -> int:
     """The length of the client frame at ``pos`` if it is one the session may take at once: a
-    final, masked, uncompressed binary frame under 126 bytes of payload. Negative: the length
-    of any other frame (websockets reads it); 0: its header is not all here yet."""
+    final, masked, uncompressed binary frame of at most :data:`QUICK_MAX_PAYLOAD` bytes of
+    payload. Negative: the length of any other frame (websockets reads it); 0: its header is
+    not all here yet."""
     if end - pos < 2:
         return 0
     first, second = buf[pos], buf[pos + 1]
@@ -344,6 +361,8 @@ def _small_masked(buf: bytes, pos: int, end: int) -> int:
         return 0
     if length == 126:
         length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+        if first == 0x82 and second & 0x80 and length <= QUICK_MAX_PAYLOAD:
+            return head + length
     elif length == 127:
         length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
     return -(head + length)
