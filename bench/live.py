@@ -7,6 +7,7 @@ figures, scale-out across processes. Prints one table with each goal, its figure
     .venv/bin/python bench/live.py --only rest --database postgresql://…/EMPTY_DB
     .venv/bin/python bench/live.py --only memory --connections 10000
     .venv/bin/python bench/live.py --only scale --redis-url redis://127.0.0.1:6379/11
+    .venv/bin/python bench/live.py --only rest --set gateway_compression=true   # a setting
 
 Every server is a ``chinwag serve`` subprocess; clients are ``sync_swarm.py`` processes on raw
 sockets. "As the SDK connects" (``sdk`` clients) means: the handshake offers permessage-deflate,
@@ -66,6 +67,8 @@ from chinwag.realtime.sync import objects
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 GIB = 1024 * 1024
+#: settings every server of the run gets (``--set``), unless a part sets its own
+EXTRA: dict[str, str] = {}
 
 
 class Server:
@@ -78,7 +81,7 @@ class Server:
         env.update(
             CHINWAG_ACCOUNT_SID=ACCOUNT, CHINWAG_AUTH_TOKEN=TOKEN, CHINWAG_LOG_LEVEL="warning"
         )
-        env.update({f"CHINWAG_{k.upper()}": v for k, v in settings.items()})
+        env.update({f"CHINWAG_{k.upper()}": v for k, v in {**EXTRA, **settings}.items()})
         cmd = [sys.executable, "-m", "chinwag.cli", "serve", "--port", str(self.port)]
         self.proc = subprocess.Popen(
             [*cmd, "--database", database], env=env, stdout=subprocess.DEVNULL
@@ -494,7 +497,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scale-receivers", type=int, default=1000)
     parser.add_argument("--scale-burst", type=int, default=100)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="a chinwag setting for every server of the run (gateway_write_timeout=10)",
+    )  # fmt: skip
     args = parser.parse_args()
+    for pair in args.set:
+        name, _, value = pair.partition("=")
+        EXTRA[name] = value
     if args.before is not None and (args.before / "src").is_dir():
         args.before = args.before / "src"
     if args.this is not None:

@@ -242,7 +242,7 @@ class Gateway:
         session = Session(self.env, transport, self._public_url(scope), address)
         self.connections.opened(session, socket)
         self.env.counters.connections += 1
-        socket.take_quickly(session.receive_quickly)
+        socket.take_quickly(session)
         session.start()
         try:
             await self._serve(session, receive)

@@ -72,7 +72,6 @@ from chinwag.realtime.twilsock.codec import (
     Frame,
     FrameError,
     Notification,
-    acknowledged_number,
     decode,
     encode,
 )
@@ -333,24 +332,26 @@ class Session:
 
     # --- receiving --------------------------------------------------------------------------
 
+    def acknowledged(self, number: int, count: int) -> None:
+        """``count`` acknowledgements read by the socket, the newest of ``TS<number>``: the
+        SDK acknowledges every notification, in order (``websocket.Taker``)."""
+        if self.state is not State.CLOSED:
+            self._counters.frames_in += count
+            self._acks.acknowledged(number)
+
     def receive_quickly(self, data: bytes) -> bool:
-        """Handle ``data`` now if it is an acknowledgement (a ``reply`` from the client), which
-        needs no task; anything else is left to :meth:`receive`."""
-        if self.state is State.CLOSED:
+        """Handle ``data`` now if it is an acknowledgement in another form than the SDK's (a
+        ``reply`` from the client), which needs no task; anything else is left to
+        :meth:`receive`."""
+        if data.find(b'"reply"', 0, 256) < 0:
             return False
-        number = acknowledged_number(data)
-        if number is None:  # an acknowledgement of another shape, or no acknowledgement
-            if data.find(b'"reply"', 0, 256) < 0:
-                return False
-            try:
-                frame = decode(data)
-            except FrameError:
-                return False
-            if frame.method != "reply":
-                return False
-            number = frame_number(frame.id)
-        self._counters.frames_in += 1
-        self._acks.acknowledged(number)
+        try:
+            frame = decode(data)
+        except FrameError:
+            return False
+        if frame.method != "reply":
+            return False
+        self.acknowledged(frame_number(frame.id), 1)
         return True
 
     async def receive(self, data: bytes) -> None:

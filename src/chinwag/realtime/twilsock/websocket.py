@@ -51,7 +51,7 @@ import socket
 import struct
 import termios
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -61,7 +61,7 @@ from websockets.http11 import Request
 from websockets.protocol import State
 
 from chinwag.config import Settings
-from chinwag.realtime.twilsock.codec import Notification
+from chinwag.realtime.twilsock.codec import Notification, acknowledged_number
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,19 @@ log = logging.getLogger(__name__)
 EXTENSION = "chinwag.socket"
 
 _RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 seconds: close() sends RST, drops the buffer
+
+
+class Taker(Protocol):
+    """What a session takes from its socket as the bytes arrive, before websockets' parser."""
+
+    def acknowledged(self, number: int, count: int) -> None:
+        """``count`` acknowledgements in the SDK's exact form were read, the newest of server
+        frame ``TS<number>`` (one call for every run of them in one read)."""
+        ...
+
+    def receive_quickly(self, data: bytes) -> bool:
+        """Handle any other small message now if it can be (True); else websockets reads it."""
+        ...
 
 
 class Socket(Protocol):
@@ -94,9 +107,9 @@ class Socket(Protocol):
         closing)."""
         ...
 
-    def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
-        """Offer each message to ``handler`` as it is read; a message it takes (returns True
-        for) never becomes an ASGI ``receive``."""
+    def take_quickly(self, taker: Taker | None) -> None:
+        """Offer small messages to ``taker`` as they are read; a message it takes never
+        becomes an ASGI ``receive``."""
         ...
 
     def paused(self) -> bool:
@@ -155,7 +168,7 @@ class GatewaySocket(WebSocketsSansIOProtocol):
             self.conn.max_size = min(limits.init_max_frame_bytes, self._full_size)
         self._reaper: asyncio.TimerHandle | None = None
         self._closing = False
-        self._quick: Callable[[bytes], bool] | None = None
+        self._quick: Taker | None = None
         #: bytes of a frame not complete yet, held back from websockets' parser
         self._held = b""
         #: bytes of the current frame that go to websockets as they arrive
@@ -214,8 +227,8 @@ class GatewaySocket(WebSocketsSansIOProtocol):
     def paused(self) -> bool:
         return not self.writable.is_set()
 
-    def take_quickly(self, handler: Callable[[bytes], bool] | None) -> None:
-        self._quick = handler
+    def take_quickly(self, taker: Taker | None) -> None:
+        self._quick = taker
 
     def data_received(self, data: bytes) -> None:
         """Small messages the session can handle at once (acknowledgements) are taken here,
@@ -229,16 +242,21 @@ class GatewaySocket(WebSocketsSansIOProtocol):
             return
         buf = self._held + data if self._held else data
         pos, end = 0, len(buf)
-        quick = self._taker()
+        taker = self._taker()
+        #: the run of acknowledgements read since the last frame that went elsewhere
+        newest = count = 0
         while pos < end:
             if self._through:  # the rest of a frame websockets is reading
+                if count and taker is not None:  # the acknowledgements read before it first
+                    taker.acknowledged(newest, count)
+                    newest = count = 0
                 take = min(self._through, end - pos)
                 self._through -= take
                 super().data_received(buf[pos : pos + take])
                 pos += take
-                quick = self._taker()
+                taker = self._taker()
                 continue
-            if quick is None:
+            if taker is None:
                 super().data_received(buf[pos:])
                 pos = end
                 break
@@ -248,16 +266,28 @@ class GatewaySocket(WebSocketsSansIOProtocol):
             if size > 0 and pos + size <= end:
                 mask = pos + (2 if size < _EXTENDED else 4)  # after the 16-bit length, if any
                 payload = apply_mask(buf[mask + 4 : pos + size], buf[mask : mask + 4])
-                if quick(payload):
+                number = acknowledged_number(payload)
+                if number is not None:
+                    count += 1
+                    if number > newest:
+                        newest = number
+                    pos += size
+                    continue
+                if count:
+                    taker.acknowledged(newest, count)
+                    newest = count = 0
+                if taker.receive_quickly(payload):
                     pos += size
                     continue
             elif size > 0:  # a small frame not all here yet: wait for the rest
                 break
             self._through = abs(size) if size < 0 else size  # websockets reads this one
+        if count and taker is not None:
+            taker.acknowledged(newest, count)
         self._held = buf[pos:] if pos < end else b""
 
-    def _taker(self) -> Callable[[bytes], bool] | None:
-        """The session's handler while frames may be offered to it (none once closing)."""
+    def _taker(self) -> Taker | None:
+        """The session while frames may be offered to it (none once closing)."""
         if self.close_sent or self.conn.state is not State.OPEN:
             return None
         return self._quick
