@@ -64,6 +64,8 @@ def test_a_frame_whose_header_is_not_all_here_waits() -> None:
     data = _client(b"x" * 70_000)
     assert _small_masked(data, 0, 1) == 0
     assert _small_masked(data, 0, 5) == 0  # 2 bytes, 8 of length, 4 of mask are needed
+    ack = _client(b"x" * 142)  # a 16-bit length, as the SDK's acknowledgement has
+    assert [_small_masked(ack, 0, end) for end in (1, 2, 3)] == [0, 0, 0]
 
 
 def test_a_shared_id_is_used_only_where_it_is_the_newest() -> None:

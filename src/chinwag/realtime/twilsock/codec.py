@@ -36,6 +36,8 @@ _ACK_DIGITS = len(MAGIC) + 3 + len(_ACK_AFTER_LENGTH)
 _ACK_FIXED = len(_ACK_HEAD) + len(_ACK_TAIL) - len(CRLF)
 #: server frame numbers have at most this many digits (``ordering.py`` reads no more)
 _MAX_ID_DIGITS = 18
+#: the header length an acknowledgement declares, by the number of digits of ``<n>``
+_ACK_LENGTHS = [b"%d" % (_ACK_FIXED + n) for n in range(_MAX_ID_DIGITS + 1)]
 
 
 class FrameError(ValueError):
@@ -166,6 +168,6 @@ def acknowledged_number(data: bytes) -> int | None:
     digits = data[_ACK_DIGITS : -len(_ACK_TAIL)]
     if not digits.isdigit() or len(digits) > _MAX_ID_DIGITS:
         return None
-    if data[len(MAGIC) : start] != b"%d" % (_ACK_FIXED + len(digits)):
+    if data[len(MAGIC) : start] != _ACK_LENGTHS[len(digits)]:
         return None
     return int(digits)

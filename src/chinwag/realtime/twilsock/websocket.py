@@ -410,9 +410,12 @@ def _small_masked(buf: bytes, pos: int, end: int) -> int:
     final, masked, uncompressed binary frame of at most :data:`QUICK_MAX_PAYLOAD` bytes of
     payload. Negative: the length of any other frame (websockets reads it); 0: its header is
     not all here yet."""
-    if end - pos < 2:
-        return 0
+    if end - pos < 2 or (end - pos < 4 and buf[pos + 1] & 0x7F == 126):
+        return 0  # not even the 16-bit length is here
     first, second = buf[pos], buf[pos + 1]
+    if first == 0x82 and second == 0xFE:  # the SDK's acknowledgement: masked, 16-bit length
+        length = buf[pos + 2] << 8 | buf[pos + 3]
+        return 8 + length if length <= QUICK_MAX_PAYLOAD else -(8 + length)
     length = second & 0x7F
     if first == 0x82 and second & 0x80 and length < 126:
         return 6 + length
@@ -420,9 +423,7 @@ def _small_masked(buf: bytes, pos: int, end: int) -> int:
     if end - pos < head:
         return 0
     if length == 126:
-        length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-        if first == 0x82 and second & 0x80 and length <= QUICK_MAX_PAYLOAD:
-            return head + length
+        length = buf[pos + 2] << 8 | buf[pos + 3]
     elif length == 127:
         length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
     return -(head + length)
