@@ -34,10 +34,10 @@ _ACK_AFTER_LENGTH = CRLF + _ACK_HEAD
 _ACK_DIGITS = len(MAGIC) + 3 + len(_ACK_AFTER_LENGTH)
 #: the header's length without ``<n>``
 _ACK_FIXED = len(_ACK_HEAD) + len(_ACK_TAIL) - len(CRLF)
-#: server frame numbers have at most this many digits (``ordering.py`` reads no more)
-_MAX_ID_DIGITS = 18
+#: server frame numbers (``TS<n>``) have at most this many digits; no more is read of a client's
+MAX_ID_DIGITS = 18
 #: the header length an acknowledgement declares, by the number of digits of ``<n>``
-_ACK_LENGTHS = [b"%d" % (_ACK_FIXED + n) for n in range(_MAX_ID_DIGITS + 1)]
+_ACK_LENGTHS = [b"%d" % (_ACK_FIXED + n) for n in range(MAX_ID_DIGITS + 1)]
 
 
 class FrameError(ValueError):
@@ -166,7 +166,7 @@ def acknowledged_number(data: bytes) -> int | None:
     if data[start:_ACK_DIGITS] != _ACK_AFTER_LENGTH:
         return None
     digits = data[_ACK_DIGITS : -len(_ACK_TAIL)]
-    if not digits.isdigit() or len(digits) > _MAX_ID_DIGITS:
+    if not digits.isdigit() or len(digits) > MAX_ID_DIGITS:
         return None
     if data[len(MAGIC) : start] != _ACK_LENGTHS[len(digits)]:
         return None

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 
 from chinwag.realtime.context import Request
+from chinwag.realtime.twilsock.codec import MAX_ID_DIGITS
 from chinwag.realtime.watermark import Watermark
 
 #: the header that marks a chat command (client-protocol 3.1: ``mutateResource``)
@@ -83,8 +84,7 @@ class Acks:
 
     def acknowledged(self, number: int) -> None:
         """The client's ``reply`` to server frame ``TS<number>`` (:func:`frame_number`)."""
-        if number > self._acked.value:
-            self._acked.raise_to(number)
+        self._acked.raise_to(number)
 
     async def handed_over(self, since: int) -> None:
         """Return once the client has handed every notification queued after mark ``since``
@@ -112,4 +112,4 @@ def frame_number(frame_id: object) -> int:
     if not isinstance(frame_id, str) or not frame_id.startswith("TS"):
         return 0
     digits = frame_id[2:]
-    return int(digits) if digits.isdigit() and len(digits) < 19 else 0
+    return int(digits) if digits.isdigit() and len(digits) <= MAX_ID_DIGITS else 0

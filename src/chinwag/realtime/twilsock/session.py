@@ -68,13 +68,7 @@ from chinwag.model.events import Actor
 from chinwag.realtime.context import Client, Request, Response, error_response
 from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub
-from chinwag.realtime.twilsock.codec import (
-    Frame,
-    FrameError,
-    Notification,
-    decode,
-    encode,
-)
+from chinwag.realtime.twilsock.codec import Frame, FrameError, Notification, decode, encode
 from chinwag.realtime.twilsock.ordering import SETTLE_SECONDS, Acks, frame_number, is_command
 from chinwag.realtime.twilsock.outbound import Flusher, Outbox, Transport, Unshared
 from chinwag.realtime.twilsock.revisions import Registrations

@@ -248,15 +248,13 @@ class GatewaySocket(WebSocketsSansIOProtocol):
         buf = self._held + data if self._held else data
         pos, end = 0, len(buf)
         taker = self._taker()
-        #: the run of acknowledgements read since the last frame that went elsewhere
+        # the run of acknowledgements read since the last frame that went elsewhere: it
+        # reaches the session before that frame does
         newest = count = 0
         took_other = False
         while pos < end:
             if self._through:  # the rest of a frame websockets is reading
                 took_other = True
-                if count and taker is not None:  # the acknowledgements read before it first
-                    taker.acknowledged(newest, count)
-                    newest = count = 0
                 take = min(self._through, end - pos)
                 self._through -= take
                 super().data_received(buf[pos : pos + take])
@@ -268,9 +266,10 @@ class GatewaySocket(WebSocketsSansIOProtocol):
                 pos = end
                 break
             size = _small_masked(buf, pos, end)
-            if size == 0:  # the frame's header is not all here yet
+            if size == 0 or pos + size > end:  # the header, or a small frame, is not all here
                 break
-            if size > 0 and pos + size <= end:
+            payload = b""
+            if size > 0:
                 mask = pos + (2 if size < _EXTENDED else 4)  # after the 16-bit length, if any
                 payload = apply_mask(buf[mask + 4 : pos + size], buf[mask : mask + 4])
                 number = acknowledged_number(payload)
@@ -280,17 +279,14 @@ class GatewaySocket(WebSocketsSansIOProtocol):
                         newest = number
                     pos += size
                     continue
-                if count:
-                    taker.acknowledged(newest, count)
-                    newest = count = 0
-                took_other = True
-                if taker.receive_quickly(payload):  # an acknowledgement of another form
-                    pos += size
-                    continue
-            elif size > 0:  # a small frame not all here yet: wait for the rest
-                break
-            self._through = abs(size) if size < 0 else size  # websockets reads this one
             took_other = True
+            if count:
+                taker.acknowledged(newest, count)
+                newest = count = 0
+            if size > 0 and taker.receive_quickly(payload):  # an acknowledgement of another form
+                pos += size
+                continue
+            self._through = abs(size)  # websockets reads this one
         if count and taker is not None:
             taker.acknowledged(newest, count)
             if pos == end and not took_other:

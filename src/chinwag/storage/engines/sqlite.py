@@ -215,7 +215,7 @@ class SqliteEngine:
                     groups.reads_waiting -= 1
                 continue
             await self.lock.acquire()
-            if self.groups.running is None:
+            if groups.running is None:
                 return
             self.lock.release()  # a group started while this waited for the lock
 
