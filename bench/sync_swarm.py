@@ -12,6 +12,8 @@ Clients can also connect **as the SDK does** (``sdk`` in the first line): the ha
 offers permessage-deflate (as ``ws`` in Node and every browser do) and compressed frames are
 inflated, the channel's document is subscribed to besides its messages list, and every
 server frame is acknowledged with a ``reply``. Only ``list_item_added`` counts as a delivery.
+The init carries the metadata twilio-chat 6 sends, so the server may put several events in one
+notification (``events``), as it does for the SDK: each event in it counts.
 
 It is driven over stdin/stdout, one JSON object a line::
 
@@ -46,6 +48,10 @@ import uvloop
 
 MAGIC = b"TWILSOCK V3.0 "
 ADDED = b'"list_item_added"'
+#: once in each list item event
+INDEX = b'"item_index":'
+#: what twilio-chat 6.0.0 puts in its init (twilsock ``metadata.js``, twilio-chat ``client.js``)
+SDK_METADATA = {"env": "Node.js", "os": "Linux", "type": "chat", "sdk": "JS", "sdkv": "6.0.0"}
 ESTABLISHED = b'"subscription_established"'
 #: what permessage-deflate strips from the end of each compressed message (RFC 7692)
 TAIL = b"\x00\x00\xff\xff"
@@ -144,8 +150,7 @@ class Connection(asyncio.Protocol):
                 self.sdk_message(buf[pos] & 0x40, buf, start, end)
             elif opcode == 0x2:
                 if buf.find(ADDED, start, end) >= 0:
-                    self.count += 1
-                    self.swarm.delivered(self, buf, start, end)
+                    self.swarm.delivered(self, buf, start, end, 1)
                 elif not self.established.done() and buf.find(ESTABLISHED, start, end) >= 0:
                     self.established.set_result(None)
             elif opcode == 0x9 and self.transport is not None:
@@ -161,8 +166,7 @@ class Connection(asyncio.Protocol):
         else:
             data = buf
         if data.find(ADDED, start, end) >= 0:
-            self.count += 1
-            self.swarm.delivered(self, data, start, end)
+            self.swarm.delivered(self, data, start, end, data.count(INDEX, start, end))
         elif not self.established.done() and data.find(ESTABLISHED, start, end) >= 0:
             self.established.set_result(None)
         reply = ack(data, start, end)
@@ -182,16 +186,21 @@ class Swarm:
         self.done: asyncio.Future[None] | None = None
         self.arrivals: dict[int, float] = {}
 
-    def delivered(self, conn: Connection, buf: bytes | bytearray, start: int, end: int) -> None:
+    def delivered(
+        self, conn: Connection, buf: bytes | bytearray, start: int, end: int, count: int
+    ) -> None:
+        """``count`` list item events arrived on ``conn`` in the frame ``buf[start:end]``."""
         now = time.perf_counter()
         if not self.first:
             self.first = now
         self.last = now
         if conn.record:
             header_end = buf.find(b"\r\n", buf.find(b"\r\n", start) + 2)
-            event = orjson.loads(bytes(buf[header_end + 2 : end]))
-            self.arrivals[event["event"]["item_index"]] = now
-        if conn.count == self.target:
+            payload = orjson.loads(bytes(buf[header_end + 2 : end]))
+            for event in payload.get("events") or [payload["event"]]:
+                self.arrivals[event["item_index"]] = now
+        conn.count += count
+        if conn.count - count < self.target <= conn.count:
             self.behind -= 1
             if self.behind == 0 and self.done is not None and not self.done.done():
                 self.done.set_result(None)
@@ -219,6 +228,8 @@ class Swarm:
         registration = {"product": "ip_messaging", "type": "ers"}
         registration["message_types"] = ["twilio.sync.event"]  # type: ignore[assignment]
         init = {"method": "init", "id": "TMinit", "token": token, "registrations": [registration]}
+        if sdk:
+            init["metadata"] = SDK_METADATA
         conn.transport.write(ws_binary(frame(init)))
         requests = [{"object_sid": self.config["list_sid"], "object_type": "list"}]
         if self.config.get("document_sid"):

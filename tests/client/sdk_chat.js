@@ -67,6 +67,7 @@ function listen() {
       friendlyName: c.friendlyName,
       attributes: c.attributes,
       lastConsumedMessageIndex: c.lastConsumedMessageIndex,
+      lastMessage: c.lastMessage ? c.lastMessage.index : null,
     })
   );
   client.on("messageAdded", (m) => out({ event: "messageAdded", ...message(m) }));

@@ -24,6 +24,8 @@ class GatewayCounters(Collector):
         self.connections = 0
         self.frames_in = 0
         self.frames_out = 0
+        #: live Sync events sent inside another event's notification (``batching.py``)
+        self.events_joined = 0
         #: (route name or "none", HTTP status) -> upstream requests answered
         self.upstream: dict[tuple[str, int], int] = {}
         #: Twilio error code -> refused init/update tokens
@@ -50,6 +52,12 @@ class GatewayCounters(Collector):
         frames.add_metric(["in"], self.frames_in)
         frames.add_metric(["out"], self.frames_out)
         yield frames
+        yield CounterMetricFamily(
+            "chinwag_gateway_events_joined",
+            "Live Sync events sent in the notification of an earlier event (twilio-chat 6 and "
+            "newer), so without a frame of their own.",
+            value=self.events_joined,
+        )
         upstream = CounterMetricFamily(
             "chinwag_gateway_upstream_requests",
             "Requests carried inside client connections, by route and HTTP status.",

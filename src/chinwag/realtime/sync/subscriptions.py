@@ -48,6 +48,7 @@ from chinwag.realtime.sync.legacy_sessions import SessionLists
 from chinwag.realtime.sync.objects import SyncObject
 from chinwag.realtime.sync.projection import ALL, REVOKE
 from chinwag.realtime.sync.shapes import Data
+from chinwag.realtime.twilsock.batching import live_event
 from chinwag.realtime.twilsock.codec import Notification
 from chinwag.realtime.watermark import Watermark
 from chinwag.storage.database import Database
@@ -254,9 +255,9 @@ class Feed:
                 await asyncio.sleep(0.5)
                 continue
             self.position = replay.position
+            sid = self.obj.sid
             deliveries = [
-                (e["event"].get("id"), Notification(SYNC_EVENT, orjson.dumps(e)))
-                for e in replay.events
+                (e["event"].get("id"), live_event(SYNC_EVENT, e, sid)) for e in replay.events
             ]
             for sub in tuple(self.subscribers):
                 sub.offer(deliveries)

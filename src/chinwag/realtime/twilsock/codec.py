@@ -87,7 +87,16 @@ class Notification:
     uncompressed, is kept here by the first connection that writes it, for the others.
     """
 
-    __slots__ = ("_fixed", "_tail", "frame_id", "message_type", "number", "shared", "wire")
+    __slots__ = (
+        "_fixed",
+        "_tail",
+        "batchable",
+        "frame_id",
+        "message_type",
+        "number",
+        "shared",
+        "wire",
+    )
 
     _HEAD = b'{"method":"notification","id":'
 
@@ -109,6 +118,9 @@ class Notification:
         self.shared: bytes = b""
         #: :attr:`shared` framed for the WebSocket, uncompressed (set by the socket layer)
         self.wire: bytes | None = None
+        #: a live Sync event's type, its event JSON and its object's SID, when this
+        #: notification may join a batch of events (``batching.py``)
+        self.batchable: tuple[str, bytes, str] | None = None
 
     def share(self, frame_id: str, number: int) -> None:
         """Give the notification one id for every connection (``number`` orders the ids of

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chinwag.api.counters import GatewayCounters
+from chinwag.realtime.twilsock.batching import Batch, Joinable
 from chinwag.realtime.twilsock.codec import Notification
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Unshared:
     frame_id: str
 
 
-Item = bytes | Notification | Unshared
+Item = bytes | Notification | Unshared | Batch
 
 
 class Flusher:
@@ -152,6 +153,7 @@ class Outbox:
         "_drop",
         "_flusher",
         "_items",
+        "_joinable",
         "_task",
         "_waiting",
         "_write_timeout",
@@ -187,6 +189,18 @@ class Outbox:
         #: chat commands of this connection waiting for their reply: while there are any,
         #: frames leave one write each, as the SDK's ordering needs (``ordering.py``)
         self.commands = 0
+        #: where live events may join a queued notification, once the client reads batches
+        self._joinable: Joinable | None = None
+
+    def batch_events(self) -> None:
+        """The client reads several events in one notification (``batching.py``)."""
+        self._joinable = Joinable()
+
+    @property
+    def joining(self) -> bool:
+        """Whether a live event may join a queued notification now: the client reads batches
+        and no chat command waits for its reply."""
+        return self._joinable is not None and not self.commands
 
     def backlog(self) -> int:
         """Bytes this connection has not taken: queued here and buffered in the socket."""
@@ -194,8 +208,28 @@ class Outbox:
 
     def put(self, item: Item, size: int) -> None:
         self.queued += size
+        if self._joinable is not None:
+            self._joinable.queued(_notification(item), len(self._items))
         self._items.append(item)
         self._later()
+
+    def join(self, notification: Notification, size: int) -> bool:
+        """Add live event ``notification`` to a queued notification of its type, if the order
+        of its object's events allows (``batching.Joinable``); ``False`` when it must be queued
+        on its own. Only while :attr:`joining`."""
+        assert self._joinable is not None and notification.batchable is not None
+        at = self._joinable.join_at(notification)
+        if at is None:
+            return False
+        item = self._items[at]
+        if not isinstance(item, Batch):
+            first = _notification(item)
+            assert first is not None  # only live events' notifications are joinable
+            item = self._items[at] = Batch(first, _frame_id(item))
+        item.events.append(notification.batchable[1])
+        self.queued += size
+        self._counters.events_joined += 1
+        return True
 
     def close_after(self, ws_code: int) -> None:
         """Close the WebSocket with ``ws_code`` once every frame queued before is written."""
@@ -219,6 +253,8 @@ class Outbox:
 
     def _write(self) -> None:
         items, self._items = self._items, []
+        if self._joinable is not None:
+            self._joinable.clear()
         if items:
             frames = [_made(item) for item in items]
             try:
@@ -277,6 +313,7 @@ class Outbox:
         self.stopped = True
         self._drop = _ignore
         self._items = []
+        self._joinable = None
         self.queued = 0
         if self._task is not None and not self._closing:
             self._task.cancel()
@@ -286,7 +323,26 @@ class Outbox:
 def _made(item: Item) -> bytes | Notification:
     if isinstance(item, Unshared):
         return item.notification.frame(item.frame_id)
+    if isinstance(item, Batch):
+        return item.frame()
     return item
+
+
+def _notification(item: Item) -> Notification | None:
+    """The notification a queued item carries, if it is one that live events may join."""
+    if isinstance(item, Notification):
+        return item
+    if isinstance(item, Unshared):
+        return item.notification
+    return None
+
+
+def _frame_id(item: Item) -> str:
+    """The id a queued notification goes out with (a batch grown from it keeps it)."""
+    if isinstance(item, Unshared):
+        return item.frame_id
+    assert isinstance(item, Notification) and item.frame_id is not None
+    return item.frame_id
 
 
 def _ignore(reason: str) -> None:

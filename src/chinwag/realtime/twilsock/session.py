@@ -68,6 +68,7 @@ from chinwag.model.events import Actor
 from chinwag.realtime.context import Client, Request, Response, error_response
 from chinwag.realtime.routes import Router
 from chinwag.realtime.sync.subscriptions import SyncConnection, SyncHub
+from chinwag.realtime.twilsock.batching import accepts_batches
 from chinwag.realtime.twilsock.codec import Frame, FrameError, Notification, decode, encode
 from chinwag.realtime.twilsock.ordering import SETTLE_SECONDS, Acks, frame_number, is_command
 from chinwag.realtime.twilsock.outbound import Flusher, Outbox, Transport, Unshared
@@ -276,13 +277,19 @@ class Session:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def _enqueue(self, item: bytes | Notification | Unshared, size: int) -> bool:
-        """Queue a frame of ``size`` bytes, unless the client is that far behind already."""
+    def _room(self, size: int) -> bool:
+        """Whether ``size`` more bytes may be queued; a client that far behind is closed."""
         if self.state is State.CLOSED:
             return False
         backlog = self._out.backlog()
         if backlog and backlog + size > self.env.limits.max_buffered_bytes:
             self.close(308, "Slow consumer: reconnect", "slow_consumer", ws_code=1013)
+            return False
+        return True
+
+    def _enqueue(self, item: bytes | Notification | Unshared, size: int) -> bool:
+        """Queue a frame of ``size`` bytes, unless the client is that far behind already."""
+        if not self._room(size):
             return False
         self._out.put(item, size)
         return True
@@ -311,6 +318,11 @@ class Session:
         """Queue ``notification`` if the client registered its type. One event fanned out to
         many connections is one :class:`Notification`: only the frame id is per connection."""
         if self.state is State.CONNECTED and notification.message_type in self.message_types:
+            parts = notification.batchable
+            if parts is not None and self._out.joining:  # into a queued one (batching.py)
+                size = len(parts[1]) + 1
+                if not self._room(size) or self._out.join(notification, size):
+                    return
             number = notification.number
             if not number:
                 number = next(_ids)
@@ -417,6 +429,8 @@ class Session:
         self.transport.authenticated()
         self.connected_at = self.env.deps.clock.now_ms()
         self._registrations.from_init(frame.header.get("registrations"))
+        if accepts_batches(frame.header.get("metadata")):
+            self._out.batch_events()
         self.message_types = self._registrations.types
         sync = self.env.sync
         self._sync = sync.connect(grant.identity, grant.service_sid, self.send_notification)
