@@ -5,7 +5,9 @@ nothing is written then. The process's :class:`Flusher` runs on the next turn of
 loop and hands each connection's waiting frames to its socket in **one write** (one system
 call, however many frames waited). A notification fanned out to many connections is one
 :class:`~chinwag.realtime.twilsock.codec.Notification`: without compression its bytes are the
-same for every connection and are made once (``websocket.py``).
+same for every connection and are made once (``websocket.py``). For a client that reads
+several events in one notification, a live event joins a waiting notification of its type
+instead of queueing a frame of its own (:meth:`Outbox.join`, ``batching.py``).
 
 ::
 
