@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from outbox_support import ADMIN, World, send, world
 
-from chinwag.domain import invites, members, push_registrations, services
+from chinwag.domain import invites, members, messages, push_registrations, services
 from chinwag.push.outbox import PushOutbox
 from chinwag.storage.stores import push_outbox as store
 from chinwag.testing.fake_apns import FakeApns
@@ -81,6 +81,30 @@ def test_nothing_is_queued_for_a_kind_the_service_did_not_enable(
         await w.register("bob", "fcm", "fcm-bob")
         await send(w, "alice", "quiet")
         assert await w.count("push_events") == 0
+
+    run(scenario)
+
+
+def test_a_rest_create_queues_a_push_exactly_when_its_service_enabled_new_messages(
+    run: Callable[[Scenario], None],
+) -> None:
+    """A REST create is one statement where the engine allows it (PostgreSQL) unless the
+    service pushes new messages, which is read before its transaction: both ways round, on
+    either engine, the push row is there exactly when the service enabled it."""
+
+    async def scenario(w: World) -> None:
+        await w.register("bob", "fcm", "fcm-bob")
+        create = messages.CreateMessage(body="quiet", from_="alice")
+        await messages.send_message(w.deps, ADMIN, w.service, w.channel, create)
+        assert await w.count("push_events") == 0
+        await w.enable()
+        create = messages.CreateMessage(body="loud", from_="alice")
+        await messages.send_message(w.deps, ADMIN, w.service, w.channel, create)
+        assert await w.count("push_events") == 1
+        dispatcher = await w.dispatcher()
+        while await dispatcher.run_once():
+            pass
+        assert [m.data["twi_body"] for m in w.fcm.delivered()] == ["general;Alice: loud"]
 
     run(scenario)
 

@@ -140,11 +140,14 @@ def test_message_create_is_one_statement_unless_its_post_event_joins_it(
     assert [r.params["Body"] for r in receiver.wait_for(1)] == ["hooked"]
 
 
-def test_with_push_delivery_on_a_message_create_is_a_transaction(
+def test_with_push_delivery_on_a_create_is_single_unless_its_service_pushes_new_messages(
     fresh_server: ThreadedServer,
 ) -> None:
-    """A new message may notify phones: the Service's notification setting is read and the
-    push row written in the message's transaction, so it cannot be a single statement."""
+    """A new message may notify phones. One statement cannot first read whether the Service
+    pushes new messages, so that is read just before the transaction: a Service that does not
+    keeps the create a single statement; one that does makes it a transaction on PostgreSQL,
+    where the push row must commit with the message. SQLite writes the row inside a declared
+    unit as usual."""
     database = fresh_server.app.deps.db
     with httpx.Client(base_url=fresh_server.url, auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
         service = http.post("/v1/Services", data={"FriendlyName": "s"}).json()["sid"]
@@ -152,4 +155,12 @@ def test_with_push_delivery_on_a_message_create_is_a_transaction(
         opened = spy_on_single(database)
         messages = f"/v1/Services/{service}/Channels/room/Messages"
         assert http.post(messages, data={"Body": "plain"}).status_code == 201
-        assert [o for o in opened if o[0] == "send_message"] == [("send_message", False)]
+        enable = {"Notifications.NewMessage.Enabled": "true"}
+        assert http.post(f"/v1/Services/{service}", data=enable).status_code == 200
+        assert http.post(messages, data={"Body": "pushed"}).status_code == 201
+    one_statement = database.engine.single_statement_writes
+    assert [o for o in opened if o[0] == "send_message"] == [
+        ("send_message", True),
+        ("send_message", not one_statement),
+    ]
+    # that the push row is written exactly then: tests/push/test_outbox.py

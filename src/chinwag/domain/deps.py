@@ -16,6 +16,7 @@ from chinwag.model.events import Actor, Event
 from chinwag.model.topics import BusEvent, Topic
 from chinwag.sids import SidGenerator
 from chinwag.storage.database import Database, Txn, single_statement
+from chinwag.storage.stores import services as service_store
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -172,14 +173,29 @@ class Deps:
     projection: Projection = field(default_factory=NoProjection)
     pushes: PushQueue = field(default_factory=NoPushes)
 
-    def single_statement(self, actor: Actor, fn: F) -> F:
+    async def single_statement(self, caller: Caller, service_sid: str, push_kind: str, fn: F) -> F:
         """Declare ``fn`` a single-statement unit of work (see
         :func:`~chinwag.storage.database.single_statement`) unless more than its statement must
         commit with the change: the policy's check of a chat user (which reads roles inside the
-        transaction), or the outbox rows :meth:`emit` writes for ``actor`` (webhooks, pushes).
-        The Database then runs it as an ordinary transaction."""
-        if policy.is_checked(actor) or self.webhooks.runs_post(actor) or self.pushes.may_enqueue():
+        transaction), the webhook outbox rows :meth:`emit` writes for the caller's actor, or,
+        where such a unit is one statement (PostgreSQL), a push of ``push_kind`` that the
+        service has enabled. The Database then runs it as an ordinary transaction.
+
+        Whether the service pushes is read just before the transaction, not in it: one
+        statement cannot read it first. A create racing a change of that setting pushes as
+        the setting was when it began. Without this read every create would be a transaction
+        of its own while pushes are on (the default), and creates on one channel would queue
+        for its row one commit at a time instead of sharing statement groups. SQLite runs a
+        declared unit's statements in its transaction as usual, the push's too."""
+        if policy.is_checked(caller.actor) or self.webhooks.runs_post(caller.actor):
             return fn
+        if self.pushes.may_enqueue() and self.db.engine.single_statement_writes:
+            service = await self.db.run_read(
+                "push_settings", service_store.find_service_txn, caller.account_sid, service_sid
+            )
+            setting = None if service is None else service.notifications.get(push_kind)
+            if setting is not None and setting.enabled:
+                return fn
         return single_statement(fn)
 
     async def write(
@@ -207,7 +223,8 @@ class Deps:
         and its Sync events join the transaction and the event is published on the bus once
         the transaction commits."""
         await self.webhooks.enqueue_txn(txn, event)
-        await self.pushes.enqueue_txn(txn, event)
+        if not txn.one_statement:  # then the service pushes none of it (single_statement)
+            await self.pushes.enqueue_txn(txn, event)
         await self.projection.record_txn(txn, event)
         txn.call_after(self.bus.publish, event)
 

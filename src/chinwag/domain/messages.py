@@ -157,7 +157,9 @@ async def do_send_message(
         await deps.emit(txn, MessageAdded(caller.actor, message))
         return message
 
-    unit = txn_fn if media_sid is not None else deps.single_statement(caller.actor, txn_fn)
+    unit = txn_fn
+    if media_sid is None:
+        unit = await deps.single_statement(caller, new.service_sid, "new_message", txn_fn)
     return await deps.write("send_message", unit, once)
 
 

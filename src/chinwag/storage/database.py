@@ -64,6 +64,12 @@ class Txn:
         #: False while a single-statement unit may still run its statement; None otherwise
         self._spent: bool | None = False if single else None
 
+    @property
+    def one_statement(self) -> bool:
+        """This unit runs as one statement, its own transaction (a declared unit on an engine
+        with ``single_statement_writes``): it may run no other."""
+        return self._spent is not None
+
     def _statement(self) -> Connection:
         if self._spent is not None:
             if self._spent:
