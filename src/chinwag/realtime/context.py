@@ -53,6 +53,20 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
 
+    @classmethod
+    def of(cls, http: object, body: bytes) -> Request | None:
+        """The request a ``message`` frame's ``http_request`` describes, with the frame's
+        payload as its body; ``None`` if it is not well formed."""
+        if not isinstance(http, dict):
+            return None
+        method, path, host = http.get("method"), http.get("path"), http.get("host", "")
+        params, headers = http.get("params") or {}, http.get("headers") or {}
+        if not (isinstance(method, str) and isinstance(path, str) and isinstance(host, str)):
+            return None
+        if not (isinstance(params, dict) and isinstance(headers, dict)):
+            return None
+        return cls(method.upper(), host, path, params, headers, body)
+
     def json(self) -> Any:
         """The body as JSON, leniently: an empty body or ``null`` (a Chat DELETE) is ``{}``."""
         if not self.body.strip():

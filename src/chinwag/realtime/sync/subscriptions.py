@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +115,7 @@ class SyncConnection:
         hub: SyncHub,
         identity: str,
         service_sid: str,
-        deliver: Callable[[Notification], None],
+        deliver: Callable[[Sequence[Notification]], None],
     ) -> None:
         self.hub = hub
         self.identity = identity
@@ -132,10 +132,11 @@ class SyncConnection:
 
     def push(self, payload: Data) -> None:
         """An event for this connection only (a replay, a subscription's outcome)."""
-        self._deliver(Notification(SYNC_EVENT, orjson.dumps(payload)))
+        self._deliver((Notification(SYNC_EVENT, orjson.dumps(payload)),))
 
-    def push_encoded(self, notification: Notification) -> None:
-        self._deliver(notification)
+    def push_encoded(self, notifications: Sequence[Notification]) -> None:
+        """Live events, in order, each encoded once for every connection."""
+        self._deliver(notifications)
 
     def note_open(self, obj: SyncObject, last_event_id: int) -> None:
         """The client opened ``obj`` at ``last_event_id`` (it will subscribe shortly)."""
@@ -212,11 +213,14 @@ class Subscription:
         if not self.ready:
             self.held.extend(deliveries)
             return
+        fresh = []
         for event_id, notification in deliveries:
             if event_id is None or event_id > self.delivered:
-                self.connection.push_encoded(notification)
+                fresh.append(notification)
                 if event_id is not None:
                     self.delivered = event_id
+        if fresh:
+            self.connection.push_encoded(fresh)
 
 
 class Feed:
@@ -345,7 +349,7 @@ class SyncHub:
             log.error("sync subscription work failed", exc_info=task.exception())
 
     def connect(
-        self, identity: str, service_sid: str, deliver: Callable[[Notification], None]
+        self, identity: str, service_sid: str, deliver: Callable[[Sequence[Notification]], None]
     ) -> SyncConnection:
         return SyncConnection(self, identity, service_sid, deliver)
 

@@ -54,7 +54,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -277,19 +277,17 @@ class Session:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def _room(self, size: int) -> bool:
-        """Whether ``size`` more bytes may be queued; a client that far behind is closed."""
-        if self.state is State.CLOSED:
-            return False
-        backlog = self._out.backlog()
+    def _over(self, backlog: int, size: int) -> bool:
+        """Whether ``size`` more bytes on a ``backlog`` the client has not taken exceed its
+        budget; such a client is closed."""
         if backlog and backlog + size > self.env.limits.max_buffered_bytes:
             self.close(308, "Slow consumer: reconnect", "slow_consumer", ws_code=1013)
-            return False
-        return True
+            return True
+        return False
 
     def _enqueue(self, item: bytes | Notification | Unshared, size: int) -> bool:
         """Queue a frame of ``size`` bytes, unless the client is that far behind already."""
-        if not self._room(size):
+        if self.state is State.CLOSED or self._over(self._out.backlog(), size):
             return False
         self._out.put(item, size)
         return True
@@ -312,29 +310,42 @@ class Session:
     def notify(self, message_type: str, payload: bytes) -> None:
         """Queue a ``notification`` (JSON ``payload``) if the client registered its type."""
         if message_type in self.message_types:
-            self.send_notification(Notification(message_type, payload))
+            self.send_notifications((Notification(message_type, payload),))
 
-    def send_notification(self, notification: Notification) -> None:
-        """Queue ``notification`` if the client registered its type. One event fanned out to
-        many connections is one :class:`Notification`: only the frame id is per connection."""
-        if self.state is State.CONNECTED and notification.message_type in self.message_types:
+    def send_notifications(self, notifications: Sequence[Notification]) -> None:
+        """Queue ``notifications`` in order, those of types the client registered. One event
+        fanned out to many connections is one :class:`Notification`: only the frame id is per
+        connection. A feed hands a connection all of a read's events in one call."""
+        if self.state is not State.CONNECTED:
+            return
+        out, types = self._out, self.message_types
+        backlog = out.backlog()
+        for notification in notifications:
+            if notification.message_type not in types:
+                continue
             parts = notification.batchable
-            if parts is not None and self._out.joining:  # into a queued one (batching.py)
+            if parts is not None and out.joining:  # into a queued one (batching.py)
                 size = len(parts[1]) + 1
-                if not self._room(size) or self._out.join(notification, size):
+                if self._over(backlog, size):
                     return
+                if out.join(notification, size):
+                    backlog += size
+                    continue
             number = notification.number
             if not number:
                 number = next(_ids)
                 notification.share(f"TS{number}", number)
-            if self._acks.follows(number):  # the same bytes as every other connection's
-                queued = self._enqueue(notification, len(notification.shared))
-            else:  # ids grow on each connection (ordering.py): this one needs its own
+            item: Notification | Unshared = notification
+            size = len(notification.shared)
+            if not self._acks.follows(number):  # ids grow on each connection (ordering.py)
                 number = next(_ids)
                 item = Unshared(notification, f"TS{number}")
-                queued = self._enqueue(item, notification.size(item.frame_id))
-            if queued:
-                self._acks.sent(number)
+                size = notification.size(item.frame_id)
+            if self._over(backlog, size):
+                return
+            out.put(item, size)
+            backlog += size
+            self._acks.sent(number)
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -433,7 +444,7 @@ class Session:
             self._out.batch_events()
         self.message_types = self._registrations.types
         sync = self.env.sync
-        self._sync = sync.connect(grant.identity, grant.service_sid, self.send_notification)
+        self._sync = sync.connect(grant.identity, grant.service_sid, self.send_notifications)
         self._use(grant)
         self._reply(
             request_id,
@@ -525,7 +536,7 @@ class Session:
     # --- upstream requests ------------------------------------------------------------------
 
     def _message(self, request_id: str, frame: Frame) -> None:
-        request = _request(frame)
+        request = Request.of(frame.header.get("http_request"), frame.payload)
         if request is None:
             self._reply_error(
                 request_id, errors.MalformedRequestError(detail="Invalid http_request")
@@ -579,17 +590,3 @@ class Session:
 
 def _json(value: Mapping[str, Any]) -> bytes:
     return orjson.dumps(value)
-
-
-def _request(frame: Frame) -> Request | None:
-    """The upstream request of a ``message`` frame, or ``None`` if it is not well formed."""
-    http = frame.header.get("http_request")
-    if not isinstance(http, dict):
-        return None
-    method, path, host = http.get("method"), http.get("path"), http.get("host", "")
-    params, headers = http.get("params") or {}, http.get("headers") or {}
-    if not (isinstance(method, str) and isinstance(path, str) and isinstance(host, str)):
-        return None
-    if not (isinstance(params, dict) and isinstance(headers, dict)):
-        return None
-    return Request(method.upper(), host, path, params, headers, frame.payload)
