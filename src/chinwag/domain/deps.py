@@ -190,11 +190,14 @@ class Deps:
         if policy.is_checked(caller.actor) or self.webhooks.runs_post(caller.actor):
             return fn
         if self.pushes.may_enqueue() and self.db.engine.single_statement_writes:
-            service = await self.db.run_read(
-                "push_settings", service_store.find_service_txn, caller.account_sid, service_sid
+            setting = await self.db.run_read(
+                "push_setting",
+                service_store.push_setting_txn,
+                caller.account_sid,
+                service_sid,
+                push_kind,
             )
-            setting = None if service is None else service.notifications.get(push_kind)
-            if setting is not None and setting.enabled:
+            if setting is not None:
                 return fn
         return single_statement(fn)
 

@@ -39,9 +39,8 @@ async def expand_txn(txn: Txn, event: store.PushEvent, now: int) -> int:
     if not await store.delete_event_txn(txn, event.id):
         return 0
     kind: NotificationKind = event.kind  # type: ignore[assignment]
-    service = await service_store.find_service_txn(txn, event.account_sid, event.service_sid)
-    setting = None if service is None else service.notifications.get(kind)
-    if setting is None or not setting.enabled:
+    setting = await service_store.push_setting_txn(txn, event.account_sid, event.service_sid, kind)
+    if setting is None:
         return 0
     channel = await channel_store.find_channel_txn(
         txn, event.account_sid, event.service_sid, "sid", event.channel_sid

@@ -86,9 +86,10 @@ class PushOutbox:
         push = push_event(event) if self.enabled else None
         if push is None:
             return
-        service = await service_store.find_service_txn(txn, push.account_sid, push.service_sid)
-        setting = None if service is None else service.notifications.get(push.kind)
-        if setting is None or not setting.enabled:
+        setting = await service_store.push_setting_txn(
+            txn, push.account_sid, push.service_sid, push.kind
+        )
+        if setting is None:
             return
         await store.insert_event_txn(txn, push, self.clock.now_ms())
         txn.call_after(self.wake)

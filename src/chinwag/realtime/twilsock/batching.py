@@ -54,8 +54,7 @@ def live_event(message_type: str, payload: Mapping[str, Any], object_sid: str) -
     batch: the event's own JSON is kept to be spliced into one."""
     event = orjson.dumps(payload["event"])
     event_type = payload["event_type"]
-    head = orjson.dumps({"event_type": event_type})[:-1]
-    notification = Notification(message_type, head + b',"event":' + event + b"}")
+    notification = Notification(message_type, _typed(event_type) + b',"event":' + event + b"}")
     notification.batchable = (event_type, event, object_sid)
     return notification
 
@@ -70,12 +69,18 @@ class Batch:
         event_type, event, _ = first.batchable
         self.message_type = first.message_type
         self.frame_id = frame_id
-        self.head = orjson.dumps({"event_type": event_type})[:-1] + b',"events":['
+        self.head = _typed(event_type) + b',"events":['
         self.events = [event]
 
     def frame(self) -> bytes:
         payload = b"".join((self.head, b",".join(self.events), b"]}"))
         return Notification(self.message_type, payload).frame(self.frame_id)
+
+
+def _typed(event_type: str) -> bytes:
+    """A payload's start, ``{"event_type":…``, which ``,"event":…}`` or ``,"events":[…]}``
+    completes."""
+    return orjson.dumps({"event_type": event_type})[:-1]
 
 
 class Joinable:
@@ -94,8 +99,7 @@ class Joinable:
         events of its type may join), or anything else (``None``: nothing moves past it)."""
         parts = notification.batchable if notification is not None else None
         if parts is None:
-            self._types.clear()
-            self._objects.clear()
+            self.clear()
             return
         event_type, _, object_sid = parts
         self._types[event_type] = position

@@ -116,6 +116,14 @@ async def find_service_txn(
     return None if row is None else _service(row)
 
 
+async def push_setting_txn(txn: Txn, account_sid: str, sid: str, kind: str) -> Notification | None:
+    """The Service's push setting for notifications of ``kind``, if it has that kind enabled
+    (``None`` too when the Service is gone)."""
+    service = await find_service_txn(txn, account_sid, sid)
+    setting = None if service is None else service.notifications.get(kind)
+    return setting if setting is not None and setting.enabled else None
+
+
 async def list_services_txn(txn: Txn, account_sid: str, req: PageRequest) -> Page[Service]:
     return await fetch_page_txn(
         txn,
